@@ -1,0 +1,1 @@
+//! Analysis: pure functions from a Snapshot (plus thresholds) to findings. No I/O here.

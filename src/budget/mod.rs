@@ -1,0 +1,1 @@
+//! Performance budgets: budgets.toml, classification, probes and verdicts.

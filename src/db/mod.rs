@@ -1,0 +1,8 @@
+//! Everything about reaching PostgreSQL: connection options, the pool, session guards, redaction,
+//! and the throwaway cluster used by `demo` and the tests.
+
+pub mod connect;
+pub mod ephemeral;
+pub mod redact;
+
+pub use connect::{connect, ConnectSettings, Db, SessionMode};

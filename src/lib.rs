@@ -1,0 +1,19 @@
+//! dbdoctor: PostgreSQL health reports, query performance budgets and safe migrations.
+//!
+//! Data flows one way: settings -> connect -> capabilities -> collect -> snapshot -> analyze ->
+//! report -> render -> exit code (see DESIGN.md).
+
+pub mod analyze;
+pub mod budget;
+pub mod cli;
+pub mod collect;
+pub mod commands;
+pub mod db;
+pub mod error;
+pub mod exit;
+pub mod migrate;
+pub mod render;
+pub mod settings;
+pub mod snapshot;
+pub mod stats;
+pub mod util;

@@ -1,0 +1,1 @@
+//! Migrations: source files, plan, lint rules, the executor and the tracking table.

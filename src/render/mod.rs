@@ -1,0 +1,1 @@
+//! Rendering: finished reports to bytes, one writer per format.

@@ -1,0 +1,48 @@
+//! The Snapshot: everything collection gathered, as plain serializable data. Analysis reads only
+//! this, so `snapshot --out` + `doctor --from-snapshot` gives the same report offline.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::collect::capabilities::Capabilities;
+
+/// Version of the snapshot file format; bumped only for incompatible changes.
+pub const SNAPSHOT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub schema_version: u32,
+    pub dbdoctor_version: String,
+    pub taken_at: DateTime<Utc>,
+    /// Password-free description of the target (`postgres://user@host:port/db`).
+    pub target: String,
+    /// The database runs on the host dbdoctor ran on (unix socket or loopback).
+    pub local: bool,
+    pub capabilities: Capabilities,
+    pub connection: ConnectionStats,
+    /// pg_stat_statements figures; `None` when they could not be collected (see `skipped`).
+    pub statements: Option<crate::collect::statements::StatementsSnapshot>,
+    /// Parts that could not be collected, with why and how to enable them.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+}
+
+/// Connect time and round-trip latency measured by the collector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionStats {
+    pub connect_ms: f64,
+    /// Median of several `SELECT 1` round trips.
+    pub round_trip_ms: f64,
+    pub round_trip_samples: u32,
+}
+
+/// A collector or check that could not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// Collector or check id.
+    pub what: String,
+    /// Why: `insufficient privilege`, `timed out`, `extension missing`, ...
+    pub reason: String,
+    /// The GRANT or setting that would enable it.
+    pub enable: Option<String>,
+}

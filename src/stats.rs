@@ -1,0 +1,1 @@
+//! Latency statistics over hdrhistogram (placeholder until the percentile module lands).

@@ -1,0 +1,152 @@
+//! Shared test harness: one throwaway cluster per test process, one fresh database per test.
+//! Set DBDOCTOR_TEST_DATABASE_URL (a superuser URL) to use an existing server instead.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use dbdoctor::db::ephemeral::{EphemeralCluster, EphemeralOptions};
+use sqlx::{Connection, Executor, PgConnection};
+
+/// Where test databases are created.
+pub enum Server {
+    Ephemeral(EphemeralCluster),
+    External(url::Url),
+}
+
+impl Server {
+    /// Superuser URL of `database`.
+    pub fn url(&self, database: &str) -> String {
+        match self {
+            Server::Ephemeral(c) => c.url(database),
+            Server::External(u) => {
+                let mut u = u.clone();
+                u.set_path(&format!("/{database}"));
+                u.to_string()
+            }
+        }
+    }
+
+    pub fn cluster(&self) -> Option<&EphemeralCluster> {
+        match self {
+            Server::Ephemeral(c) => Some(c),
+            Server::External(_) => None,
+        }
+    }
+
+    /// Host and port, for building URLs of other roles.
+    pub fn host_port(&self) -> (String, u16) {
+        match self {
+            Server::Ephemeral(c) => ("127.0.0.1".to_string(), c.port()),
+            Server::External(u) => (
+                u.host_str().unwrap_or("localhost").to_string(),
+                u.port().unwrap_or(5432),
+            ),
+        }
+    }
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The server for this test process, started on first use.
+pub fn server() -> &'static Server {
+    SERVER.get_or_init(|| match std::env::var("DBDOCTOR_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => {
+            Server::External(url::Url::parse(&u).expect("DBDOCTOR_TEST_DATABASE_URL is not a URL"))
+        }
+        _ => Server::Ephemeral(
+            EphemeralCluster::start(&EphemeralOptions {
+                pg_stat_statements_in_template: true,
+                ..Default::default()
+            })
+            .unwrap_or_else(|e| panic!("cannot start a throwaway PostgreSQL: {e}")),
+        ),
+    })
+}
+
+/// A fresh database of its own for one test.
+pub struct TestDb {
+    pub name: String,
+    /// Superuser URL of this database (contains the password: never print it in assertions).
+    pub url: String,
+}
+
+impl TestDb {
+    pub async fn connect(&self) -> PgConnection {
+        PgConnection::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {}: {e}", self.name))
+    }
+
+    pub async fn pool(&self) -> sqlx::PgPool {
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(8)
+            .connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("pool for {}: {e}", self.name))
+    }
+
+    /// Run SQL (several statements allowed) as the superuser.
+    pub async fn exec(&self, sql: &str) {
+        let mut c = self.connect().await;
+        c.execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("setup SQL failed: {e}\n{sql}"));
+        c.close().await.ok();
+    }
+
+    /// URL of this database for another role (password auth over TCP).
+    pub fn url_as(&self, role: &str, password: &str) -> String {
+        let (host, port) = server().host_port();
+        format!("postgres://{role}:{password}@{host}:{port}/{}", self.name)
+    }
+}
+
+/// Create a fresh database (pg_stat_statements installed) for one test.
+pub async fn fresh_db() -> TestDb {
+    let srv = server();
+    let name = format!(
+        "t{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut admin = PgConnection::connect(&srv.url("postgres"))
+        .await
+        .expect("connect to the test server");
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    let db = TestDb {
+        url: srv.url(&name),
+        name,
+    };
+    if matches!(srv, Server::External(_)) {
+        let mut c = db.connect().await;
+        let _ = c
+            .execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .await;
+    }
+    db
+}
+
+/// The dbdoctor binary built for these tests, with a clean environment.
+pub fn dbdoctor() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("dbdoctor").expect("dbdoctor binary");
+    for var in [
+        "DATABASE_URL",
+        "PGHOST",
+        "PGPORT",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGDATABASE",
+        "PGSSLMODE",
+        "NO_COLOR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.timeout(std::time::Duration::from_secs(300));
+    cmd
+}
