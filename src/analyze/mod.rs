@@ -1,1 +1,5 @@
 //! Analysis: pure functions from a Snapshot (plus thresholds) to findings. No I/O here.
+
+pub mod finding;
+
+pub use finding::{Confidence, Finding, Priority, Severity};
