@@ -26,6 +26,15 @@ pub struct EphemeralOptions {
     pub extra_conf: Vec<String>,
     /// Install pg_stat_statements in template1 so every new database has it.
     pub pg_stat_statements_in_template: bool,
+    /// Serve TLS with this certificate and key (PEM); `hostssl` then requires a password.
+    pub tls: Option<TlsFiles>,
+}
+
+/// A server certificate and its private key, PEM encoded.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert_pem: String,
+    pub key_pem: String,
 }
 
 /// A running throwaway cluster. Dropping it stops the server and removes every file.
@@ -133,6 +142,12 @@ impl EphemeralCluster {
             )));
         }
 
+        self.configure_and_start(opts, true)
+    }
+
+    /// Append our settings to postgresql.conf, start the server on a free port and arm the
+    /// watchdog. `primary` is false for a replica (template setup happens on the primary).
+    fn configure_and_start(&mut self, opts: &EphemeralOptions, primary: bool) -> Result<(), Error> {
         let mut conf = vec![
             "listen_addresses = '127.0.0.1'".to_string(),
             format!("unix_socket_directories = '{}'", self.socket_dir.display()),
@@ -146,6 +161,21 @@ impl EphemeralCluster {
             "shared_buffers = '128MB'".to_string(),
             "log_min_messages = warning".to_string(),
         ];
+        if let Some(tls) = &opts.tls {
+            let cert = self.data_dir.join("server.crt");
+            let key = self.data_dir.join("server.key");
+            fs::write(&cert, &tls.cert_pem).map_err(io_err("write", &cert))?;
+            fs::write(&key, &tls.key_pem).map_err(io_err("write", &key))?;
+            fs::set_permissions(&key, fs::Permissions::from_mode(0o600))
+                .map_err(io_err("chmod", &key))?;
+            if let Some((uid, gid)) = self.run_as {
+                chown(&cert, uid, gid)?;
+                chown(&key, uid, gid)?;
+            }
+            conf.push("ssl = on".to_string());
+            conf.push("ssl_cert_file = 'server.crt'".to_string());
+            conf.push("ssl_key_file = 'server.key'".to_string());
+        }
         conf.extend(opts.extra_conf.iter().cloned());
         let conf_path = self.data_dir.join("postgresql.conf");
         let mut f = fs::OpenOptions::new()
@@ -163,7 +193,7 @@ impl EphemeralCluster {
                 Ok(()) => {
                     self.stopped = false;
                     self.spawn_watchdog()?;
-                    if opts.pg_stat_statements_in_template {
+                    if primary && opts.pg_stat_statements_in_template {
                         self.psql(
                             "template1",
                             "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
@@ -177,6 +207,53 @@ impl EphemeralCluster {
         Err(Error::Usage(format!(
             "the throwaway PostgreSQL did not start: {last_err}"
         )))
+    }
+
+    /// A streaming replica of this cluster (`pg_basebackup -R`), itself a throwaway cluster.
+    pub fn start_replica(&self) -> Result<EphemeralCluster, Error> {
+        let root = tempfile::Builder::new()
+            .prefix("dbdoctor-")
+            .tempdir_in(self.root.parent().unwrap_or(Path::new("/tmp")))
+            .map_err(|e| Error::Usage(format!("cannot create a temporary directory: {e}")))?
+            .keep();
+        let mut replica = EphemeralCluster {
+            data_dir: root.join("data"),
+            socket_dir: root.join("s"),
+            root,
+            bindir: self.bindir.clone(),
+            port: 0,
+            password: self.password.clone(),
+            run_as: self.run_as,
+            watchdog: None,
+            keep: false,
+            stopped: true,
+        };
+        fs::create_dir_all(&replica.socket_dir).map_err(io_err("create", &replica.socket_dir))?;
+        if let Some((uid, gid)) = replica.run_as {
+            for dir in [&replica.root, &replica.socket_dir] {
+                chown(dir, uid, gid)?;
+            }
+        }
+        fs::set_permissions(&replica.root, fs::Permissions::from_mode(0o700))
+            .map_err(io_err("chmod", &replica.root))?;
+        let out = replica
+            .command("pg_basebackup")
+            .arg("-D")
+            .arg(&replica.data_dir)
+            .args(["-R", "-X", "stream", "-c", "fast", "-U", SUPERUSER, "-h"])
+            .arg(&self.socket_dir)
+            .args(["-p", &self.port.to_string()])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::Usage(format!("cannot run pg_basebackup: {e}")))?;
+        if !out.status.success() {
+            return Err(Error::Usage(format!(
+                "pg_basebackup failed: {}",
+                one_line(&String::from_utf8_lossy(&out.stderr))
+            )));
+        }
+        replica.configure_and_start(&EphemeralOptions::default(), false)?;
+        Ok(replica)
     }
 
     fn pg_ctl_start(&self) -> Result<(), String> {
