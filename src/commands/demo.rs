@@ -237,18 +237,41 @@ async fn demo_steps(
 
 /// Apply the sample schema's up files in version order, each in its own transaction.
 async fn apply_schema(pool: &sqlx::PgPool) -> Result<(), Error> {
-    let mut ups: Vec<&(&str, &str)> = DEMO_MIGRATIONS
+    // The same engine as `dbdoctor migrate apply` (advisory lock, lock_timeout, tracking in
+    // _sqlx_migrations); a throwaway database needs no backup.
+    let files = DEMO_MIGRATIONS
         .iter()
-        .filter(|(n, _)| n.ends_with(".up.sql"))
+        .map(|(n, sql)| {
+            (
+                n.to_string(),
+                PathBuf::from("migrations").join(n),
+                sql.to_string(),
+            )
+        })
         .collect();
-    ups.sort_by_key(|(n, _)| *n);
-    for (name, sql) in ups {
-        let mut tx = pool.begin().await.context("begin")?;
-        tx.execute(*sql)
-            .await
-            .with_context(|| format!("migration {name}"))?;
-        tx.commit().await.context("commit")?;
-    }
+    let source = crate::migrate::source::from_files(std::path::Path::new("migrations"), files);
+    let options = (*pool.connect_options()).clone();
+    let settings = crate::db::ConnectSettings {
+        display: crate::db::connect::describe(&options),
+        options,
+        connect_timeout: std::time::Duration::from_secs(10),
+        statement_timeout: std::time::Duration::from_secs(60),
+        lock_timeout: std::time::Duration::from_secs(5),
+        password: None,
+    };
+    let opts = crate::migrate::apply::Options {
+        target: None,
+        lock_timeout: std::time::Duration::from_secs(5),
+        lock_wait: std::time::Duration::from_secs(30),
+        lock_retries: 3,
+        backup_dir: PathBuf::from("backups"),
+        no_backup: true,
+        dry_run: false,
+        mark_applied: None,
+        quiet: true,
+    };
+    let pid = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
+    crate::migrate::apply::apply(&settings, &source, &opts, pid).await?;
     Ok(())
 }
 

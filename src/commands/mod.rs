@@ -8,6 +8,7 @@ use crate::settings::Ctx;
 
 pub mod demo;
 pub mod demo_workload;
+pub mod migrate;
 
 /// Run a command; `Ok` carries the exit code (0, or 1 when findings/breaches demand it).
 pub async fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<i32, Error> {
@@ -19,15 +20,7 @@ pub async fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Resul
         Command::Doctor(_) => Err(Error::NotBuilt("`dbdoctor doctor`".into())),
         Command::Budget(_) => Err(Error::NotBuilt("`dbdoctor budget`".into())),
         Command::Snapshot(_) => Err(Error::NotBuilt("`dbdoctor snapshot`".into())),
-        Command::Migrate(m) => match m.command {
-            MigrateCommand::Plan(_) => Err(Error::NotBuilt("`dbdoctor migrate plan`".into())),
-            MigrateCommand::Validate(_) => {
-                Err(Error::NotBuilt("`dbdoctor migrate validate`".into()))
-            }
-            MigrateCommand::Apply(_) => Err(Error::NotBuilt("`dbdoctor migrate apply`".into())),
-            MigrateCommand::Revert(_) => Err(Error::NotBuilt("`dbdoctor migrate revert`".into())),
-            MigrateCommand::Status(_) => Err(Error::NotBuilt("`dbdoctor migrate status`".into())),
-        },
+        Command::Migrate(m) => migrate::run(ctx, m.command, out).await,
         Command::Demo(args) => demo::run(ctx, &args, out).await,
     }
 }

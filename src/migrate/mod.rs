@@ -1,1 +1,10 @@
 //! Migrations: source files, plan, lint rules, the executor and the tracking table.
+
+pub mod apply;
+pub mod backup;
+pub mod lint;
+pub mod locks;
+pub mod plan;
+pub mod source;
+pub mod split;
+pub mod tracking;

@@ -1,0 +1,399 @@
+//! `dbdoctor migrate status|validate|apply|revert|plan`.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde::Serialize;
+use sqlx::Connection;
+
+use crate::cli::{
+    Format, MigrateApplyArgs, MigrateCommand, MigratePlanArgs, MigrateRevertArgs,
+    MigrateStatusArgs, MigrateValidateArgs,
+};
+use crate::db::{ConnectSettings, SessionMode};
+use crate::error::Error;
+use crate::migrate::apply::{self, Options, Report};
+use crate::migrate::source::{self, hex, Source};
+use crate::migrate::tracking::{self, State};
+use crate::settings::Ctx;
+use crate::util::parse_duration;
+
+/// Version of the JSON documents written by `migrate`.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+pub async fn run(ctx: &Ctx, command: MigrateCommand, out: &mut dyn Write) -> Result<i32, Error> {
+    match command {
+        MigrateCommand::Status(a) => status(ctx, &a, out).await,
+        MigrateCommand::Apply(a) => apply_cmd(ctx, &a, out).await,
+        MigrateCommand::Revert(a) => revert_cmd(ctx, &a, out).await,
+        MigrateCommand::Validate(a) => validate(ctx, &a, out).await,
+        MigrateCommand::Plan(a) => plan(ctx, &a, out).await,
+    }
+}
+
+// ---------------------------------------------------------------- status
+
+/// One line of `migrate status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusRow {
+    pub version: i64,
+    pub description: String,
+    /// applied, pending, changed, missing, partial, failed
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_db: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statements: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Join what the folder holds with what the database recorded (pure).
+pub fn status_rows(source: &Source, state: &State) -> Vec<StatusRow> {
+    let mut versions: Vec<i64> = source.migrations.iter().map(|m| m.version).collect();
+    versions.extend(state.applied.keys());
+    versions.extend(state.extras.keys());
+    versions.sort_unstable();
+    versions.dedup();
+    let partial: std::collections::BTreeMap<i64, String> = state.partial().into_iter().collect();
+    versions
+        .into_iter()
+        .map(|v| {
+            let m = source.get(v);
+            let a = state.applied.get(&v);
+            let e = state.extras.get(&v);
+            let state_name = match (m, a) {
+                _ if partial.contains_key(&v) => "partial",
+                (Some(m), Some(a)) if m.checksum != a.checksum => "changed",
+                (Some(_), Some(_)) => "applied",
+                (None, Some(_)) => "missing",
+                (Some(_), None) if e.is_some_and(|e| e.error.is_some()) => "failed",
+                (Some(_), None) => "pending",
+                (None, None) => "missing",
+            };
+            let detail = match state_name {
+                "partial" => partial.get(&v).cloned(),
+                "changed" => Some("the file changed after it was applied (checksum drift)".into()),
+                "missing" => Some("recorded in the database but no file in the folder".into()),
+                "failed" => e.and_then(|e| e.error.clone()),
+                _ => e
+                    .filter(|e| e.marked_applied)
+                    .map(|_| "marked applied without running (--mark-applied)".into()),
+            };
+            StatusRow {
+                version: v,
+                description: m
+                    .map(|m| m.description.clone())
+                    .or_else(|| a.map(|a| a.description.clone()))
+                    .unwrap_or_default(),
+                state: state_name,
+                installed_on: a.map(|a| a.installed_on.to_rfc3339()),
+                execution_ms: a
+                    .filter(|a| a.execution_time_ns >= 0)
+                    .map(|a| a.execution_time_ns as f64 / 1e6),
+                checksum_file: m.map(|m| hex(&m.checksum)),
+                checksum_db: a.map(|a| hex(&a.checksum)),
+                statements: e.map(|e| format!("{}/{}", e.statements_applied, e.statements_total)),
+                backup: e.and_then(|e| e.backup_location.clone()),
+                detail,
+            }
+        })
+        .collect()
+}
+
+async fn read_only_state(settings: &ConnectSettings) -> Result<State, Error> {
+    let db = crate::db::connect(settings, SessionMode::ReadOnly).await?;
+    let mut conn = db.pool.acquire().await.context("acquire a connection")?;
+    let st = tracking::read_state(&mut conn).await?;
+    drop(conn);
+    db.pool.close().await;
+    Ok(st)
+}
+
+async fn status(ctx: &Ctx, a: &MigrateStatusArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let source = source::load(&a.source.source)?;
+    let state = read_only_state(&ctx.connect_settings()?).await?;
+    let rows = status_rows(&source, &state);
+    if ctx.format == Format::Json {
+        let doc = serde_json::json!({
+            "schema_version": JSON_SCHEMA_VERSION,
+            "tracking_table": if state.sqlx_table { Some("_sqlx_migrations") } else { None },
+            "migrations": rows,
+            "source_problems": source.problems.iter().map(|p| serde_json::json!({"file": p.file, "message": p.message, "severity": if p.is_error {"error"} else {"warning"}})).collect::<Vec<_>>(),
+        });
+        serde_json::to_writer_pretty(&mut *out, &doc).context("write")?;
+        writeln!(out).context("write")?;
+        return Ok(0);
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::NOTHING);
+    t.set_header(vec![
+        "VERSION",
+        "STATE",
+        "DESCRIPTION",
+        "INSTALLED",
+        "DETAIL",
+    ]);
+    for r in &rows {
+        t.add_row(vec![
+            r.version.to_string(),
+            r.state.to_string(),
+            r.description.clone(),
+            r.installed_on
+                .as_deref()
+                .map(|s| s.get(..19).unwrap_or(s).replace('T', " "))
+                .unwrap_or_default(),
+            r.detail.clone().unwrap_or_default(),
+        ]);
+    }
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "no migrations in {} and none recorded",
+            a.source.source.display()
+        )
+        .context("write")?;
+    } else {
+        writeln!(out, "{t}").context("write")?;
+    }
+    let count = |s: &str| rows.iter().filter(|r| r.state == s).count();
+    writeln!(
+        out,
+        "\n{} applied, {} pending, {} changed, {} missing locally, {} partial{}",
+        count("applied"),
+        count("pending"),
+        count("changed"),
+        count("missing"),
+        count("partial"),
+        if state.sqlx_table {
+            ""
+        } else {
+            " (no _sqlx_migrations table yet)"
+        }
+    )
+    .context("write")?;
+    for p in &source.problems {
+        writeln!(
+            out,
+            "{}: {}: {}",
+            if p.is_error { "error" } else { "warning" },
+            p.file,
+            p.message
+        )
+        .context("write")?;
+    }
+    Ok(0)
+}
+
+// ---------------------------------------------------------------- apply / revert
+
+/// Run an apply/revert future; on Ctrl-C, end our own backend so the server rolls back and
+/// releases the advisory lock, then exit 130.
+async fn with_interrupt<F>(
+    settings: &ConnectSettings,
+    pid: Arc<AtomicI32>,
+    fut: F,
+) -> Result<Option<Report>, Error>
+where
+    F: std::future::Future<Output = Result<Report, Error>>,
+{
+    tokio::select! {
+        r = fut => r.map(Some),
+        _ = tokio::signal::ctrl_c() => {
+            let p = pid.load(Ordering::SeqCst);
+            if p != 0 {
+                if let Ok(mut c) = sqlx::PgConnection::connect_with(&settings.options).await {
+                    let _ = sqlx::query("SELECT pg_terminate_backend($1)").bind(p).execute(&mut c).await;
+                    let _ = c.close().await;
+                }
+            }
+            eprintln!("interrupted: the running migration was rolled back and the migration lock released");
+            Ok(None)
+        }
+    }
+}
+
+fn options_from(
+    ctx: &Ctx,
+    dry_run: bool,
+    lock_timeout: &str,
+    lock_wait: &str,
+) -> Result<Options, Error> {
+    Ok(Options {
+        target: None,
+        lock_timeout: parse_duration("--lock-timeout", lock_timeout)?,
+        lock_wait: parse_duration("--lock-wait", lock_wait)?,
+        lock_retries: 3,
+        backup_dir: "backups".into(),
+        no_backup: false,
+        dry_run,
+        mark_applied: None,
+        quiet: ctx.quiet,
+    })
+}
+
+async fn apply_cmd(ctx: &Ctx, a: &MigrateApplyArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let source = source::load(&a.source.source)?;
+    let settings = ctx.connect_settings()?;
+    let mut opts = options_from(ctx, a.dry_run, &a.lock_timeout, &a.lock_wait)?;
+    opts.target = a.target;
+    opts.lock_retries = a.lock_retries;
+    opts.backup_dir = a.backup_dir.clone();
+    opts.no_backup = a.no_backup;
+    opts.mark_applied = a.mark_applied;
+    let pid = Arc::new(AtomicI32::new(0));
+    let report = with_interrupt(
+        &settings,
+        pid.clone(),
+        apply::apply(&settings, &source, &opts, pid),
+    )
+    .await?;
+    let Some(report) = report else {
+        return Ok(crate::exit::INTERRUPTED);
+    };
+    write_report(ctx, "apply", &report, opts.mark_applied, out)?;
+    Ok(0)
+}
+
+async fn revert_cmd(ctx: &Ctx, a: &MigrateRevertArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let source = source::load(&a.source.source)?;
+    let settings = ctx.connect_settings()?;
+    let mut opts = options_from(ctx, a.dry_run, &a.lock_timeout, &a.lock_wait)?;
+    opts.target = a.target;
+    let pid = Arc::new(AtomicI32::new(0));
+    let report = with_interrupt(
+        &settings,
+        pid.clone(),
+        apply::revert(&settings, &source, &opts, pid),
+    )
+    .await?;
+    let Some(report) = report else {
+        return Ok(crate::exit::INTERRUPTED);
+    };
+    write_report(ctx, "revert", &report, None, out)?;
+    Ok(0)
+}
+
+fn write_report(
+    ctx: &Ctx,
+    command: &str,
+    report: &Report,
+    marked: Option<i64>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    for w in &report.warnings {
+        ctx.progress(format!("warning: {w}"));
+    }
+    if ctx.format == Format::Json {
+        let doc = serde_json::json!({
+            "schema_version": JSON_SCHEMA_VERSION,
+            "command": format!("migrate {command}"),
+            "dry_run": report.dry_run,
+            "planned": report.planned,
+            "done": report.done,
+            "backup": report.backup,
+            "warnings": report.warnings,
+            "steps": report.steps,
+        });
+        serde_json::to_writer_pretty(&mut *out, &doc).context("write")?;
+        writeln!(out).context("write")?;
+        return Ok(());
+    }
+    if report.dry_run {
+        write_stream(command, report, out)?;
+        return Ok(());
+    }
+    let verb = if command == "apply" {
+        "applied"
+    } else {
+        "reverted"
+    };
+    if let Some(v) = marked {
+        writeln!(out, "marked {v} as applied (not run)").context("write")?;
+    } else if report.done.is_empty() {
+        writeln!(out, "nothing to {command}: the database is up to date").context("write")?;
+    } else {
+        let total: f64 = report.done.iter().map(|d| d.elapsed_ms).sum();
+        writeln!(
+            out,
+            "{verb} {} migration{} in {:.0} ms: {}",
+            report.done.len(),
+            if report.done.len() == 1 { "" } else { "s" },
+            total,
+            report
+                .done
+                .iter()
+                .map(|d| d.version.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .context("write")?;
+        if let Some(b) = &report.backup {
+            writeln!(out, "schema backup: {b}").context("write")?;
+        }
+    }
+    Ok(())
+}
+
+/// The dry-run stream as an SQL script a DBA can read (and run by hand).
+fn write_stream(command: &str, report: &Report, out: &mut dyn Write) -> Result<(), Error> {
+    let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").context("write");
+    w(
+        out,
+        format!("-- dbdoctor migrate {command} --dry-run: nothing below has been run"),
+    )?;
+    if report.planned.is_empty() {
+        w(
+            out,
+            format!("-- nothing to {command}: the database is up to date"),
+        )?;
+    } else {
+        let list: Vec<String> = report.planned.iter().map(|v| v.to_string()).collect();
+        w(out, format!("-- would {command}: {}", list.join(", ")))?;
+    }
+    for s in &report.steps {
+        if s.kind == "begin" {
+            w(out, String::new())?;
+        }
+        if let Some(n) = &s.note {
+            if s.kind == "backup" {
+                w(out, format!("-- backup to {n}:"))?;
+            } else {
+                w(out, format!("-- {n}"))?;
+            }
+        }
+        if let Some(l) = &s.lock {
+            w(out, format!("-- lock: {l}"))?;
+        }
+        if s.sql.starts_with("--") {
+            w(out, s.sql.clone())?;
+        } else {
+            w(out, format!("{};", s.sql.trim_end_matches(';')))?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- validate / plan
+
+async fn validate(
+    _ctx: &Ctx,
+    _a: &MigrateValidateArgs,
+    _out: &mut dyn Write,
+) -> Result<i32, Error> {
+    Err(Error::NotBuilt("`dbdoctor migrate validate`".into()))
+}
+
+async fn plan(_ctx: &Ctx, _a: &MigratePlanArgs, _out: &mut dyn Write) -> Result<i32, Error> {
+    Err(Error::NotBuilt("`dbdoctor migrate plan`".into()))
+}

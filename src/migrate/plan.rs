@@ -1,0 +1,1 @@
+//! `migrate plan`: turns doctor's index findings into migration files.

@@ -1,0 +1,631 @@
+//! `dbdoctor migrate` against a real throwaway PostgreSQL: apply, failure and rollback, locks,
+//! dry-run, interrupted index builds, sqlx interoperability, validate and its rule corpus.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use sqlx::{Connection, Executor, Row};
+
+fn write_migrations(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, sql) in files {
+        std::fs::write(dir.path().join(name), sql).expect("write migration");
+    }
+    dir
+}
+
+fn migrate(url: &str, args: &[&str], source: &Path) -> std::process::Output {
+    let mut cmd = common::dbdoctor();
+    cmd.arg("--database-url").arg(url).arg("migrate");
+    cmd.args(args).arg("--source").arg(source);
+    cmd.output().expect("run dbdoctor")
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+async fn applied_versions(db: &common::TestDb) -> Vec<i64> {
+    let mut c = db.connect().await;
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    if !exists {
+        return vec![];
+    }
+    sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+}
+
+async fn table_exists(db: &common::TestDb, name: &str) -> bool {
+    let mut c = db.connect().await;
+    sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(name)
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+}
+
+fn five(third: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("1_one.up.sql", "CREATE TABLE t1 (id bigint);".into()),
+        ("1_one.down.sql", "DROP TABLE t1;".into()),
+        ("2_two.up.sql", "CREATE TABLE t2 (id bigint);".into()),
+        ("2_two.down.sql", "DROP TABLE t2;".into()),
+        ("3_three.up.sql", third.to_string()),
+        ("3_three.down.sql", "DROP TABLE t3;".into()),
+        ("4_four.up.sql", "CREATE TABLE t4 (id bigint);".into()),
+        ("4_four.down.sql", "DROP TABLE t4;".into()),
+        ("5_five.up.sql", "CREATE TABLE t5 (id bigint);".into()),
+        ("5_five.down.sql", "DROP TABLE t5;".into()),
+    ]
+}
+
+fn write_owned(files: &[(&'static str, String)]) -> tempfile::TempDir {
+    let v: Vec<(&str, &str)> = files.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    write_migrations(&v)
+}
+
+#[tokio::test]
+async fn third_of_five_fails_then_a_fixed_rerun_applies_the_rest() {
+    let db = common::fresh_db().await;
+    // Statement 1 of migration 3 succeeds, statement 2 fails: the whole migration must roll back.
+    let dir = write_owned(&five(
+        "CREATE TABLE t3 (id bigint);\nINSERT INTO t3 VALUES (1);\nSELECT 1/0;",
+    ));
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("migration 3 (three) failed"), "{err}");
+    assert!(err.contains("division by zero"), "{err}");
+    assert!(err.contains("3_three.up.sql:3:1"), "{err}");
+    assert!(err.contains("applied in this run: 1, 2"), "{err}");
+    assert!(err.contains("not attempted: 4, 5"), "{err}");
+    assert_eq!(applied_versions(&db).await, vec![1, 2]);
+    assert!(table_exists(&db, "t2").await);
+    assert!(
+        !table_exists(&db, "t3").await,
+        "migration 3 was not rolled back"
+    );
+    assert!(!table_exists(&db, "t4").await);
+
+    // Fix the file and rerun: 3, 4 and 5 are applied.
+    std::fs::write(
+        dir.path().join("3_three.up.sql"),
+        "CREATE TABLE t3 (id bigint);",
+    )
+    .unwrap();
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("applied 3 migrations"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(applied_versions(&db).await, vec![1, 2, 3, 4, 5]);
+
+    // status shows them all applied; dbdoctor's extra record is beside sqlx's table.
+    let o = migrate(&db.url, &["status", "--format", "json"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let states: Vec<&str> = doc["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, vec!["applied"; 5]);
+    assert_eq!(doc["migrations"][0]["statements"], "1/1");
+
+    // Revert one, then down to 2.
+    let o = migrate(&db.url, &["revert"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(applied_versions(&db).await, vec![1, 2, 3, 4]);
+    assert!(!table_exists(&db, "t5").await);
+    let o = migrate(&db.url, &["revert", "--target", "2"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(applied_versions(&db).await, vec![1, 2]);
+    assert!(!table_exists(&db, "t3").await);
+}
+
+#[tokio::test]
+async fn drift_and_target_and_mark_applied() {
+    let db = common::fresh_db().await;
+    let dir = write_owned(&five("CREATE TABLE t3 (id bigint);"));
+    let o = migrate(
+        &db.url,
+        &["apply", "--no-backup", "--target", "2"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(applied_versions(&db).await, vec![1, 2]);
+
+    // Baseline 3 without running it.
+    let o = migrate(&db.url, &["apply", "--mark-applied", "3"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(applied_versions(&db).await, vec![1, 2, 3]);
+    assert!(!table_exists(&db, "t3").await);
+
+    // An applied file edited afterwards: refuse, naming the version.
+    std::fs::write(
+        dir.path().join("2_two.up.sql"),
+        "CREATE TABLE t2 (id bigint); -- edited",
+    )
+    .unwrap();
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("checksum drift: migration 2"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(applied_versions(&db).await, vec![1, 2, 3]);
+    let o = migrate(&db.url, &["status"], dir.path());
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("changed"), "{out}");
+    assert!(out.contains("2 pending"), "{out}");
+}
+
+#[tokio::test]
+async fn backup_is_taken_and_recorded() {
+    let db = common::fresh_db().await;
+    db.exec("CREATE TABLE keep (id bigint); CREATE INDEX keep_id ON keep (id);")
+        .await;
+    let dir = write_migrations(&[
+        ("1_drop.up.sql", "DROP INDEX keep_id;"),
+        ("1_drop.down.sql", "CREATE INDEX keep_id ON keep (id);"),
+    ]);
+    let backups = tempfile::tempdir().unwrap();
+    let mut cmd = common::dbdoctor();
+    cmd.arg("--database-url")
+        .arg(&db.url)
+        .args(["migrate", "apply", "--source"]);
+    cmd.arg(dir.path()).arg("--backup-dir").arg(backups.path());
+    let o = cmd.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let files: Vec<PathBuf> = std::fs::read_dir(backups.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let dump = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(dump.contains("CREATE TABLE public.keep"), "{dump}");
+    assert!(
+        dump.contains("CREATE INDEX keep_id ON public.keep USING btree (id);"),
+        "{dump}"
+    );
+    let mut c = db.connect().await;
+    let loc: String =
+        sqlx::query_scalar("SELECT backup_location FROM _dbdoctor_migrations WHERE version = 1")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    assert_eq!(PathBuf::from(loc), files[0]);
+}
+
+fn pg_dump(db: &common::TestDb) -> String {
+    let srv = common::server();
+    let bindir = srv
+        .cluster()
+        .map(|c| c.bindir().to_path_buf())
+        .unwrap_or_else(|| dbdoctor::db::ephemeral::find_bindir().unwrap());
+    let out = std::process::Command::new(bindir.join("pg_dump"))
+        .arg("--dbname")
+        .arg(&db.url)
+        .output()
+        .expect("pg_dump");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // pg_dump 15.14+ writes a random \restrict key on each run.
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn dry_run_changes_nothing_and_prints_the_stream() {
+    let db = common::fresh_db().await;
+    let dir = write_migrations(&[
+        ("1_t.up.sql", "CREATE TABLE meals (id bigint, user_id bigint);"),
+        ("1_t.down.sql", "DROP TABLE meals;"),
+        ("2_idx.up.sql", "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS meals_user_id ON meals (user_id);"),
+        ("2_idx.down.sql", "-- no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS meals_user_id;"),
+        ("3_col.up.sql", "ALTER TABLE meals ADD COLUMN note text;"),
+        ("3_col.down.sql", "ALTER TABLE meals DROP COLUMN note;"),
+    ]);
+    // First from an empty database: not even the tracking table may appear.
+    let before = pg_dump(&db);
+    let o = migrate(&db.url, &["apply", "--dry-run"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(before, pg_dump(&db), "dry-run changed the database");
+    assert!(!table_exists(&db, "_sqlx_migrations").await);
+    let s = String::from_utf8_lossy(&o.stdout).to_string();
+    for needle in [
+        "SET lock_timeout = '5000ms';",
+        "pg_try_advisory_lock(",
+        "pg_dump --schema-only",
+        "CREATE TABLE IF NOT EXISTS _sqlx_migrations",
+        "BEGIN;",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS meals_user_id ON meals (user_id);",
+        "-- lock: SHARE UPDATE EXCLUSIVE on meals",
+        "-- lock: ACCESS EXCLUSIVE on meals",
+        "INSERT INTO _sqlx_migrations",
+        "COMMIT;",
+        "pg_advisory_unlock(",
+    ] {
+        assert!(s.contains(needle), "missing {needle:?} in:\n{s}");
+    }
+    // lock_timeout comes before the first migration statement.
+    assert!(s.find("SET lock_timeout").unwrap() < s.find("CREATE TABLE meals").unwrap());
+
+    // Then with some applied: the tracking table content must not change either.
+    let o = migrate(
+        &db.url,
+        &["apply", "--no-backup", "--target", "1"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let before = pg_dump(&db);
+    let o = migrate(
+        &db.url,
+        &["--format", "json", "apply", "--dry-run"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(before, pg_dump(&db), "dry-run changed the database");
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["dry_run"], true);
+    assert_eq!(doc["planned"], serde_json::json!([2, 3]));
+    let kinds: Vec<&str> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"statement") && kinds.contains(&"tracking") && kinds.contains(&"backup"),
+        "{kinds:?}"
+    );
+    // Revert dry-run too.
+    let o = migrate(&db.url, &["revert", "--dry-run"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("DROP TABLE meals;"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(before, pg_dump(&db));
+}
+
+#[tokio::test]
+async fn conflicting_lock_fails_fast_naming_the_table() {
+    let db = common::fresh_db().await;
+    db.exec("CREATE TABLE meals (id bigint)").await;
+    let dir = write_migrations(&[
+        ("1_col.up.sql", "ALTER TABLE meals ADD COLUMN note text;"),
+        ("1_col.down.sql", "ALTER TABLE meals DROP COLUMN note;"),
+    ]);
+    let mut holder = db.connect().await;
+    holder.execute("BEGIN").await.unwrap();
+    holder
+        .execute("LOCK TABLE meals IN ACCESS SHARE MODE")
+        .await
+        .unwrap();
+    let o = migrate(
+        &db.url,
+        &[
+            "apply",
+            "--no-backup",
+            "--lock-timeout",
+            "100ms",
+            "--lock-retries",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(err.contains("lock timeout"), "{err}");
+    assert!(err.contains("ACCESS EXCLUSIVE on meals"), "{err}");
+    assert!(err.contains("2 attempts"), "{err}");
+    assert!(err.contains("held by pid"), "{err}");
+    holder.execute("ROLLBACK").await.unwrap();
+    assert_eq!(applied_versions(&db).await, Vec::<i64>::new());
+    // With the lock gone the same run succeeds.
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[tokio::test]
+async fn two_concurrent_applies_apply_each_migration_once() {
+    let db = common::fresh_db().await;
+    // Each migration appends to a log table: a second application would add a second row.
+    let mut files = vec![(
+        "1_log.up.sql".to_string(),
+        "CREATE TABLE applied_log (version int, at timestamptz DEFAULT clock_timestamp());"
+            .to_string(),
+    )];
+    files.push(("1_log.down.sql".into(), "DROP TABLE applied_log;".into()));
+    for v in 2..=6 {
+        files.push((
+            format!("{v}_step.up.sql"),
+            format!("INSERT INTO applied_log (version) VALUES ({v}); SELECT pg_sleep(0.2);"),
+        ));
+        files.push((
+            format!("{v}_step.down.sql"),
+            format!("DELETE FROM applied_log WHERE version = {v};"),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = write_migrations(&refs);
+    let bin = assert_cmd::cargo::cargo_bin("dbdoctor");
+    let spawn = || {
+        std::process::Command::new(&bin)
+            .arg("--database-url")
+            .arg(&db.url)
+            .args([
+                "migrate",
+                "apply",
+                "--no-backup",
+                "--lock-wait",
+                "60s",
+                "--source",
+            ])
+            .arg(dir.path())
+            .env_remove("DATABASE_URL")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn();
+    let b = spawn();
+    let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_eq!(oa.status.code(), Some(0), "{}", text(&oa));
+    assert_eq!(ob.status.code(), Some(0), "{}", text(&ob));
+    let mut c = db.connect().await;
+    let rows: Vec<(i32, i64)> = sqlx::query_as(
+        "SELECT version, count(*) FROM applied_log GROUP BY version ORDER BY version",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(rows, (2..=6).map(|v| (v, 1)).collect::<Vec<_>>());
+    assert_eq!(applied_versions(&db).await, vec![1, 2, 3, 4, 5, 6]);
+}
+
+#[tokio::test]
+async fn killed_concurrent_index_build_is_cleaned_up_by_the_next_run() {
+    let db = common::fresh_db().await;
+    db.exec(
+        "CREATE TABLE big (id bigint, v bigint); INSERT INTO big SELECT g, g % 1000 FROM generate_series(1, 200000) g;",
+    )
+    .await;
+    let dir = write_migrations(&[
+        (
+            "1_idx.up.sql",
+            "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS big_v ON big (v);",
+        ),
+        (
+            "1_idx.down.sql",
+            "-- no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS big_v;",
+        ),
+    ]);
+    // An open transaction that the concurrent build must wait for: the build stays in progress.
+    let mut blocker = db.connect().await;
+    blocker
+        .execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        .await
+        .unwrap();
+    blocker.execute("SELECT count(*) FROM big").await.unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("dbdoctor");
+    let mut child = std::process::Command::new(&bin)
+        .arg("--database-url")
+        .arg(&db.url)
+        .args([
+            "migrate",
+            "apply",
+            "--no-backup",
+            "--lock-timeout",
+            "60s",
+            "--source",
+        ])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the index exists (invalid, build in progress).
+    let mut c = db.connect().await;
+    let mut seen = false;
+    for _ in 0..600 {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('big_v') AND NOT indisvalid")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        if n == 1 {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the concurrent build never started");
+    // Kill the apply process hard (no chance to clean up), then end its server session as a
+    // crashed client's session would end.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'dbdoctor'")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    blocker.execute("ROLLBACK").await.unwrap();
+    // The invalid index is left behind and nothing is recorded.
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'dbdoctor'")
+            .fetch_one(&mut c).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let invalid: bool = sqlx::query_scalar(
+        "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass('big_v')",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert!(invalid);
+    assert_eq!(applied_versions(&db).await, Vec::<i64>::new());
+    // The next run drops the invalid index and builds it again.
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("dropping the invalid index big_v"),
+        "{}",
+        text(&o)
+    );
+    let valid: bool = sqlx::query_scalar(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('big_v')",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert!(valid);
+    assert_eq!(applied_versions(&db).await, vec![1]);
+}
+
+#[tokio::test]
+async fn sqlx_and_dbdoctor_agree_both_ways() {
+    // dbdoctor first, then sqlx's own Migrator: it sees everything applied and runs the rest.
+    let db = common::fresh_db().await;
+    let dir = write_migrations(&[
+        ("1_a.up.sql", "CREATE TABLE a (id bigint);\n"),
+        ("1_a.down.sql", "DROP TABLE a;\n"),
+        (
+            "2_b.up.sql",
+            "-- no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n",
+        ),
+        (
+            "2_b.down.sql",
+            "-- no-transaction\nDROP INDEX CONCURRENTLY a_id;\n",
+        ),
+    ]);
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    std::fs::write(
+        dir.path().join("3_c.up.sql"),
+        "CREATE TABLE c (id bigint);\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("3_c.down.sql"), "DROP TABLE c;\n").unwrap();
+    let pool = db.pool().await;
+    let migrator = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+    migrator
+        .run(&pool)
+        .await
+        .expect("sqlx accepts what dbdoctor recorded");
+    assert_eq!(applied_versions(&db).await, vec![1, 2, 3]);
+    assert!(table_exists(&db, "c").await);
+    // dbdoctor then sees sqlx's row as applied, not changed.
+    let o = migrate(&db.url, &["status", "--format", "json"], dir.path());
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let states: Vec<&str> = doc["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, vec!["applied"; 3], "{doc}");
+    // dbdoctor reverts what sqlx applied.
+    let o = migrate(&db.url, &["revert"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!table_exists(&db, "c").await);
+    pool.close().await;
+
+    // sqlx first, then dbdoctor: nothing is re-applied, the new one is.
+    let db2 = common::fresh_db().await;
+    let dir2 = write_migrations(&[
+        ("1_a.up.sql", "CREATE TABLE a (id bigint);\n"),
+        ("1_a.down.sql", "DROP TABLE a;\n"),
+    ]);
+    let pool = db2.pool().await;
+    sqlx::migrate::Migrator::new(dir2.path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    std::fs::write(
+        dir2.path().join("2_b.up.sql"),
+        "CREATE TABLE b (id bigint);\n",
+    )
+    .unwrap();
+    std::fs::write(dir2.path().join("2_b.down.sql"), "DROP TABLE b;\n").unwrap();
+    let o = migrate(&db2.url, &["apply", "--no-backup"], dir2.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("applied 1 migration"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(applied_versions(&db2).await, vec![1, 2]);
+    // The checksums dbdoctor wrote are the ones sqlx computes.
+    let mut c = db2.connect().await;
+    let row = sqlx::query("SELECT checksum FROM _sqlx_migrations WHERE version = 2")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    let sum: Vec<u8> = row.get(0);
+    let m = sqlx::migrate::Migrator::new(dir2.path()).await.unwrap();
+    let theirs = m
+        .iter()
+        .find(|m| m.version == 2 && m.migration_type.is_up_migration())
+        .unwrap();
+    assert_eq!(sum, theirs.checksum.to_vec());
+    c.close().await.ok();
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn refuses_a_replica() {
+    let Some(cluster) = common::server().cluster() else {
+        return;
+    };
+    let replica = match cluster.start_replica() {
+        Ok(r) => r,
+        Err(e) => panic!("start a replica: {e}"),
+    };
+    let dir = write_migrations(&[
+        ("1_a.up.sql", "CREATE TABLE a (id bigint);"),
+        ("1_a.down.sql", "DROP TABLE a;"),
+    ]);
+    let o = migrate(
+        &replica.url("postgres"),
+        &["apply", "--no-backup"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("replica"),
+        "{}",
+        text(&o)
+    );
+}
