@@ -2,3 +2,7 @@
 
 pub mod classify;
 pub mod config;
+pub mod probe;
+pub mod report;
+pub mod resources;
+pub mod verdict;

@@ -6,6 +6,7 @@ use crate::cli::{Command, MigrateCommand};
 use crate::error::Error;
 use crate::settings::Ctx;
 
+pub mod budget;
 pub mod demo;
 pub mod demo_workload;
 pub mod migrate;
@@ -18,7 +19,7 @@ pub async fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Resul
     }
     match command {
         Command::Doctor(_) => Err(Error::NotBuilt("`dbdoctor doctor`".into())),
-        Command::Budget(_) => Err(Error::NotBuilt("`dbdoctor budget`".into())),
+        Command::Budget(args) => budget::run(ctx, &args, out).await,
         Command::Snapshot(_) => Err(Error::NotBuilt("`dbdoctor snapshot`".into())),
         Command::Migrate(m) => migrate::run(ctx, m.command, out).await,
         Command::Demo(args) => demo::run(ctx, &args, out).await,

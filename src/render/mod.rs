@@ -1,1 +1,7 @@
 //! Rendering: finished reports to bytes, one writer per format.
+
+pub mod budget_github;
+pub mod budget_json;
+pub mod budget_junit;
+pub mod budget_markdown;
+pub mod budget_table;

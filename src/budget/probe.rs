@@ -1,0 +1,530 @@
+//! Probes: dbdoctor runs a statement itself on N connections, prepared, timing every execution
+//! into an hdrhistogram (exact percentiles) and measuring the throughput the server sustains.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::{Connection, PgConnection, Postgres};
+
+use crate::budget::classify::{classify, Access, QueryClass};
+use crate::budget::config::{ListValues, ParamGen, Probe, Stop, Workload};
+use crate::db::ConnectSettings;
+use crate::error::Error;
+use crate::stats::{LatencyRecorder, LatencySummary};
+
+/// Upper edges of the terminal histogram buckets, in milliseconds (log scale).
+pub const HISTOGRAM_EDGES_MS: &[f64] = &[
+    0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0,
+];
+
+/// One histogram bucket: executions with latency at or below `le_ms` (and above the previous edge).
+/// The last bucket has `le_ms = None` (everything slower).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bucket {
+    pub le_ms: Option<f64>,
+    pub count: u64,
+}
+
+/// What one probe measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeResult {
+    pub name: String,
+    pub sql: String,
+    pub class: QueryClass,
+    pub access: Option<Access>,
+    /// Which throughput budget the achieved QPS is judged against.
+    pub workload: Workload,
+    pub concurrency: u32,
+    pub allow_writes: bool,
+    pub executions: u64,
+    pub elapsed_s: f64,
+    pub qps: f64,
+    /// Exact: every execution timed.
+    pub latency: LatencySummary,
+    /// Non-empty buckets between the fastest and slowest, for the terminal histogram.
+    pub histogram: Vec<Bucket>,
+}
+
+/// Per-connection results, merged at the end.
+struct Worker {
+    recorder: LatencyRecorder,
+    buckets: Vec<u64>,
+}
+
+/// Tiny deterministic generator (xorshift64*): parameters need variety, not cryptography.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next_u64() % n
+        }
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// One generated parameter value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bool(bool),
+}
+
+/// Generate the value of one parameter for execution number `seq` (0-based, global).
+pub fn generate(g: &ParamGen, rng: &mut Rng, seq: u64) -> Value {
+    match g {
+        ParamGen::Int { min, max } => {
+            let span = (*max as i128 - *min as i128 + 1) as u128;
+            let off = (rng.next_u64() as u128) % span;
+            Value::Int((*min as i128 + off as i128) as i64)
+        }
+        ParamGen::Float { min, max } => Value::Float(min + (max - min) * rng.unit()),
+        ParamGen::Sequence { start } => Value::Int(start.wrapping_add(seq as i64)),
+        ParamGen::List(ListValues::Text(v)) => {
+            Value::Text(v[rng.below(v.len() as u64) as usize].clone())
+        }
+        ParamGen::List(ListValues::Int(v)) => Value::Int(v[rng.below(v.len() as u64) as usize]),
+        ParamGen::List(ListValues::Float(v)) => Value::Float(v[rng.below(v.len() as u64) as usize]),
+        ParamGen::List(ListValues::Bool(v)) => Value::Bool(v[rng.below(v.len() as u64) as usize]),
+    }
+}
+
+fn bind<'q>(
+    mut q: Query<'q, Postgres, PgArguments>,
+    values: Vec<Value>,
+) -> Query<'q, Postgres, PgArguments> {
+    for v in values {
+        q = match v {
+            Value::Int(i) => q.bind(i),
+            Value::Float(f) => q.bind(f),
+            Value::Text(s) => q.bind(s),
+            Value::Bool(b) => q.bind(b),
+        };
+    }
+    q
+}
+
+fn bucket_of(ms: f64) -> usize {
+    HISTOGRAM_EDGES_MS
+        .iter()
+        .position(|e| ms <= *e)
+        .unwrap_or(HISTOGRAM_EDGES_MS.len())
+}
+
+/// Options of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+    /// Seed for parameter generation (reproducible runs).
+    pub seed: u64,
+}
+
+/// Open one probe connection: read-only unless the probe allows writes (then every execution is
+/// rolled back anyway).
+pub async fn open(settings: &ConnectSettings, allow_writes: bool) -> Result<PgConnection, Error> {
+    let ro = if allow_writes { "off" } else { "on" };
+    let opts = settings.options.clone().options([
+        (
+            "statement_timeout",
+            format!("{}ms", settings.statement_timeout.as_millis().max(1)),
+        ),
+        (
+            "lock_timeout",
+            format!("{}ms", settings.lock_timeout.as_millis().max(1)),
+        ),
+        ("default_transaction_read_only", ro.to_string()),
+    ]);
+    tokio::time::timeout(settings.connect_timeout, PgConnection::connect_with(&opts))
+        .await
+        .map_err(|_| {
+            Error::Connect(format!(
+                "cannot connect to {}: no answer within {:.1}s",
+                settings.display,
+                settings.connect_timeout.as_secs_f64()
+            ))
+        })?
+        .map_err(|e| crate::db::connect::connect_error(settings, &e))
+}
+
+/// Execute once (in a rolled-back transaction when writes are allowed); returns the statement's
+/// own latency.
+async fn execute_once(
+    conn: &mut PgConnection,
+    sql: &str,
+    values: Vec<Value>,
+    rollback: bool,
+) -> Result<Duration, sqlx::Error> {
+    let q = bind(sqlx::query(sql).persistent(true), values);
+    if rollback {
+        let mut tx = conn.begin().await?;
+        let t = Instant::now();
+        q.execute(&mut *tx).await?;
+        let d = t.elapsed();
+        tx.rollback().await?;
+        Ok(d)
+    } else {
+        let t = Instant::now();
+        q.execute(&mut *conn).await?;
+        Ok(t.elapsed())
+    }
+}
+
+/// Run a phase (warm-up or measurement) on every connection until `stop`.
+async fn phase(
+    conns: Vec<PgConnection>,
+    probe: &Arc<Probe>,
+    stop: Stop,
+    record: bool,
+    seed: u64,
+    done: Arc<AtomicU64>,
+) -> Result<(Vec<PgConnection>, Vec<Worker>, Duration), Error> {
+    let issued = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let deadline = match stop {
+        Stop::Duration(d) => Some(started + d),
+        Stop::Iterations(_) => None,
+    };
+    let mut handles = Vec::new();
+    for (i, mut conn) in conns.into_iter().enumerate() {
+        let probe = Arc::clone(probe);
+        let issued = Arc::clone(&issued);
+        let failed = Arc::clone(&failed);
+        let done = Arc::clone(&done);
+        handles.push(tokio::spawn(async move {
+            let mut rng = Rng::new(seed.wrapping_add(i as u64 * 7919 + 1));
+            let mut w = Worker {
+                recorder: LatencyRecorder::new(),
+                buckets: vec![0; HISTOGRAM_EDGES_MS.len() + 1],
+            };
+            loop {
+                if failed.load(Ordering::Relaxed) {
+                    break;
+                }
+                let seq = match stop {
+                    Stop::Iterations(n) => {
+                        let s = issued.fetch_add(1, Ordering::Relaxed);
+                        if s >= n {
+                            break;
+                        }
+                        s
+                    }
+                    Stop::Duration(_) => {
+                        if deadline.is_some_and(|d| Instant::now() >= d) {
+                            break;
+                        }
+                        issued.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+                let values = probe
+                    .params
+                    .iter()
+                    .map(|g| generate(g, &mut rng, seq))
+                    .collect();
+                match execute_once(&mut conn, &probe.sql, values, probe.allow_writes).await {
+                    Ok(d) => {
+                        if record {
+                            w.recorder.record_duration(d);
+                            w.buckets[bucket_of(d.as_secs_f64() * 1000.0)] += 1;
+                        }
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                }
+            }
+            Ok((conn, w))
+        }));
+    }
+    let mut conns = Vec::new();
+    let mut workers = Vec::new();
+    let mut first_error = None;
+    for h in handles {
+        match h.await {
+            Ok(Ok((c, w))) => {
+                conns.push(c);
+                workers.push(w);
+            }
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(join) => {
+                return Err(Error::Other(anyhow::anyhow!(
+                    "probe `{}`: a worker stopped: {join}",
+                    probe.name
+                )))
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    if let Some(e) = first_error {
+        let why = match &e {
+            sqlx::Error::Database(d) => d.message().to_string(),
+            other => other.to_string(),
+        };
+        let hint = match &e {
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("25006") => {
+                " (the probe writes: set `allow_writes = true` to run it in rolled-back transactions)"
+            }
+            _ => "",
+        };
+        return Err(Error::Usage(format!(
+            "probe `{}` failed: {}{hint}",
+            probe.name,
+            why.replace('\n', " ")
+        )));
+    }
+    Ok((conns, workers, elapsed))
+}
+
+/// Run one probe to completion.
+pub async fn run(
+    settings: &ConnectSettings,
+    probe: &Probe,
+    opts: RunOptions,
+) -> Result<ProbeResult, Error> {
+    let parsed = classify(&probe.sql);
+    let parsed_sql = probe.sql.clone();
+    let class = probe.class.unwrap_or(parsed.class);
+    let workload = probe.workload.unwrap_or(match parsed.access {
+        Some(Access::Write) => Workload::Write,
+        _ => Workload::Read,
+    });
+    let mut conns = Vec::with_capacity(probe.concurrency as usize);
+    for _ in 0..probe.concurrency {
+        conns.push(open(settings, probe.allow_writes).await?);
+    }
+    // Tagged so pg_stat_statements figures (ours and the doctor's) leave probe traffic out.
+    let mut tagged = probe.clone();
+    tagged.sql = format!(
+        "{} {}",
+        crate::collect::statements::OWN_STATEMENT_TAG,
+        probe.sql
+    );
+    let probe = Arc::new(tagged);
+    let done = Arc::new(AtomicU64::new(0));
+    // Prepare on every connection before timing anything: one untimed execution each.
+    let (conns, _, _) = phase(
+        conns,
+        &probe,
+        Stop::Iterations(u64::from(probe.concurrency)),
+        false,
+        opts.seed ^ 0xA5A5,
+        Arc::clone(&done),
+    )
+    .await?;
+    let conns = match probe.warmup {
+        Some(w) => {
+            phase(
+                conns,
+                &probe,
+                w,
+                false,
+                opts.seed ^ 0x5A5A,
+                Arc::clone(&done),
+            )
+            .await?
+            .0
+        }
+        None => conns,
+    };
+    let measured = Arc::new(AtomicU64::new(0));
+    let bar = opts
+        .progress
+        .then(|| Progress::start(&probe.name, probe.stop, Arc::clone(&measured)));
+    let result = phase(
+        conns,
+        &probe,
+        probe.stop,
+        true,
+        opts.seed,
+        Arc::clone(&measured),
+    )
+    .await;
+    if let Some(b) = bar {
+        b.finish().await;
+    }
+    let (conns, workers, elapsed) = result?;
+    for c in conns {
+        let _ = c.close().await;
+    }
+    let mut rec = LatencyRecorder::new();
+    let mut buckets = vec![0u64; HISTOGRAM_EDGES_MS.len() + 1];
+    for w in &workers {
+        rec.merge(&w.recorder);
+        for (a, b) in buckets.iter_mut().zip(&w.buckets) {
+            *a += b;
+        }
+    }
+    let executions = rec.count();
+    let elapsed_s = elapsed.as_secs_f64();
+    Ok(ProbeResult {
+        name: probe.name.clone(),
+        sql: parsed_sql,
+        class,
+        access: parsed.access,
+        workload,
+        concurrency: probe.concurrency,
+        allow_writes: probe.allow_writes,
+        executions,
+        elapsed_s,
+        qps: if elapsed_s > 0.0 {
+            executions as f64 / elapsed_s
+        } else {
+            0.0
+        },
+        latency: rec.summarize(),
+        histogram: trim_buckets(&buckets),
+    })
+}
+
+/// Keep the buckets from the first to the last non-empty one.
+fn trim_buckets(counts: &[u64]) -> Vec<Bucket> {
+    let first = counts.iter().position(|c| *c > 0);
+    let last = counts.iter().rposition(|c| *c > 0);
+    match (first, last) {
+        (Some(a), Some(b)) => (a..=b)
+            .map(|i| Bucket {
+                le_ms: HISTOGRAM_EDGES_MS.get(i).copied(),
+                count: counts[i],
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a progress bar may be drawn: stderr is a terminal.
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// A one-line progress bar redrawn on stderr.
+struct Progress {
+    stop: Arc<AtomicBool>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl Progress {
+    fn start(name: &str, stop_at: Stop, done: Arc<AtomicU64>) -> Progress {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let name = name.to_string();
+        let handle = tokio::spawn(async move {
+            let started = Instant::now();
+            loop {
+                let n = done.load(Ordering::Relaxed);
+                let frac = match stop_at {
+                    Stop::Duration(d) => started.elapsed().as_secs_f64() / d.as_secs_f64(),
+                    Stop::Iterations(total) => n as f64 / total as f64,
+                };
+                let frac = frac.clamp(0.0, 1.0);
+                let width = 30;
+                let filled = (frac * width as f64).round() as usize;
+                let qps = n as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                let mut err = std::io::stderr();
+                let _ = write!(
+                    err,
+                    "\r  probe {name} [{}{}] {:>3.0}% {n} executions, {qps:.0} q/s ",
+                    "#".repeat(filled),
+                    "-".repeat(width - filled),
+                    frac * 100.0
+                );
+                let _ = err.flush();
+                if flag.load(Ordering::Relaxed) {
+                    let _ = writeln!(err);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        Progress { stop, handle }
+    }
+
+    async fn finish(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.handle.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generators_stay_in_range() {
+        let mut rng = Rng::new(1);
+        for seq in 0..10_000 {
+            match generate(&ParamGen::Int { min: -3, max: 3 }, &mut rng, seq) {
+                Value::Int(i) => assert!((-3..=3).contains(&i)),
+                v => panic!("{v:?}"),
+            }
+            match generate(&ParamGen::Float { min: 1.0, max: 2.0 }, &mut rng, seq) {
+                Value::Float(f) => assert!((1.0..2.0).contains(&f)),
+                v => panic!("{v:?}"),
+            }
+        }
+        assert_eq!(
+            generate(&ParamGen::Sequence { start: 100 }, &mut rng, 5),
+            Value::Int(105)
+        );
+        let l = ParamGen::List(ListValues::Text(vec!["a".into(), "b".into()]));
+        let mut seen = std::collections::BTreeSet::new();
+        for seq in 0..100 {
+            if let Value::Text(s) = generate(&l, &mut rng, seq) {
+                seen.insert(s);
+            }
+        }
+        assert_eq!(seen.len(), 2);
+        // The full i64 range must not overflow.
+        let _ = generate(
+            &ParamGen::Int {
+                min: i64::MIN,
+                max: i64::MAX,
+            },
+            &mut rng,
+            0,
+        );
+    }
+
+    #[test]
+    fn buckets() {
+        assert_eq!(bucket_of(0.05), 0);
+        assert_eq!(bucket_of(3.0), 5);
+        assert_eq!(bucket_of(1e9), HISTOGRAM_EDGES_MS.len());
+        let t = trim_buckets(&[0, 2, 0, 3, 0, 0]);
+        assert_eq!(t.len(), 3);
+        assert_eq!(
+            t[0],
+            Bucket {
+                le_ms: Some(0.25),
+                count: 2
+            }
+        );
+    }
+}

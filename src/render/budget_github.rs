@@ -1,0 +1,66 @@
+//! GitHub Actions workflow-command output of the budget report: one `::error` per breach,
+//! `::warning` for near-misses and missing data, and a one-line summary.
+
+use std::io::Write;
+
+use crate::budget::report::BudgetReport;
+use crate::budget::verdict::Status;
+
+/// Escape a workflow-command message.
+fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escape a workflow-command property value.
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    for v in &r.verdicts {
+        let level = if r.fails(v) {
+            "error"
+        } else if v.status == Status::Warn || v.status == Status::NoData {
+            "warning"
+        } else {
+            continue;
+        };
+        let title = match v.status {
+            Status::Breach => format!("Budget breach: {}", v.id),
+            Status::NoData => format!("Budget without data: {}", v.id),
+            _ => format!("Budget near its limit: {}", v.id),
+        };
+        let mut msg = v.explain();
+        if let Some(s) = &v.subject {
+            msg.push_str(&format!("\nstatement: {s}"));
+        }
+        if let Some(q) = v.queryid {
+            msg.push_str(&format!(" (queryid {q})"));
+        }
+        let others = v.offenders.len().saturating_sub(1);
+        if others > 0 {
+            msg.push_str(&format!("\n{others} more statement(s) at warn or breach"));
+        }
+        writeln!(out, "::{level} title={}::{}", property(&title), data(&msg))?;
+    }
+    let s = &r.summary;
+    writeln!(
+        out,
+        "::notice title=dbdoctor budget::{} budgets: {} pass, {} warn, {} breach, {} no data",
+        s.verdicts, s.pass, s.warn, s.breach, s.no_data
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(data("50%\nnext"), "50%25%0Anext");
+        assert_eq!(property("a: b, c"), "a%3A b%2C c");
+    }
+}

@@ -1,0 +1,86 @@
+//! Markdown output of the budget report, for a pull-request comment.
+
+use std::io::Write;
+
+use crate::budget::report::BudgetReport;
+use crate::budget::verdict::{fmt_num, Status};
+use crate::render::budget_table::{status_label, Column, PROBE_COLUMNS, VERDICT_COLUMNS};
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn md_table<T>(cols: &[Column<T>], rows: &[T], out: &mut dyn Write) -> std::io::Result<()> {
+    let head: Vec<&str> = cols.iter().map(|c| c.header).collect();
+    writeln!(out, "| {} |", head.join(" | "))?;
+    let align: Vec<&str> = cols
+        .iter()
+        .map(|c| if c.right { "---:" } else { "---" })
+        .collect();
+    writeln!(out, "| {} |", align.join(" | "))?;
+    for r in rows {
+        let cells: Vec<String> = cols.iter().map(|c| cell(&(c.cell)(r))).collect();
+        writeln!(out, "| {} |", cells.join(" | "))?;
+    }
+    Ok(())
+}
+
+pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    let s = &r.summary;
+    let icon = if r.failed() { "❌" } else { "✅" };
+    writeln!(out, "## {icon} dbdoctor performance budgets\n")?;
+    writeln!(
+        out,
+        "**{}** budgets: {} pass, {} warn, **{} breach**, {} no data. Database `{}`, budgets `{}`, pg_stat_statements {}.\n",
+        s.verdicts, s.pass, s.warn, s.breach, s.no_data, r.database, r.budgets_file, r.measurement.mode
+    )?;
+    md_table(VERDICT_COLUMNS, &r.verdicts, out)?;
+    writeln!(
+        out,
+        "\nFigures marked `~` are estimated from pg_stat_statements aggregates; probe figures are exact."
+    )?;
+    let offenders: Vec<_> = r
+        .verdicts
+        .iter()
+        .filter(|v| v.status == Status::Breach && !v.offenders.is_empty())
+        .collect();
+    if !offenders.is_empty() {
+        writeln!(out, "\n### Statements over budget\n")?;
+        for v in offenders {
+            for o in &v.offenders {
+                writeln!(
+                    out,
+                    "- **{}** `{}`: {} {} (limit {} {}){}: `{}`",
+                    status_label(o.status),
+                    v.id,
+                    fmt_num(o.measured),
+                    v.unit,
+                    fmt_num(v.limit),
+                    v.unit,
+                    o.queryid
+                        .map(|q| format!(", queryid {q}"))
+                        .unwrap_or_default(),
+                    o.query.replace('`', "'")
+                )?;
+            }
+        }
+    }
+    if !r.probes.is_empty() {
+        writeln!(out, "\n### Probes\n")?;
+        md_table(PROBE_COLUMNS, &r.probes, out)?;
+    }
+    if !r.unclassified.is_empty() {
+        writeln!(out, "\n### Statements that did not parse\n")?;
+        for u in &r.unclassified {
+            writeln!(
+                out,
+                "- queryid {} ({} calls): `{}` — {}",
+                u.queryid,
+                u.calls,
+                u.query.replace('`', "'"),
+                u.error
+            )?;
+        }
+    }
+    Ok(())
+}
