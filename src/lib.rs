@@ -3,6 +3,7 @@
 //! Data flows one way: settings -> connect -> capabilities -> collect -> snapshot -> analyze ->
 //! report -> render -> exit code (see DESIGN.md).
 
+pub mod advisor;
 pub mod analyze;
 pub mod budget;
 pub mod cli;
