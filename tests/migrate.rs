@@ -629,3 +629,286 @@ async fn refuses_a_replica() {
         text(&o)
     );
 }
+
+/// (rules the unsafe statement must raise, unsafe file, its safe twin). A file starting with
+/// `-- no-transaction` runs outside a transaction.
+const CORPUS: &[(&[&str], &str, &str)] = &[
+    (
+        &["require-concurrent-index-creation"],
+        "CREATE INDEX idx_orders_customer_id ON orders (customer_id);",
+        "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_orders_customer_id ON orders (customer_id);",
+    ),
+    (
+        &["require-concurrent-index-deletion"],
+        "DROP INDEX IF EXISTS idx_orders_customer_id;",
+        "-- no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS idx_orders_customer_id;",
+    ),
+    (
+        &["ban-concurrent-index-creation-in-transaction"],
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON orders (a);",
+        "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON orders (a);",
+    ),
+    (
+        &["no-transaction-single-statement"],
+        "-- no-transaction\nSET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON orders (a);",
+        "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON orders (a);",
+    ),
+    (
+        &["adding-required-field"],
+        "ALTER TABLE orders ADD COLUMN region text NOT NULL;",
+        "ALTER TABLE orders ADD COLUMN region text NOT NULL DEFAULT 'eu';",
+    ),
+    (
+        &["adding-field-with-default"],
+        "ALTER TABLE orders ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+        "ALTER TABLE orders ADD COLUMN created_at timestamptz DEFAULT now();",
+    ),
+    (
+        &["changing-column-type"],
+        "ALTER TABLE orders ALTER COLUMN amount TYPE bigint;",
+        "ALTER TABLE orders ADD COLUMN amount_v2 bigint;",
+    ),
+    (
+        &["adding-not-nullable-field"],
+        "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;",
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_status_nn;\nALTER TABLE orders ALTER COLUMN status SET NOT NULL;",
+    ),
+    (
+        &["adding-foreign-key-constraint", "constraint-missing-not-valid"],
+        "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);",
+        "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;",
+    ),
+    (
+        &["constraint-missing-not-valid"],
+        "ALTER TABLE orders ADD CONSTRAINT orders_status_nn CHECK (status IS NOT NULL);",
+        "ALTER TABLE orders ADD CONSTRAINT orders_status_nn CHECK (status IS NOT NULL) NOT VALID;",
+    ),
+    (
+        &["disallowed-unique-constraint"],
+        "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
+        "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
+    ),
+    (
+        &["adding-serial-primary-key-field"],
+        "ALTER TABLE events ADD PRIMARY KEY (id);",
+        "ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_id_idx;",
+    ),
+    (
+        &["ban-drop-column"],
+        "ALTER TABLE orders DROP COLUMN legacy_flag;",
+        "-- dbdoctor:allow ban-drop-column\nALTER TABLE orders DROP COLUMN legacy_flag;",
+    ),
+    (
+        &["ban-drop-table"],
+        "DROP TABLE orders;",
+        "-- dbdoctor:allow ban-drop-table\nDROP TABLE orders;",
+    ),
+    (
+        &["ban-drop-database"],
+        "-- no-transaction\nDROP DATABASE IF EXISTS shop;",
+        "-- no-transaction\n-- dbdoctor:allow ban-drop-database\nDROP DATABASE IF EXISTS shop;",
+    ),
+    (
+        &["renaming-column"],
+        "ALTER TABLE orders RENAME COLUMN amount TO total_amount;",
+        "ALTER TABLE orders ADD COLUMN total_amount numeric;",
+    ),
+    (
+        &["renaming-table"],
+        "ALTER TABLE orders RENAME TO purchases;",
+        "CREATE VIEW purchases AS SELECT * FROM orders;",
+    ),
+    (
+        &["prefer-bigint-over-int"],
+        "CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n integer);",
+        "CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n bigint);",
+    ),
+    (
+        &["prefer-identity"],
+        "CREATE TABLE events (id bigserial PRIMARY KEY);",
+        "CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);",
+    ),
+    (
+        &["prefer-robust-stmts"],
+        "-- no-transaction\nCREATE INDEX CONCURRENTLY idx_a ON orders (a);",
+        "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON orders (a);",
+    ),
+    (
+        &["syntax-error"],
+        "CREATE INDEX idx_broken ON orders (customer_id,;",
+        "CREATE INDEX idx_broken ON orders (customer_id);\n-- dbdoctor:allow require-concurrent-index-creation",
+    ),
+];
+
+#[test]
+fn rule_corpus_unsafe_flagged_safe_twin_silent() {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for (i, (_, unsafe_sql, safe_sql)) in CORPUS.iter().enumerate() {
+        let v = 100 + i * 2;
+        files.push((format!("{v}_unsafe.up.sql"), unsafe_sql.to_string()));
+        files.push((format!("{v}_unsafe.down.sql"), "SELECT 1;".into()));
+        files.push((format!("{}_safe.up.sql", v + 1), safe_sql.to_string()));
+        files.push((format!("{}_safe.down.sql", v + 1), "SELECT 1;".into()));
+    }
+    // The syntax-error twin needs its allow comment before the statement.
+    let last = files.len() - 2;
+    files[last].1 = "-- dbdoctor:allow require-concurrent-index-creation\nCREATE INDEX idx_broken ON orders (customer_id);".into();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = write_migrations(&refs);
+    let o = common::dbdoctor()
+        .args(["--format", "json", "migrate", "validate", "--source"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    // Errors present (syntax, CONCURRENTLY in a transaction): exit 4.
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let diags: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    for (i, (rules, unsafe_sql, _)) in CORPUS.iter().enumerate() {
+        let v = 100 + i * 2;
+        let of = |name: &str| -> Vec<String> {
+            diags
+                .iter()
+                .filter(|d| d["file"].as_str().unwrap().ends_with(name))
+                .map(|d| d["rule"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let flagged = of(&format!("/{v}_unsafe.up.sql"));
+        for r in *rules {
+            assert!(
+                flagged.iter().any(|f| f == r),
+                "{r} not raised on {unsafe_sql:?}: {flagged:?}"
+            );
+        }
+        let twin = of(&format!("/{}_safe.up.sql", v + 1));
+        assert!(twin.is_empty(), "safe twin of {rules:?} raised {twin:?}");
+    }
+    // Every diagnostic has the documented fields, positions 1-based.
+    for d in &diags {
+        for k in [
+            "file", "line", "column", "rule", "severity", "message", "help",
+        ] {
+            assert!(d.get(k).is_some(), "{k} missing in {d}");
+        }
+        assert!(d["line"].as_u64().unwrap() >= 1 && d["column"].as_u64().unwrap() >= 1);
+    }
+    let syntax = diags.iter().find(|d| d["rule"] == "syntax-error").unwrap();
+    assert_eq!(
+        (syntax["line"].as_u64(), syntax["column"].as_u64()),
+        (Some(1), Some(48)),
+        "{syntax}"
+    );
+}
+
+#[test]
+fn validate_text_github_strict_and_exit_codes() {
+    let dir = write_migrations(&[
+        ("1_a.up.sql", "ALTER TABLE orders DROP COLUMN legacy;\n"),
+        (
+            "1_a.down.sql",
+            "ALTER TABLE orders ADD COLUMN legacy text;\n",
+        ),
+    ]);
+    let o = common::dbdoctor()
+        .args(["migrate", "validate", "--source"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "warnings alone exit 0: {}",
+        text(&o)
+    );
+    let s = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        s.contains("1_a.up.sql:1:1: warning[ban-drop-column]: dropping column orders.legacy"),
+        "{s}"
+    );
+    assert!(s.contains("  = help: "), "{s}");
+    let o = common::dbdoctor()
+        .args(["migrate", "validate", "--strict", "--source"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let o = common::dbdoctor()
+        .args(["--format", "github", "migrate", "validate", "--source"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(s.starts_with("::warning file="), "{s}");
+    assert!(s.contains(",line=1,col=1,title=ban-drop-column::"), "{s}");
+    // A bad file name is an error.
+    std::fs::write(dir.path().join("x_bad.sql"), "SELECT 1;").unwrap();
+    let o = common::dbdoctor()
+        .args(["migrate", "validate", "--source"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("error[migration-files]"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[tokio::test]
+async fn validate_with_a_database_names_locks_drift_and_replay_catches_runtime_errors() {
+    let db = common::fresh_db().await;
+    db.exec("CREATE TABLE meals (id bigint, note text); INSERT INTO meals SELECT g FROM generate_series(1, 1000) g; ANALYZE meals;").await;
+    let dir = write_migrations(&[
+        ("1_a.up.sql", "CREATE TABLE a (id bigint);"),
+        ("1_a.down.sql", "DROP TABLE a;"),
+        ("2_b.up.sql", "ALTER TABLE meals ADD COLUMN extra text;"),
+        ("2_b.down.sql", "ALTER TABLE meals DROP COLUMN extra;"),
+    ]);
+    let o = migrate(
+        &db.url,
+        &["apply", "--no-backup", "--target", "1"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = migrate(&db.url, &["validate"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let s = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(s.contains("note[lock]: ALTER TABLE meals ADD COLUMN extra text takes ACCESS EXCLUSIVE on meals (1000 rows"), "{s}");
+    assert!(s.contains("writes/s)"), "{s}");
+    // Drift on the applied one is an error.
+    std::fs::write(
+        dir.path().join("1_a.up.sql"),
+        "CREATE TABLE a (id bigint, x int);",
+    )
+    .unwrap();
+    let o = migrate(&db.url, &["validate"], dir.path());
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("error[checksum-drift]"),
+        "{}",
+        text(&o)
+    );
+
+    // --replay catches a reference to a missing column that the parser cannot see.
+    let dir2 = write_migrations(&[
+        ("1_a.up.sql", "CREATE TABLE a (id bigint);"),
+        ("1_a.down.sql", "DROP TABLE a;"),
+        (
+            "2_b.up.sql",
+            "CREATE INDEX a_missing ON a (no_such_column);",
+        ),
+        ("2_b.down.sql", "DROP INDEX a_missing;"),
+    ]);
+    let o = common::dbdoctor()
+        .args(["migrate", "validate", "--replay", "--source"])
+        .arg(dir2.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let s = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(s.contains("2_b.up.sql:1:1: error[replay]"), "{s}");
+    assert!(s.contains("no_such_column"), "{s}");
+}

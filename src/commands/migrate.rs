@@ -15,8 +15,11 @@ use crate::cli::{
 use crate::db::{ConnectSettings, SessionMode};
 use crate::error::Error;
 use crate::migrate::apply::{self, Options, Report};
+use crate::migrate::lint::{self, Diagnostic, Severity};
 use crate::migrate::source::{self, hex, Source};
+use crate::migrate::split;
 use crate::migrate::tracking::{self, State};
+use crate::render::migrate_validate as render;
 use crate::settings::Ctx;
 use crate::util::parse_duration;
 
@@ -386,12 +389,206 @@ fn write_stream(command: &str, report: &Report, out: &mut dyn Write) -> Result<(
 
 // ---------------------------------------------------------------- validate / plan
 
-async fn validate(
-    _ctx: &Ctx,
-    _a: &MigrateValidateArgs,
-    _out: &mut dyn Write,
-) -> Result<i32, Error> {
-    Err(Error::NotBuilt("`dbdoctor migrate validate`".into()))
+async fn validate(ctx: &Ctx, a: &MigrateValidateArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let source = source::load(&a.source.source)?;
+    let mut diags = lint::lint_source(&source);
+    if !a.offline && ctx.database_url_given() {
+        let settings = ctx.connect_settings()?;
+        diags.extend(database_diagnostics(&settings, &source).await?);
+    }
+    if a.replay {
+        diags.extend(replay(ctx, &source).await?);
+    }
+    let files = source
+        .migrations
+        .iter()
+        .map(|m| 1 + usize::from(m.down.is_some()))
+        .sum();
+    match ctx.format {
+        Format::Json => render::json(&diags, out),
+        Format::Github => render::github(&diags, out),
+        _ => render::text(&diags, files, out),
+    }
+    .context("write")?;
+    let errors = diags.iter().any(|d| d.severity == Severity::Error);
+    let warnings = diags.iter().any(|d| d.severity == Severity::Warning);
+    Ok(if errors || (a.strict && warnings) {
+        crate::exit::MIGRATION_INVALID
+    } else {
+        crate::exit::OK
+    })
+}
+
+fn db_diag(
+    file: String,
+    rule: &str,
+    severity: Severity,
+    message: String,
+    help: &str,
+) -> Diagnostic {
+    Diagnostic {
+        file,
+        line: 1,
+        column: 1,
+        rule: rule.into(),
+        severity,
+        message,
+        help: Some(help.into()),
+    }
+}
+
+/// With a database: drift, missing files, out-of-order versions, and for each pending statement
+/// the lock it takes, on which table, with that table's size and write rate.
+async fn database_diagnostics(
+    settings: &ConnectSettings,
+    source: &Source,
+) -> Result<Vec<Diagnostic>, Error> {
+    let db = crate::db::connect(settings, SessionMode::ReadOnly).await?;
+    let mut conn = db.pool.acquire().await.context("acquire a connection")?;
+    let state = tracking::read_state(&mut conn).await?;
+    let mut out = Vec::new();
+    for a in state.applied.values() {
+        match source.get(a.version) {
+            Some(m) if m.checksum != a.checksum => out.push(db_diag(
+                m.up.path.display().to_string(),
+                "checksum-drift",
+                Severity::Error,
+                format!("migration {} was applied but its file has changed since (checksum drift)", a.version),
+                "restore the file as it was applied (see git history) and put the change in a new migration",
+            )),
+            Some(_) => {}
+            None => out.push(db_diag(
+                source.dir.display().to_string(),
+                "missing-migration",
+                Severity::Error,
+                format!("migration {} ({}) is applied but its file is missing", a.version, a.description),
+                "restore the file: sqlx refuses to run while an applied migration has no file",
+            )),
+        }
+    }
+    let max_applied = state.applied.keys().max().copied();
+    for m in source
+        .migrations
+        .iter()
+        .filter(|m| !state.applied.contains_key(&m.version))
+    {
+        if let Some(max) = max_applied.filter(|max| m.version < *max) {
+            out.push(db_diag(
+                m.up.path.display().to_string(),
+                "out-of-order",
+                Severity::Warning,
+                format!("pending migration {} is older than the newest applied one ({max})", m.version),
+                "give it a version newer than every applied migration, so every environment runs migrations in the same order",
+            ));
+        }
+        for st in split::split(&m.up.sql) {
+            let Some(lock) = crate::migrate::locks::lock_of_sql(&st.text) else {
+                continue;
+            };
+            let stats: Option<(i64, i64, i64, f64)> =
+                sqlx::query_as(include_str!("../sql/migrate_table_stats.sql"))
+                    .bind(lock.relation.split(", ").next().unwrap_or(&lock.relation))
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .ok()
+                    .flatten();
+            let about = match stats {
+                Some((rows, bytes, writes, secs)) => format!(
+                    "{} rows, {}, {:.1} writes/s",
+                    rows.max(0),
+                    crate::util::human_bytes(bytes),
+                    if secs > 0.0 {
+                        writes as f64 / secs
+                    } else {
+                        0.0
+                    }
+                ),
+                None => "does not exist yet".into(),
+            };
+            let head: String = st.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let head = if head.chars().count() > 60 {
+                format!("{} ...", head.chars().take(60).collect::<String>())
+            } else {
+                head
+            };
+            out.push(Diagnostic {
+                file: m.up.path.display().to_string(),
+                line: st.line,
+                column: st.column,
+                rule: "lock".into(),
+                severity: Severity::Note,
+                message: format!(
+                    "{head} takes {} on {} ({about})",
+                    lock.level.name(),
+                    lock.relation
+                ),
+                help: Some(format!(
+                    "{}; dbdoctor apply sets lock_timeout first so it waits at most that long",
+                    lock.level.blocks()
+                )),
+            });
+        }
+    }
+    drop(conn);
+    db.pool.close().await;
+    Ok(out)
+}
+
+/// Apply every migration on a throwaway cluster, then revert them all with the down files.
+async fn replay(ctx: &Ctx, source: &Source) -> Result<Vec<Diagnostic>, Error> {
+    use crate::db::ephemeral::{EphemeralCluster, EphemeralOptions};
+    ctx.progress("replay: starting a throwaway PostgreSQL ...");
+    let cluster =
+        tokio::task::spawn_blocking(|| EphemeralCluster::start(&EphemeralOptions::default()))
+            .await
+            .context("cluster start task")??;
+    let mut admin = sqlx::PgConnection::connect(&cluster.url("postgres"))
+        .await
+        .context("connect to the throwaway cluster")?;
+    sqlx::Executor::execute(&mut admin, "CREATE DATABASE replay")
+        .await
+        .context("create the replay database")?;
+    let _ = admin.close().await;
+    let settings = ctx.connect_settings_for(&cluster.url("replay"))?;
+    let mut opts = options_from(ctx, false, "5s", "5s")?;
+    opts.no_backup = true;
+    opts.quiet = true;
+    let mut out = Vec::new();
+    let to_diag = |phase: &str, e: Error| {
+        let msg = e.to_string();
+        let re = regex::Regex::new(r" at (.+?):(\d+):(\d+)").expect("valid regex");
+        let (file, line, column) = match re.captures(&msg) {
+            Some(c) => (
+                c[1].to_string(),
+                c[2].parse().unwrap_or(1),
+                c[3].parse().unwrap_or(1),
+            ),
+            None => (source.dir.display().to_string(), 1, 1),
+        };
+        Diagnostic {
+            file,
+            line,
+            column,
+            rule: "replay".into(),
+            severity: Severity::Error,
+            message: format!("{phase} on a fresh database failed: {msg}"),
+            help: Some("the statement parses but PostgreSQL rejects it when run in order (a missing table or column, a wrong type)".into()),
+        }
+    };
+    let pid = Arc::new(AtomicI32::new(0));
+    match apply::apply(&settings, source, &opts, pid.clone()).await {
+        Err(e) => out.push(to_diag("apply", e)),
+        Ok(r) => {
+            ctx.progress(format!("replay: applied {} migrations", r.done.len()));
+            opts.target = Some(0);
+            match apply::revert(&settings, source, &opts, pid).await {
+                Err(e) => out.push(to_diag("revert", e)),
+                Ok(r) => ctx.progress(format!("replay: reverted {} migrations", r.done.len())),
+            }
+        }
+    }
+    drop(cluster);
+    Ok(out)
 }
 
 async fn plan(_ctx: &Ctx, _a: &MigratePlanArgs, _out: &mut dyn Write) -> Result<i32, Error> {

@@ -191,6 +191,9 @@ impl Progress {
     }
 }
 
+/// pid, application_name, state, query, lock mode of a session holding a lock.
+type Blocker = (i32, String, String, String, String);
+
 /// The dedicated connection and the stream it sends (or, in a dry-run, only records).
 struct Session {
     conn: PgConnection,
@@ -300,7 +303,7 @@ impl Session {
 
     /// Who holds a lock on `relation` (for the lock-timeout message).
     async fn blockers(&mut self, relation: &str) -> String {
-        let rows: Result<Vec<(i32, String, String, String, String)>, _> =
+        let rows: Result<Vec<Blocker>, _> =
             sqlx::query_as(include_str!("../sql/migrate_blockers.sql"))
                 .bind(relation)
                 .fetch_all(&mut self.conn)

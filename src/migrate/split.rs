@@ -33,7 +33,7 @@ pub fn line_col(sql: &str, offset: usize) -> (usize, usize) {
 pub fn split(sql: &str) -> Vec<Statement> {
     let pieces = match pg_query::split_with_parser(sql) {
         Ok(p) => p,
-        Err(_) => pg_query::split_with_scanner(sql).unwrap_or_default(),
+        Err(_) => split_on_semicolons(sql),
     };
     let base = sql.as_ptr() as usize;
     let mut out = Vec::new();
@@ -61,6 +61,26 @@ pub fn split(sql: &str) -> Vec<Statement> {
             column,
             leading,
         });
+    }
+    out
+}
+
+/// Fallback for a file that does not parse: cut at every `;` token (the scanner already skips
+/// those inside strings, dollar quotes and comments).
+fn split_on_semicolons(sql: &str) -> Vec<&str> {
+    let Ok(scan) = pg_query::scan(sql) else {
+        return vec![sql];
+    };
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    for t in &scan.tokens {
+        if t.token == Token::Ascii59 as i32 {
+            out.push(&sql[start..t.start as usize]);
+            start = t.end as usize;
+        }
+    }
+    if start < sql.len() {
+        out.push(&sql[start..]);
     }
     out
 }

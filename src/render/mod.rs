@@ -5,3 +5,8 @@ pub mod budget_json;
 pub mod budget_junit;
 pub mod budget_markdown;
 pub mod budget_table;
+
+pub mod doctor_json;
+pub mod doctor_markdown;
+pub mod doctor_table;
+pub mod migrate_validate;

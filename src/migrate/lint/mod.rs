@@ -1,1 +1,451 @@
 //! Safety and syntax rules for migration files (`migrate validate`), one module per rule.
+//!
+//! Rule names follow squawk's where the meaning matches, so users recognise them.
+
+use std::collections::HashSet;
+
+use pg_query::protobuf::{AlterTableCmd, AlterTableType, ColumnDef, RangeVar};
+use pg_query::NodeEnum;
+use serde::Serialize;
+
+use super::locks::rangevar_name;
+use super::source::{Source, SqlFile};
+use super::split::{line_col, split, Statement};
+
+pub mod adding_field_with_default;
+pub mod adding_foreign_key_constraint;
+pub mod adding_not_nullable_field;
+pub mod adding_required_field;
+pub mod adding_serial_primary_key_field;
+pub mod ban_concurrent_index_creation_in_transaction;
+pub mod ban_drop_column;
+pub mod ban_drop_database;
+pub mod ban_drop_table;
+pub mod changing_column_type;
+pub mod constraint_missing_not_valid;
+pub mod disallowed_unique_constraint;
+pub mod no_transaction_single_statement;
+pub mod prefer_bigint_over_int;
+pub mod prefer_identity;
+pub mod prefer_robust_stmts;
+pub mod renaming_column;
+pub mod renaming_table;
+pub mod require_concurrent_index_creation;
+pub mod require_concurrent_index_deletion;
+
+/// Name of the pseudo-rule for parse failures.
+pub const SYNTAX_ERROR: &str = "syntax-error";
+/// Name of the pseudo-rule for folder problems (naming, duplicates, missing down files).
+pub const FILE_RULE: &str = "migration-files";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Information from the database (the lock a statement takes and on what).
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One finding of `validate`. Field names are a JSON API: add, never rename.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub file: String,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// What a rule knows about the file around the statement.
+#[derive(Debug, Clone, Default)]
+pub struct FileContext {
+    /// The file runs inside one transaction (no `-- no-transaction` directive).
+    pub in_transaction: bool,
+    /// Number of statements in the file.
+    pub statements: usize,
+    /// Index of this statement in the file.
+    pub index: usize,
+    /// Tables created earlier in the same file (new and empty: locking them harms nobody).
+    pub created_tables: HashSet<String>,
+    /// Tables with a `VALIDATE CONSTRAINT` earlier in the file.
+    pub validated_tables: HashSet<String>,
+}
+
+impl FileContext {
+    pub fn is_new_table(&self, rv: Option<&RangeVar>) -> bool {
+        rv.is_some_and(|r| self.created_tables.contains(&rangevar_name(r)))
+    }
+}
+
+/// A safety rule.
+pub trait Rule: Sync {
+    /// Stable name (squawk's where the meaning matches).
+    fn name(&self) -> &'static str;
+    fn severity(&self) -> Severity {
+        Severity::Warning
+    }
+    /// Why it matters and the safe alternative.
+    fn help(&self) -> &'static str;
+    /// Messages for this statement (empty when it is fine).
+    fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String>;
+}
+
+/// Every rule, in a stable order.
+pub fn rules() -> Vec<&'static dyn Rule> {
+    vec![
+        &require_concurrent_index_creation::Rule,
+        &require_concurrent_index_deletion::Rule,
+        &ban_concurrent_index_creation_in_transaction::Rule,
+        &no_transaction_single_statement::Rule,
+        &adding_required_field::Rule,
+        &adding_field_with_default::Rule,
+        &changing_column_type::Rule,
+        &adding_not_nullable_field::Rule,
+        &adding_foreign_key_constraint::Rule,
+        &constraint_missing_not_valid::Rule,
+        &disallowed_unique_constraint::Rule,
+        &adding_serial_primary_key_field::Rule,
+        &ban_drop_column::Rule,
+        &ban_drop_table::Rule,
+        &ban_drop_database::Rule,
+        &renaming_column::Rule,
+        &renaming_table::Rule,
+        &prefer_bigint_over_int::Rule,
+        &prefer_identity::Rule,
+        &prefer_robust_stmts::Rule,
+    ]
+}
+
+// ------------------------------------------------------------------ AST helpers for the rules
+
+/// The ALTER TABLE subcommands of a statement, with their table.
+pub fn alter_cmds(stmt: &NodeEnum) -> Vec<(&RangeVar, &AlterTableCmd)> {
+    let NodeEnum::AlterTableStmt(s) = stmt else {
+        return vec![];
+    };
+    let Some(rel) = s.relation.as_ref() else {
+        return vec![];
+    };
+    s.cmds
+        .iter()
+        .filter_map(|c| match c.node.as_ref() {
+            Some(NodeEnum::AlterTableCmd(c)) => Some((rel, c.as_ref())),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn subtype(cmd: &AlterTableCmd) -> AlterTableType {
+    AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined)
+}
+
+/// The column definition of an `ADD COLUMN`.
+pub fn added_column(cmd: &AlterTableCmd) -> Option<&ColumnDef> {
+    if subtype(cmd) != AlterTableType::AtAddColumn {
+        return None;
+    }
+    match cmd.def.as_ref()?.node.as_ref()? {
+        NodeEnum::ColumnDef(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// Column definitions a statement introduces (CREATE TABLE columns and ADD COLUMN).
+pub fn column_defs(stmt: &NodeEnum) -> Vec<&ColumnDef> {
+    match stmt {
+        NodeEnum::CreateStmt(s) => s
+            .table_elts
+            .iter()
+            .filter_map(|e| match e.node.as_ref() {
+                Some(NodeEnum::ColumnDef(c)) => Some(c.as_ref()),
+                _ => None,
+            })
+            .collect(),
+        NodeEnum::AlterTableStmt(_) => alter_cmds(stmt)
+            .into_iter()
+            .filter_map(|(_, c)| added_column(c))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// The last part of a column's type name, lowercased (`pg_catalog.int4` -> `int4`).
+pub fn type_name(c: &ColumnDef) -> String {
+    c.type_name
+        .as_ref()
+        .and_then(|t| t.names.last())
+        .and_then(|n| match n.node.as_ref() {
+            Some(NodeEnum::String(s)) => Some(s.sval.to_lowercase()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// The constraints attached to a column definition.
+pub fn column_constraints(c: &ColumnDef) -> Vec<&pg_query::protobuf::Constraint> {
+    c.constraints
+        .iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(NodeEnum::Constraint(k)) => Some(k.as_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The constraint of an `ADD CONSTRAINT`.
+pub fn added_constraint(cmd: &AlterTableCmd) -> Option<&pg_query::protobuf::Constraint> {
+    if subtype(cmd) != AlterTableType::AtAddConstraint {
+        return None;
+    }
+    match cmd.def.as_ref()?.node.as_ref()? {
+        NodeEnum::Constraint(k) => Some(k),
+        _ => None,
+    }
+}
+
+// ------------------------------------------------------------------ running the rules
+
+/// `-- dbdoctor:allow rule-a, rule-b` in the comments before a statement.
+pub fn allowed_rules(leading: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for line in leading.lines() {
+        if let Some(i) = line.find("dbdoctor:allow") {
+            let rest = &line[i + "dbdoctor:allow".len()..];
+            let rest = rest.split("*/").next().unwrap_or(rest);
+            for r in rest.split(|c: char| c == ',' || c.is_whitespace()) {
+                if !r.is_empty() {
+                    out.insert(r.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn parse_stmt(text: &str) -> Option<NodeEnum> {
+    let parsed = pg_query::parse(text).ok()?;
+    parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.clone()
+}
+
+/// Where a parse error is: the first occurrence of the offending token that reproduces the error
+/// when the file is cut right after it (libpg_query does not expose the cursor position).
+pub fn syntax_error_offset(sql: &str, message: &str) -> usize {
+    let end_of_input = sql.trim_end().len();
+    if message.contains("at end of input") {
+        return end_of_input.saturating_sub(1);
+    }
+    let near = message
+        .split_once("at or near \"")
+        .and_then(|(_, rest)| rest.rsplit_once('"'))
+        .map(|(tok, _)| tok.to_string());
+    if let (Some(near), Ok(scan)) = (near, pg_query::scan(sql)) {
+        for t in &scan.tokens {
+            let (s, e) = (t.start as usize, t.end as usize);
+            if sql.get(s..e).is_some_and(|x| x == near) {
+                if let Err(pg_query::Error::Parse(m)) = pg_query::parse(&sql[..e]) {
+                    if m == message {
+                        return s;
+                    }
+                }
+            }
+        }
+    }
+    // Fall back to the start of the first statement that does not parse.
+    split(sql)
+        .into_iter()
+        .find(|s| pg_query::parse(&s.text).is_err())
+        .map(|s| s.offset)
+        .unwrap_or(0)
+}
+
+/// Lint one file: a syntax error alone (as squawk does), else every rule on every statement.
+pub fn lint_file(file: &SqlFile, display: &str) -> Vec<Diagnostic> {
+    if let Err(e) = pg_query::parse(&file.sql) {
+        let message = match &e {
+            pg_query::Error::Parse(m) => m.clone(),
+            other => other.to_string(),
+        };
+        let (line, column) = line_col(&file.sql, syntax_error_offset(&file.sql, &message));
+        return vec![Diagnostic {
+            file: display.to_string(),
+            line,
+            column,
+            rule: SYNTAX_ERROR.into(),
+            severity: Severity::Error,
+            message,
+            help: Some("fix the statement; PostgreSQL's own parser rejected it".into()),
+        }];
+    }
+    let stmts: Vec<Statement> = split(&file.sql);
+    let mut cx = FileContext {
+        in_transaction: !file.no_tx,
+        statements: stmts.len(),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for (i, st) in stmts.iter().enumerate() {
+        cx.index = i;
+        let Some(node) = parse_stmt(&st.text) else {
+            continue;
+        };
+        let allowed = allowed_rules(&st.leading);
+        for rule in rules() {
+            if allowed.contains(rule.name()) {
+                continue;
+            }
+            for message in rule.check(&node, &cx) {
+                out.push(Diagnostic {
+                    file: display.to_string(),
+                    line: st.line,
+                    column: st.column,
+                    rule: rule.name().into(),
+                    severity: rule.severity(),
+                    message,
+                    help: Some(rule.help().into()),
+                });
+            }
+        }
+        match &node {
+            NodeEnum::CreateStmt(s) => {
+                if let Some(r) = s.relation.as_ref() {
+                    cx.created_tables.insert(rangevar_name(r));
+                }
+            }
+            NodeEnum::AlterTableStmt(_) => {
+                for (rel, c) in alter_cmds(&node) {
+                    if subtype(c) == AlterTableType::AtValidateConstraint {
+                        cx.validated_tables.insert(rangevar_name(rel));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Lint a whole folder: file problems first, then each up and down file.
+pub fn lint_source(source: &Source) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = source
+        .problems
+        .iter()
+        .map(|p| Diagnostic {
+            file: source.dir.join(&p.file).display().to_string(),
+            line: 1,
+            column: 1,
+            rule: FILE_RULE.into(),
+            severity: if p.is_error {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            message: p.message.clone(),
+            help: Some(
+                "name files <VERSION>_<description>.up.sql and .down.sql (sqlx's format), one version each"
+                    .into(),
+            ),
+        })
+        .collect();
+    for m in &source.migrations {
+        out.extend(lint_file(&m.up, &m.up.path.display().to_string()));
+        if let Some(d) = &m.down {
+            out.extend(lint_file(d, &d.path.display().to_string()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// Messages of one rule on a snippet (`no_tx` marks the file `-- no-transaction`).
+    pub fn run(rule: &dyn Rule, sql: &str, no_tx: bool) -> Vec<String> {
+        let text = if no_tx {
+            format!("-- no-transaction\n{sql}")
+        } else {
+            sql.to_string()
+        };
+        let file = SqlFile {
+            path: "t.sql".into(),
+            name: "t.sql".into(),
+            no_tx,
+            sql: text,
+        };
+        lint_file(&file, "t.sql")
+            .into_iter()
+            .filter(|d| d.rule == rule.name())
+            .map(|d| d.message)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(sql: &str) -> SqlFile {
+        SqlFile {
+            path: "m/1_x.up.sql".into(),
+            name: "1_x.up.sql".into(),
+            no_tx: sql.starts_with("-- no-transaction"),
+            sql: sql.into(),
+        }
+    }
+
+    #[test]
+    fn syntax_error_alone_with_position() {
+        let d = lint_file(
+            &file("SELECT 1;\nCREATE INDEX idx_broken ON orders (customer_id,);\n"),
+            "f.sql",
+        );
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].rule, SYNTAX_ERROR);
+        assert_eq!(d[0].severity, Severity::Error);
+        assert_eq!((d[0].line, d[0].column), (2, 48), "{d:?}");
+        let d = lint_file(&file("SELECT 1;\nSELEC 2;"), "f.sql");
+        assert_eq!((d[0].line, d[0].column), (2, 1), "{d:?}");
+        let d = lint_file(&file("SELECT (1"), "f.sql");
+        assert_eq!((d[0].line, d[0].column), (1, 9), "{d:?}");
+    }
+
+    #[test]
+    fn allow_comment_silences_next_statement_only() {
+        let sql = "-- dbdoctor:allow ban-drop-column\nALTER TABLE t DROP COLUMN a;\nALTER TABLE t DROP COLUMN b;";
+        let d: Vec<Diagnostic> = lint_file(&file(sql), "f.sql")
+            .into_iter()
+            .filter(|d| d.rule == "ban-drop-column")
+            .collect();
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].line, 3);
+        assert_eq!(
+            allowed_rules("/* dbdoctor:allow a, b */"),
+            ["a", "b"].iter().map(|s| s.to_string()).collect()
+        );
+    }
+
+    #[test]
+    fn rule_names_are_unique_and_have_help() {
+        let mut names: Vec<&str> = rules().iter().map(|r| r.name()).collect();
+        assert!(rules().iter().all(|r| r.help().len() > 20));
+        names.sort();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(n, names.len());
+    }
+}

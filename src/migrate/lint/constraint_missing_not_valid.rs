@@ -1,0 +1,76 @@
+//! constraint-missing-not-valid: a CHECK or foreign key added without NOT VALID scans the table under its lock.
+
+use pg_query::protobuf::ConstrType;
+use pg_query::NodeEnum;
+
+use super::{added_constraint, alter_cmds, FileContext};
+use crate::migrate::locks::rangevar_name;
+
+pub struct Rule;
+
+impl super::Rule for Rule {
+    fn name(&self) -> &'static str {
+        "constraint-missing-not-valid"
+    }
+    fn help(&self) -> &'static str {
+        "A new CHECK or FOREIGN KEY is verified against every row while the ALTER TABLE lock is held. Add it with NOT VALID (only new rows are checked), then run ALTER TABLE ... VALIDATE CONSTRAINT in a later migration, which does not block reads or writes."
+    }
+    fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
+        alter_cmds(stmt)
+            .into_iter()
+            .filter(|(rel, _)| !cx.is_new_table(Some(rel)))
+            .filter_map(|(rel, c)| {
+                let k = added_constraint(c)?;
+                let kind = if k.contype == ConstrType::ConstrCheck as i32 {
+                    "CHECK"
+                } else if k.contype == ConstrType::ConstrForeign as i32 {
+                    "FOREIGN KEY"
+                } else {
+                    return None;
+                };
+                (!k.skip_validation).then(|| {
+                    format!(
+                        "{kind} constraint {} on {} is added without NOT VALID: every row is checked under the lock",
+                        if k.conname.is_empty() { "(unnamed)" } else { &k.conname },
+                        rangevar_name(rel)
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::run;
+    use super::Rule;
+
+    #[test]
+    fn flags_check_and_fk_without_not_valid() {
+        assert_eq!(
+            run(
+                &Rule,
+                "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);",
+                false
+            )
+            .len(),
+            1
+        );
+        assert!(run(
+            &Rule,
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;",
+            false
+        )
+        .is_empty());
+        assert_eq!(
+            run(
+                &Rule,
+                "ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id);",
+                false
+            )
+            .len(),
+            1
+        );
+        assert!(run(&Rule, "ALTER TABLE t VALIDATE CONSTRAINT c;", false).is_empty());
+    }
+}
