@@ -47,6 +47,35 @@ pub struct StatementInput {
     pub total_time_ms: f64,
 }
 
+impl StatementInput {
+    /// The advisor's input from the pg_stat_statements collector: statements of the connected
+    /// database with a readable text, top level, merged per queryid across roles; planning time
+    /// counts when it was tracked.
+    pub fn from_snapshot(snap: &crate::collect::statements::StatementsSnapshot) -> Vec<Self> {
+        let mut by_id: BTreeMap<i64, StatementInput> = BTreeMap::new();
+        for st in &snap.statements {
+            let (Some(queryid), Some(query)) = (st.queryid, st.query.as_ref()) else {
+                continue;
+            };
+            if st.hidden || !st.is_workload() {
+                continue;
+            }
+            if snap.all_databases && st.database.as_deref() != Some(snap.database.as_str()) {
+                continue;
+            }
+            let e = by_id.entry(queryid).or_insert_with(|| StatementInput {
+                queryid,
+                query: query.clone(),
+                calls: 0,
+                total_time_ms: 0.0,
+            });
+            e.calls += st.calls;
+            e.total_time_ms += st.total_exec_time_ms + st.total_plan_time_ms.unwrap_or(0.0);
+        }
+        by_id.into_values().collect()
+    }
+}
+
 /// Thresholds; every one is documented in DB_PERF.md section 5.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdvisorOptions {
@@ -660,6 +689,38 @@ mod tests {
         let picked = select_statements(&s, &opts);
         assert_eq!(picked.len(), 1);
         assert_eq!(picked[0].queryid, 3);
+    }
+
+    #[test]
+    fn from_collector_snapshot() {
+        use crate::collect::statements::{StatementStats, StatementsSnapshot};
+        let st = |id: Option<i64>, db: &str, calls: i64, top: Option<bool>| StatementStats {
+            queryid: id,
+            database: Some(db.into()),
+            query: Some("SELECT 1".into()),
+            toplevel: top,
+            calls,
+            total_exec_time_ms: 10.0,
+            total_plan_time_ms: Some(1.0),
+            ..Default::default()
+        };
+        let snap = StatementsSnapshot {
+            database: "app".into(),
+            all_databases: true,
+            statements: vec![
+                st(Some(1), "app", 5, Some(true)),
+                st(Some(1), "app", 7, None),
+                st(Some(2), "other", 9, Some(true)),
+                st(Some(3), "app", 9, Some(false)),
+                st(None, "app", 9, Some(true)),
+            ],
+            ..Default::default()
+        };
+        let v = StatementInput::from_snapshot(&snap);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].queryid, 1);
+        assert_eq!(v[0].calls, 12);
+        assert!((v[0].total_time_ms - 22.0).abs() < 1e-9);
     }
 
     fn table() -> TableInfo {
