@@ -113,18 +113,11 @@ pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i3
     }
     let budgets = budgets.expect("loaded unless --mark");
 
-    // Host figures are sampled over the window, or over the probes, or over a short period.
-    let local = settings.is_local();
-    let host = local.then(HostSampler::start);
-
+    // Host figures are sampled over the window (or a short period), and before the probes run:
+    // on a local database the probes' own load would otherwise count against the CPU budget.
+    let host = settings.is_local().then(HostSampler::start);
     let (observed, measurement) = observe(ctx, &db.pool, &caps, &opts, window, since).await;
-
-    let probes = run_probes(ctx, &settings, &budgets, args).await?;
-
     let mut res = ResourceSample::default();
-    if let Err(e) = resources::connections(&db.pool, &mut res).await {
-        res.connections_reason = Some(format!("cannot read pg_stat_activity: {e}"));
-    }
     match host {
         Some(h) => h.finish(&mut res).await,
         None => {
@@ -134,6 +127,11 @@ pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i3
             ))
         }
     }
+    if let Err(e) = resources::connections(&db.pool, &mut res).await {
+        res.connections_reason = Some(format!("cannot read pg_stat_activity: {e}"));
+    }
+
+    let probes = run_probes(ctx, &settings, &budgets, args).await?;
     db.pool.close().await;
 
     let mut judgement = judge_all(&budgets, &observed, &probes, &res);
@@ -243,6 +241,8 @@ async fn observe(
             .since
             .map(|s| (snap.taken_at - s).num_milliseconds() as f64 / 1000.0),
     };
+    // A cumulative period shorter than a second (a reset just before) gives meaningless rates.
+    let period = period.filter(|p| *p >= 1.0);
     measurement.period_s = period;
     let statements = snap
         .workload()
