@@ -190,6 +190,353 @@ pub fn nearest_rank(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[rank - 1])
 }
 
+// ---------------------------------------------------------------------------------------------
+// Estimated percentiles from per-statement aggregates.
+//
+// pg_stat_statements keeps, per statement, only calls, mean, population standard deviation, min
+// and max of the execution time. Each statement's latencies are modelled as a lognormal shifted
+// to start at its minimum and truncated at its maximum, with parameters solved so the truncated
+// distribution has the observed mean and standard deviation. The workload is the mixture of the
+// statements weighted by calls; its quantiles are found by bisection on the mixture's CDF.
+
+/// The aggregates pg_stat_statements keeps for one statement (milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    pub calls: u64,
+    pub mean_ms: f64,
+    /// Population standard deviation.
+    pub stddev_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+}
+
+/// A fitted per-statement latency distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fitted {
+    /// Every execution took the same time (one call, zero spread, or min = max).
+    Point(f64),
+    /// `shift + LogNormal(mu, sigma)` restricted to `[lo, hi]`.
+    ShiftedLognormal {
+        shift: f64,
+        mu: f64,
+        sigma: f64,
+        lo: f64,
+        hi: f64,
+    },
+}
+
+/// Standard normal CDF.
+pub fn normal_cdf(z: f64) -> f64 {
+    0.5 * erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// Complementary error function (W. J. Cody's rational approximations via the classic
+/// Numerical Recipes Chebyshev fit; relative error below 1.2e-7 everywhere).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// Inverse of the standard normal CDF (Acklam's algorithm, relative error below 1.2e-9).
+pub fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let p = p.clamp(1e-300, 1.0 - 1e-16);
+    let plow = 0.024_25;
+    if p < plow {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - plow {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        let q = (-2.0 * (1.0 - p).ln()).sqrt();
+        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    }
+}
+
+/// Mean and standard deviation of `LogNormal(mu, sigma)` restricted to `[0, b]` (b may be
+/// infinite), from the closed-form partial moments.
+fn truncated_lognormal_moments(mu: f64, sigma: f64, b: f64) -> Option<(f64, f64)> {
+    let lb = if b.is_finite() { b.ln() } else { f64::INFINITY };
+    let z = |k: f64| {
+        if lb.is_finite() {
+            normal_cdf((lb - mu - k * sigma * sigma) / sigma)
+        } else {
+            1.0
+        }
+    };
+    let mass = z(0.0);
+    if mass < 1e-12 {
+        return None;
+    }
+    let m1 = (mu + sigma * sigma / 2.0).exp() * z(1.0) / mass;
+    let m2 = (2.0 * mu + 2.0 * sigma * sigma).exp() * z(2.0) / mass;
+    let var = (m2 - m1 * m1).max(0.0);
+    Some((m1, var.sqrt()))
+}
+
+impl Fitted {
+    /// Fit one statement's aggregates.
+    pub fn fit(m: &Moments) -> Fitted {
+        let (lo, hi) = (m.min_ms.max(0.0), m.max_ms.max(m.min_ms.max(0.0)));
+        let mean = m.mean_ms.clamp(lo, hi);
+        if m.calls <= 1 || m.stddev_ms <= 0.0 || hi - lo <= 1e-9 || mean - lo <= 1e-9 {
+            return Fitted::Point(mean);
+        }
+        // Work on the excess over the minimum: latencies have a floor, and min estimates it.
+        let (em, es, eb) = (mean - lo, m.stddev_ms, hi - lo);
+        // Untruncated moment matching as the starting point.
+        let s2 = (1.0 + (es / em).powi(2)).ln();
+        let mut sigma = s2.sqrt();
+        let mut mu = em.ln() - s2 / 2.0;
+        // Solve for the parameters whose truncated moments match the observed ones: truncation
+        // at the maximum removes tail mass, so the fit must put a little more there.
+        let (mut best, mut best_err) = ((mu, sigma), f64::INFINITY);
+        for _ in 0..60 {
+            let Some((tm, ts)) = truncated_lognormal_moments(mu, sigma, eb) else {
+                break;
+            };
+            let err = ((tm - em) / em).abs() + ((ts - es) / es).abs();
+            if err < best_err {
+                best = (mu, sigma);
+                best_err = err;
+            }
+            if err < 1e-6 {
+                break;
+            }
+            mu += 0.7 * (em / tm).ln();
+            sigma = (sigma * (es / ts.max(1e-12)).powf(0.7)).clamp(1e-3, 6.0);
+        }
+        let (mu, sigma) = best;
+        Fitted::ShiftedLognormal {
+            shift: lo,
+            mu,
+            sigma,
+            lo,
+            hi,
+        }
+    }
+
+    /// P(X <= x).
+    pub fn cdf(&self, x: f64) -> f64 {
+        match *self {
+            Fitted::Point(v) => {
+                if x >= v {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Fitted::ShiftedLognormal {
+                shift,
+                mu,
+                sigma,
+                lo,
+                hi,
+            } => {
+                if x < lo {
+                    return 0.0;
+                }
+                if x >= hi {
+                    return 1.0;
+                }
+                let f = |v: f64| {
+                    let e = v - shift;
+                    if e <= 0.0 {
+                        0.0
+                    } else {
+                        normal_cdf((e.ln() - mu) / sigma)
+                    }
+                };
+                let (flo, fhi) = (f(lo), f(hi));
+                if fhi - flo <= 1e-15 {
+                    return 1.0;
+                }
+                ((f(x) - flo) / (fhi - flo)).clamp(0.0, 1.0)
+            }
+        }
+    }
+
+    /// The value at quantile `q`.
+    pub fn quantile(&self, q: f64) -> f64 {
+        match *self {
+            Fitted::Point(v) => v,
+            Fitted::ShiftedLognormal {
+                shift,
+                mu,
+                sigma,
+                lo,
+                hi,
+            } => {
+                let f = |v: f64| {
+                    let e = v - shift;
+                    if e <= 0.0 {
+                        0.0
+                    } else {
+                        normal_cdf((e.ln() - mu) / sigma)
+                    }
+                };
+                let (flo, fhi) = (f(lo), f(hi));
+                let u = flo + q.clamp(0.0, 1.0) * (fhi - flo);
+                (shift + (mu + sigma * normal_quantile(u)).exp()).clamp(lo, hi)
+            }
+        }
+    }
+}
+
+/// Smallest x with mixture CDF >= q, by bisection between the smallest and largest bound.
+fn mixture_quantile(parts: &[(f64, Fitted)], lo: f64, hi: f64, q: f64) -> f64 {
+    let total: f64 = parts.iter().map(|(w, _)| w).sum();
+    let cdf = |x: f64| parts.iter().map(|(w, f)| w * f.cdf(x)).sum::<f64>() / total;
+    let (mut a, mut b) = (lo, hi);
+    if cdf(a) >= q {
+        return a;
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (a + b);
+        if cdf(mid) >= q {
+            b = mid;
+        } else {
+            a = mid;
+        }
+        if b - a <= 1e-6 * b.max(1e-3) {
+            break;
+        }
+    }
+    b
+}
+
+/// Estimated latency distribution of one statement.
+pub fn estimate_statement(m: &Moments) -> LatencySummary {
+    estimate_workload(std::slice::from_ref(m))
+}
+
+/// Estimated latency distribution of a workload: each statement fitted to its aggregates and
+/// mixed in proportion to its calls. Statements without calls are ignored.
+pub fn estimate_workload(statements: &[Moments]) -> LatencySummary {
+    let parts: Vec<(f64, Fitted)> = statements
+        .iter()
+        .filter(|m| m.calls > 0 && m.mean_ms.is_finite())
+        .map(|m| (m.calls as f64, Fitted::fit(m)))
+        .collect();
+    if parts.is_empty() {
+        return LatencySummary::empty(Method::Estimated);
+    }
+    let used = statements
+        .iter()
+        .filter(|m| m.calls > 0 && m.mean_ms.is_finite());
+    let calls: u64 = used.clone().map(|m| m.calls).sum();
+    let mean = used
+        .clone()
+        .map(|m| m.calls as f64 * m.mean_ms)
+        .sum::<f64>()
+        / calls as f64;
+    let lo = used
+        .clone()
+        .map(|m| m.min_ms.max(0.0))
+        .fold(f64::INFINITY, f64::min);
+    let hi = used
+        .clone()
+        .map(|m| m.max_ms.max(m.mean_ms))
+        .fold(0.0, f64::max);
+    let lo = lo.min(hi);
+    let q = |p| mixture_quantile(&parts, lo, hi, p);
+    LatencySummary {
+        count: calls,
+        mean_ms: mean,
+        p50_ms: q(0.50),
+        p90_ms: q(0.90),
+        p95_ms: q(0.95),
+        p99_ms: q(0.99),
+        max_ms: hi,
+        method: Method::Estimated,
+    }
+}
+
+/// The naive estimate, kept for comparison: every execution assumed to take its statement's mean
+/// (a histogram of means weighted by calls). It cannot see any spread inside a statement.
+pub fn naive_workload(statements: &[Moments]) -> LatencySummary {
+    let mut items: Vec<(f64, u64)> = statements
+        .iter()
+        .filter(|m| m.calls > 0)
+        .map(|m| (m.mean_ms, m.calls))
+        .collect();
+    if items.is_empty() {
+        return LatencySummary::empty(Method::Estimated);
+    }
+    items.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let calls: u64 = items.iter().map(|i| i.1).sum();
+    let q = |p: f64| {
+        let rank = ((p * calls as f64).ceil() as u64).clamp(1, calls);
+        let mut seen = 0;
+        for &(v, n) in &items {
+            seen += n;
+            if seen >= rank {
+                return v;
+            }
+        }
+        items.last().map(|i| i.0).unwrap_or(0.0)
+    };
+    LatencySummary {
+        count: calls,
+        mean_ms: items.iter().map(|(v, n)| v * *n as f64).sum::<f64>() / calls as f64,
+        p50_ms: q(0.50),
+        p90_ms: q(0.90),
+        p95_ms: q(0.95),
+        p99_ms: q(0.99),
+        max_ms: statements.iter().map(|m| m.max_ms).fold(0.0, f64::max),
+        method: Method::Estimated,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,5 +697,145 @@ mod tests {
         );
         assert_eq!(j["method"], "exact");
         assert_eq!(j["calls"], 1);
+    }
+    fn moments_of(v: &[f64]) -> Moments {
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        Moments {
+            calls: v.len() as u64,
+            mean_ms: mean,
+            stddev_ms: var.sqrt(),
+            min_ms: v.iter().cloned().fold(f64::INFINITY, f64::min),
+            max_ms: v.iter().cloned().fold(0.0, f64::max),
+        }
+    }
+
+    fn rel(a: f64, b: f64) -> f64 {
+        (a - b).abs() / b
+    }
+
+    #[test]
+    fn normal_functions_are_inverse() {
+        for p in [1e-6, 0.01, 0.3, 0.5, 0.9, 0.95, 0.99, 0.999999] {
+            let z = normal_quantile(p);
+            assert!((normal_cdf(z) - p).abs() < 1e-6 * p.max(1e-3), "{p}");
+        }
+        assert!((normal_quantile(0.975) - 1.959_964).abs() < 1e-5);
+    }
+
+    /// Several statement shapes; returns (exact, estimated, naive) p95 and p99 relative errors.
+    fn mixture_errors(shapes: &[Vec<f64>]) -> ((f64, f64), (f64, f64)) {
+        let mut all: Vec<f64> = shapes.iter().flatten().cloned().collect();
+        all.sort_by(f64::total_cmp);
+        let m: Vec<Moments> = shapes.iter().map(|s| moments_of(s)).collect();
+        let est = estimate_workload(&m);
+        let naive = naive_workload(&m);
+        let p95 = nearest_rank(&all, 0.95).unwrap();
+        let p99 = nearest_rank(&all, 0.99).unwrap();
+        println!(
+            "true p95 {p95:.2} p99 {p99:.2} | est {:.2} {:.2} | naive {:.2} {:.2}",
+            est.p95_ms, est.p99_ms, naive.p95_ms, naive.p99_ms
+        );
+        assert_eq!(est.count, all.len() as u64);
+        assert_eq!(est.method, Method::Estimated);
+        (
+            (rel(est.p95_ms, p95), rel(est.p99_ms, p99)),
+            (rel(naive.p95_ms, p95), rel(naive.p99_ms, p99)),
+        )
+    }
+
+    #[test]
+    fn single_lognormal_statement_is_recovered() {
+        let mut rng = SplitMix(11);
+        let v: Vec<f64> = (0..20_000)
+            .map(|_| 1.0 + 4.0 * (0.8 * rng.normal()).exp())
+            .collect();
+        let ((e95, e99), _) = mixture_errors(&[v]);
+        assert!(e95 < 0.05 && e99 < 0.05, "{e95} {e99}");
+    }
+
+    #[test]
+    fn skewed_workload_is_within_20_percent_and_beats_naive() {
+        let mut rng = SplitMix(12);
+        let mut shape = |n: usize, base: f64, scale: f64, sigma: f64| -> Vec<f64> {
+            (0..n)
+                .map(|_| base + scale * (sigma * rng.normal()).exp())
+                .collect()
+        };
+        let shapes = vec![
+            shape(6_000, 0.05, 0.3, 0.5),
+            shape(2_500, 0.5, 2.0, 0.7),
+            shape(1_000, 2.0, 8.0, 0.9),
+            shape(400, 10.0, 30.0, 0.6),
+            shape(100, 40.0, 80.0, 0.5),
+        ];
+        let ((e95, e99), (n95, n99)) = mixture_errors(&shapes);
+        println!("estimated {e95:.3} {e99:.3} naive {n95:.3} {n99:.3}");
+        assert!(e95 < 0.2 && e99 < 0.2, "{e95} {e99}");
+        assert!(e95 < n95 && e99 < n99);
+    }
+
+    #[test]
+    fn other_shapes_stay_reasonable() {
+        let mut rng = SplitMix(13);
+        // Uniform and exponential statements are not lognormal; the fit is still close.
+        let uniform: Vec<f64> = (0..5_000).map(|_| 5.0 + 10.0 * rng.next_f64()).collect();
+        let expo: Vec<f64> = (0..5_000)
+            .map(|_| 1.0 - 3.0 * rng.next_f64().ln())
+            .collect();
+        for (name, v) in [("uniform", uniform), ("exponential", expo)] {
+            let ((e95, e99), (n95, n99)) = mixture_errors(&[v]);
+            println!("{name}: estimated {e95:.3} {e99:.3} naive {n95:.3} {n99:.3}");
+            assert!(e95 < 0.2 && e99 < 0.2, "{name} {e95} {e99}");
+        }
+    }
+
+    /// The known limit: one statement with two latency modes (say, cached and uncached) is fitted
+    /// with one mode, so a percentile that falls in the gap between the modes is not recovered.
+    #[test]
+    fn bimodal_statement_is_the_known_limit() {
+        let mut rng = SplitMix(14);
+        let v: Vec<f64> = (0..5_000)
+            .map(|i| {
+                if i % 20 == 0 {
+                    40.0 + rng.next_f64() * 10.0
+                } else {
+                    2.0 + rng.next_f64()
+                }
+            })
+            .collect();
+        let s = estimate_statement(&moments_of(&v));
+        // True p95 is ~3 ms (top of the fast mode) and p99 ~48 ms; the fit lands in between.
+        assert!(s.p95_ms > 3.0 && s.p95_ms < 48.0, "{s:?}");
+        assert!(s.p99_ms > 3.0 && s.p99_ms <= 50.0, "{s:?}");
+    }
+
+    #[test]
+    fn degenerate_statements() {
+        let point = Moments {
+            calls: 1,
+            mean_ms: 3.0,
+            stddev_ms: 0.0,
+            min_ms: 3.0,
+            max_ms: 3.0,
+        };
+        let s = estimate_statement(&point);
+        assert_eq!((s.p50_ms, s.p99_ms, s.count), (3.0, 3.0, 1));
+        let empty = estimate_workload(&[]);
+        assert_eq!(empty, LatencySummary::empty(Method::Estimated));
+        let no_calls = Moments { calls: 0, ..point };
+        assert_eq!(estimate_workload(&[no_calls]).count, 0);
+        // Quantiles never leave [min, max].
+        let wide = Moments {
+            calls: 100,
+            mean_ms: 2.0,
+            stddev_ms: 50.0,
+            min_ms: 1.0,
+            max_ms: 9.0,
+        };
+        let s = estimate_statement(&wide);
+        assert!(s.p99_ms <= 9.0 && s.p50_ms >= 1.0, "{s:?}");
+        assert!(s.p50_ms <= s.p90_ms && s.p90_ms <= s.p95_ms && s.p95_ms <= s.p99_ms);
     }
 }
