@@ -25,6 +25,15 @@ pub struct Snapshot {
     /// Parts that could not be collected, with why and how to enable them.
     #[serde(default)]
     pub skipped: Vec<Skipped>,
+    /// Tables, indexes, foreign keys, sequences, column statistics (doctor).
+    #[serde(default)]
+    pub schema: crate::collect::schema::SchemaSnapshot,
+    /// Database counters and client sessions (doctor).
+    #[serde(default)]
+    pub activity: crate::collect::activity::ActivitySnapshot,
+    /// The machine dbdoctor ran on (the database host only when `local`).
+    #[serde(default)]
+    pub host: Option<crate::collect::host::HostSnapshot>,
 }
 
 /// Connect time and round-trip latency measured by the collector.

@@ -1,6 +1,9 @@
 //! Collection: runs SQL and returns plain structs (numbers as numbers). It never judges.
 
+pub mod activity;
 pub mod capabilities;
+pub mod host;
+pub mod schema;
 
 /// A collector query failed or returned something we could not decode.
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,8 @@ use crate::settings::Ctx;
 pub mod budget;
 pub mod demo;
 pub mod demo_workload;
+pub mod doctor;
+pub mod snapshot;
 pub mod migrate;
 
 /// Run a command; `Ok` carries the exit code (0, or 1 when findings/breaches demand it).
@@ -18,9 +20,9 @@ pub async fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Resul
         ctx.connect_settings()?;
     }
     match command {
-        Command::Doctor(_) => Err(Error::NotBuilt("`dbdoctor doctor`".into())),
+        Command::Doctor(args) => doctor::run(ctx, &args, out).await,
         Command::Budget(args) => budget::run(ctx, &args, out).await,
-        Command::Snapshot(_) => Err(Error::NotBuilt("`dbdoctor snapshot`".into())),
+        Command::Snapshot(args) => snapshot::run(ctx, &args, out).await,
         Command::Migrate(m) => migrate::run(ctx, m.command, out).await,
         Command::Demo(args) => demo::run(ctx, &args, out).await,
     }

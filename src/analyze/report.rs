@@ -1,0 +1,561 @@
+//! The doctor report: every section's figures plus findings, skipped checks and the health
+//! score, as one serializable value (the JSON API, `schema_version` first). Built purely from a
+//! Snapshot and an Analysis.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::activity::connection_use;
+use crate::analyze::bloat::{self, ColumnIndex};
+use crate::analyze::doctor::{analyze, Analysis, CheckSelection, Input, StatsWindow};
+use crate::analyze::indexes::round2;
+use crate::analyze::queries::statement_views;
+use crate::analyze::score::{score, HealthScore};
+use crate::analyze::thresholds::Thresholds;
+use crate::analyze::vacuum::WRAPAROUND_HORIZON;
+use crate::analyze::workload::{statement_latency, workload_latency};
+use crate::analyze::Finding;
+use crate::cli::Section;
+use crate::collect::capabilities::Capabilities;
+use crate::collect::host::HostSnapshot;
+use crate::snapshot::{Skipped, Snapshot};
+use crate::stats::QueryLatency;
+use crate::util::qualified;
+
+/// Version of the report JSON; bumped only for incompatible changes (fields are only added).
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+/// Rows listed in the tables and indexes sections (largest first).
+pub const ROWS_LISTED: usize = 20;
+/// Statements listed as the top by total time.
+pub const TOP_STATEMENTS: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DoctorReport {
+    pub schema_version: u32,
+    pub dbdoctor_version: String,
+    /// When the data was read (server clock).
+    pub generated_at: DateTime<Utc>,
+    pub target: String,
+    /// `live` or `snapshot`.
+    pub source: String,
+    /// Sections shown (all unless `--only`).
+    pub sections: Vec<Section>,
+    /// Only the slow statements were asked for (`--slow-queries`).
+    pub slow_queries_only: bool,
+    pub capabilities: Capabilities,
+    pub connection: ConnectionSection,
+    /// Collector parts and checks that could not run, with why and how to enable them.
+    pub skipped: Vec<Skipped>,
+    pub checks_run: Vec<String>,
+    pub queries: Option<QueriesSection>,
+    pub tables: Option<TablesSection>,
+    pub indexes: Option<IndexesSection>,
+    pub resources: Option<ResourcesSection>,
+    /// Every finding, highest priority first.
+    pub findings: Vec<Finding>,
+    pub health: HealthScore,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionSection {
+    pub connect_ms: f64,
+    pub round_trip_ms: f64,
+    pub round_trip_samples: u32,
+    pub server_version: String,
+    pub is_replica: bool,
+    pub role: String,
+    pub superuser: bool,
+    pub pg_monitor: bool,
+    pub pg_read_all_stats: bool,
+    pub statistics: StatsWindow,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueriesSection {
+    pub statements_analysed: usize,
+    pub total_calls: i64,
+    pub total_ms: f64,
+    /// Calls per second over `qps_basis`; `None` when the period is unknown.
+    pub qps: Option<f64>,
+    /// `window of 60 s` or `since pg_stat_statements reset at ...`.
+    pub qps_basis: String,
+    /// Estimated latency of the whole workload (execution time).
+    pub latency: QueryLatency,
+    /// The top statements by total time.
+    pub statements: Vec<StatementRow>,
+    /// Statements over their threshold (class budget or `slow_query_ms`).
+    pub slow: Vec<StatementRow>,
+    /// Statements that wrote temporary files.
+    pub temp_spilling: Vec<StatementRow>,
+    /// Rows whose text the role may not read.
+    pub hidden_statements: u64,
+}
+
+/// One statement of `queries.statements[]`: its figures and the latency object of the JSON
+/// contract (`calls`, `mean_ms`, `p50_ms`, `p95_ms`, `p99_ms`, `method`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatementRow {
+    pub queryid: Option<i64>,
+    pub query: String,
+    pub hidden: bool,
+    #[serde(flatten)]
+    pub latency: QueryLatency,
+    pub max_ms: f64,
+    pub total_ms: f64,
+    pub share_of_total_time_pct: f64,
+    pub rows: i64,
+    pub rows_per_call: f64,
+    pub temp_blks_written: i64,
+    pub threshold_ms: f64,
+    pub threshold_source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableRow {
+    pub table: String,
+    pub kind: String,
+    pub rows: i64,
+    pub total_bytes: i64,
+    pub table_bytes: i64,
+    pub index_bytes: i64,
+    pub toast_bytes: i64,
+    pub seq_scan: i64,
+    pub idx_scan: i64,
+    pub n_live_tup: i64,
+    pub n_dead_tup: i64,
+    pub last_vacuum: Option<DateTime<Utc>>,
+    pub last_autovacuum: Option<DateTime<Utc>>,
+    pub last_analyze: Option<DateTime<Utc>>,
+    pub last_autoanalyze: Option<DateTime<Utc>>,
+    /// Estimated bloat; `None` when it cannot be estimated (no statistics, tiny table).
+    pub bloat_bytes: Option<i64>,
+    pub bloat_pct: Option<f64>,
+    /// Heap blocks found in shared buffers, %; `None` before any block was read.
+    pub cache_hit_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TablesSection {
+    /// User tables in scope; `rows` lists the largest `ROWS_LISTED`.
+    pub total: usize,
+    pub total_bytes: i64,
+    pub rows: Vec<TableRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexRow {
+    pub index: String,
+    pub table: String,
+    pub method: String,
+    pub bytes: i64,
+    pub idx_scan: i64,
+    pub unique: bool,
+    pub constraint: Option<String>,
+    pub valid: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexesSection {
+    pub total: usize,
+    pub total_bytes: i64,
+    pub rows: Vec<IndexRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionRow {
+    pub pid: i32,
+    pub user: Option<String>,
+    pub database: Option<String>,
+    pub state: Option<String>,
+    pub duration_ms: f64,
+    pub query: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockedRow {
+    pub pid: i32,
+    pub blocked_by: Vec<i32>,
+    pub waiting_for: Option<String>,
+    pub waiting_ms: f64,
+    pub query: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionsUse {
+    pub total: usize,
+    pub usable: i64,
+    pub max_connections: i32,
+    pub used_pct: f64,
+    pub by_state: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseRow {
+    pub name: String,
+    pub size_bytes: i64,
+    pub cache_hit_pct: Option<f64>,
+    pub xid_age: i64,
+    pub xid_age_pct: f64,
+    pub mxid_age: i64,
+    pub mxid_age_pct: f64,
+    pub deadlocks: i64,
+    pub temp_bytes: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostSection {
+    /// Always "the host dbdoctor runs on"; `is_database_host` says whether that is the server.
+    pub label: String,
+    pub is_database_host: bool,
+    #[serde(flatten)]
+    pub host: HostSnapshot,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourcesSection {
+    pub connections: Option<ConnectionsUse>,
+    pub database: Option<DatabaseRow>,
+    pub long_running: Vec<SessionRow>,
+    pub idle_in_transaction: Vec<SessionRow>,
+    pub blocked: Vec<BlockedRow>,
+    pub host: Option<HostSection>,
+}
+
+/// Options that shape the report (not the analysis).
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Sections to show; empty = all.
+    pub sections: Vec<Section>,
+    pub slow_queries_only: bool,
+    /// `live` or `snapshot`.
+    pub source: String,
+}
+
+pub const ALL_SECTIONS: [Section; 5] = [
+    Section::Connection,
+    Section::Queries,
+    Section::Tables,
+    Section::Indexes,
+    Section::Resources,
+];
+
+/// Analyse a snapshot and build the full report. Pure: the same inputs give the same report.
+pub fn doctor_report(
+    snap: &Snapshot,
+    th: &Thresholds,
+    sel: &CheckSelection,
+    opts: &ReportOptions,
+) -> DoctorReport {
+    let analysis = analyze(snap, th, sel);
+    build(snap, th, analysis, opts)
+}
+
+/// Build the report from a finished analysis (other modules may have added findings to it).
+pub fn build(
+    snap: &Snapshot,
+    th: &Thresholds,
+    mut analysis: Analysis,
+    opts: &ReportOptions,
+) -> DoctorReport {
+    let mut sections: Vec<Section> = if opts.slow_queries_only {
+        vec![Section::Queries]
+    } else if opts.sections.is_empty() {
+        ALL_SECTIONS.to_vec()
+    } else {
+        ALL_SECTIONS
+            .iter()
+            .copied()
+            .filter(|s| opts.sections.contains(s))
+            .collect()
+    };
+    sections.dedup();
+    if opts.slow_queries_only {
+        analysis.findings.retain(|f| f.check == "slow_query");
+    }
+    let input = Input {
+        snap,
+        th,
+        stats: StatsWindow::of(snap),
+    };
+    let caps = &snap.capabilities;
+    let mut skipped = snap.skipped.clone();
+    skipped.extend(analysis.skipped.iter().cloned());
+    let has = |s: Section| sections.contains(&s);
+    let health = score(&analysis.findings);
+    DoctorReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        dbdoctor_version: env!("CARGO_PKG_VERSION").to_string(),
+        generated_at: snap.taken_at,
+        target: snap.target.clone(),
+        source: if opts.source.is_empty() {
+            "live".into()
+        } else {
+            opts.source.clone()
+        },
+        slow_queries_only: opts.slow_queries_only,
+        capabilities: caps.clone(),
+        connection: ConnectionSection {
+            connect_ms: round2(snap.connection.connect_ms),
+            round_trip_ms: (snap.connection.round_trip_ms * 1000.0).round() / 1000.0,
+            round_trip_samples: snap.connection.round_trip_samples,
+            server_version: caps.server_version.clone(),
+            is_replica: caps.is_replica,
+            role: caps.role.clone(),
+            superuser: caps.superuser,
+            pg_monitor: caps.pg_monitor,
+            pg_read_all_stats: caps.pg_read_all_stats,
+            statistics: input.stats.clone(),
+        },
+        skipped,
+        checks_run: analysis.checks_run.clone(),
+        queries: if has(Section::Queries) {
+            queries(&input)
+        } else {
+            None
+        },
+        tables: if has(Section::Tables) {
+            tables(&input)
+        } else {
+            None
+        },
+        indexes: if has(Section::Indexes) {
+            indexes(snap)
+        } else {
+            None
+        },
+        resources: if has(Section::Resources) {
+            Some(resources(&input))
+        } else {
+            None
+        },
+        findings: analysis.findings,
+        health,
+        sections,
+    }
+}
+
+fn queries(input: &Input) -> Option<QueriesSection> {
+    let st = input.snap.statements.as_ref()?;
+    let th = input.th;
+    let views = statement_views(input.snap, th)?;
+    let rows: Vec<StatementRow> = st
+        .workload()
+        .zip(views.iter())
+        .map(|(s, v)| {
+            let l = statement_latency(s);
+            StatementRow {
+                queryid: v.queryid,
+                query: v.query.clone(),
+                hidden: v.hidden,
+                latency: l.to_query_latency(),
+                max_ms: round2(l.max_ms),
+                total_ms: round2(v.total_ms),
+                share_of_total_time_pct: round2(s.share_of_total_time_pct),
+                rows: v.rows,
+                rows_per_call: round2(s.rows_per_call),
+                temp_blks_written: v.temp_blks_written,
+                threshold_ms: v.threshold_ms.unwrap_or(th.slow_query_ms),
+                threshold_source: v
+                    .threshold_source
+                    .clone()
+                    .unwrap_or_else(|| "thresholds.slow_query_ms".into()),
+            }
+        })
+        .collect();
+    let (qps, qps_basis) = match (&st.window, st.since) {
+        (Some(w), _) => (st.qps(), format!("window of {:.0} s", w.seconds)),
+        (None, Some(since)) => {
+            let secs = (st.taken_at - since).num_milliseconds() as f64 / 1000.0;
+            (
+                (secs > 0.0).then(|| round2(st.total_calls() as f64 / secs)),
+                format!(
+                    "since pg_stat_statements was reset at {}",
+                    since.format("%Y-%m-%d %H:%M UTC")
+                ),
+            )
+        }
+        (None, None) => (None, "unknown period (no reset time; use --window)".into()),
+    };
+    let slow = rows
+        .iter()
+        .filter(|r| r.latency.mean_ms > r.threshold_ms)
+        .cloned()
+        .collect();
+    let temp = rows
+        .iter()
+        .filter(|r| r.temp_blks_written > 0)
+        .cloned()
+        .collect();
+    Some(QueriesSection {
+        statements_analysed: rows.len(),
+        total_calls: st.total_calls(),
+        total_ms: round2(st.total_exec_time_ms()),
+        qps: qps.map(round2),
+        qps_basis,
+        latency: workload_latency(st).to_query_latency(),
+        statements: rows.iter().take(TOP_STATEMENTS).cloned().collect(),
+        slow,
+        temp_spilling: temp,
+        hidden_statements: st.insufficient_privilege_rows,
+    })
+}
+
+fn tables(input: &Input) -> Option<TablesSection> {
+    let s = &input.snap.schema;
+    let list = s.tables.as_deref()?;
+    let mut idx_bytes: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for ix in s.indexes.as_deref().unwrap_or(&[]) {
+        let e = idx_bytes.entry(ix.table_oid).or_default();
+        e.0 += ix.bytes;
+        e.1 += ix.idx_scan;
+    }
+    let cols = s.column_stats.as_deref().unwrap_or(&[]);
+    let cols = ColumnIndex::new(cols);
+    let block = crate::analyze::tables::block_size(input);
+    let mut rows: Vec<TableRow> = list
+        .iter()
+        .map(|t| {
+            let (ib, iscan) = idx_bytes.get(&t.oid).copied().unwrap_or((0, 0));
+            let b = bloat::table(t, &cols, block);
+            let blocks = t.heap_blks_hit + t.heap_blks_read;
+            TableRow {
+                table: qualified(&t.schema, &t.name),
+                kind: t.kind.clone(),
+                rows: t.reltuples.max(t.n_live_tup as f64) as i64,
+                total_bytes: t.table_bytes + ib,
+                table_bytes: t.table_bytes,
+                index_bytes: ib,
+                toast_bytes: t.toast_bytes,
+                seq_scan: t.seq_scan,
+                idx_scan: iscan,
+                n_live_tup: t.n_live_tup,
+                n_dead_tup: t.n_dead_tup,
+                last_vacuum: t.last_vacuum,
+                last_autovacuum: t.last_autovacuum,
+                last_analyze: t.last_analyze,
+                last_autoanalyze: t.last_autoanalyze,
+                bloat_bytes: b.map(|b| b.bloat_bytes),
+                bloat_pct: b.map(|b| round2(b.bloat_pct)),
+                cache_hit_pct: (blocks > 0)
+                    .then(|| round2(t.heap_blks_hit as f64 / blocks as f64 * 100.0)),
+            }
+        })
+        .collect();
+    let total_bytes = rows.iter().map(|r| r.total_bytes).sum();
+    rows.sort_by(|a, b| {
+        b.total_bytes
+            .cmp(&a.total_bytes)
+            .then(a.table.cmp(&b.table))
+    });
+    let total = rows.len();
+    rows.truncate(ROWS_LISTED);
+    Some(TablesSection {
+        total,
+        total_bytes,
+        rows,
+    })
+}
+
+fn indexes(snap: &Snapshot) -> Option<IndexesSection> {
+    let list = snap.schema.indexes.as_deref()?;
+    let mut rows: Vec<IndexRow> = list
+        .iter()
+        .map(|i| IndexRow {
+            index: qualified(&i.schema, &i.name),
+            table: qualified(&i.schema, &i.table),
+            method: i.method.clone(),
+            bytes: i.bytes,
+            idx_scan: i.idx_scan,
+            unique: i.is_unique,
+            constraint: i.constraint_name.clone(),
+            valid: i.is_valid,
+        })
+        .collect();
+    let total_bytes = rows.iter().map(|r| r.bytes).sum();
+    rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.index.cmp(&b.index)));
+    let total = rows.len();
+    rows.truncate(ROWS_LISTED);
+    Some(IndexesSection {
+        total,
+        total_bytes,
+        rows,
+    })
+}
+
+fn resources(input: &Input) -> ResourcesSection {
+    let snap = input.snap;
+    let th = input.th;
+    let sessions = snap.activity.sessions.as_deref();
+    let row = |s: &crate::collect::activity::Session, d: f64| SessionRow {
+        pid: s.pid,
+        user: s.usename.clone(),
+        database: s.database.clone(),
+        state: s.state.clone(),
+        duration_ms: round2(d),
+        query: s.query.clone(),
+    };
+    let all = sessions.unwrap_or(&[]);
+    ResourcesSection {
+        connections: sessions.map(|s| {
+            let c = connection_use(input, s);
+            ConnectionsUse {
+                total: c.total,
+                usable: c.usable,
+                max_connections: snap.capabilities.max_connections,
+                used_pct: round2(c.pct),
+                by_state: c.by_state,
+            }
+        }),
+        database: snap.activity.database.as_ref().map(|d| {
+            let blocks = d.blks_hit + d.blks_read;
+            DatabaseRow {
+                name: d.name.clone(),
+                size_bytes: d.size_bytes,
+                cache_hit_pct: (blocks > 0)
+                    .then(|| round2(d.blks_hit as f64 / blocks as f64 * 100.0)),
+                xid_age: d.xid_age,
+                xid_age_pct: round2(d.xid_age as f64 / WRAPAROUND_HORIZON * 100.0),
+                mxid_age: d.mxid_age,
+                mxid_age_pct: round2(d.mxid_age as f64 / WRAPAROUND_HORIZON * 100.0),
+                deadlocks: d.deadlocks,
+                temp_bytes: d.temp_bytes,
+            }
+        }),
+        long_running: all
+            .iter()
+            .filter(|s| {
+                s.state.as_deref() == Some("active")
+                    && s.query_ms.unwrap_or(0.0) >= th.long_running_query_ms
+            })
+            .map(|s| row(s, s.query_ms.unwrap_or(0.0)))
+            .collect(),
+        idle_in_transaction: all
+            .iter()
+            .filter(|s| {
+                s.state
+                    .as_deref()
+                    .is_some_and(|st| st.starts_with("idle in transaction"))
+                    && s.state_ms.unwrap_or(0.0) >= th.idle_in_transaction_ms
+            })
+            .map(|s| row(s, s.state_ms.unwrap_or(0.0)))
+            .collect(),
+        blocked: all
+            .iter()
+            .filter(|s| !s.blocked_by.is_empty())
+            .map(|s| BlockedRow {
+                pid: s.pid,
+                blocked_by: s.blocked_by.clone(),
+                waiting_for: s.waiting_for.clone(),
+                waiting_ms: round2(s.query_ms.unwrap_or(0.0)),
+                query: s.query.clone(),
+            })
+            .collect(),
+        host: snap.host.clone().map(|h| HostSection {
+            label: "the host dbdoctor runs on".into(),
+            is_database_host: snap.local,
+            host: h,
+        }),
+    }
+}

@@ -1,0 +1,227 @@
+//! `dbdoctor doctor`: collect a snapshot (or load one), analyse it, render the report, and exit
+//! 1 when `--fail-on` finds a finding at or above the asked severity.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use anyhow::Context;
+
+use crate::analyze::doctor::CheckSelection;
+use crate::analyze::report::{doctor_report, DoctorReport, ReportOptions};
+use crate::analyze::thresholds::{StatementLimit, Thresholds};
+use crate::analyze::Severity;
+use crate::budget::classify::classify;
+use crate::budget::config::Budgets;
+use crate::cli::{DoctorArgs, FailOn, Format};
+use crate::commands::snapshot::{collect_snapshot, load, CollectOptions};
+use crate::db::{connect, SessionMode};
+use crate::error::Error;
+use crate::render::{doctor_json, doctor_markdown, doctor_table};
+use crate::settings::Ctx;
+use crate::snapshot::Snapshot;
+
+pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    // Everything the user typed is validated before any I/O.
+    if matches!(ctx.format, Format::Junit | Format::Github) {
+        return Err(Error::Usage(
+            "doctor writes --format table, json or markdown".into(),
+        ));
+    }
+    let mut th = Thresholds::load(&args.budgets)?;
+    let budgets = load_budgets(&args.budgets)?;
+    let sel = CheckSelection {
+        only_checks: args.checks.clone(),
+        skip_checks: args.skip_checks.clone(),
+        sections: args.only.clone(),
+        extra_ids: Vec::new(),
+    };
+    sel.validate()?;
+    let window = args
+        .window
+        .as_deref()
+        .map(|w| crate::util::parse_duration("--window", w))
+        .transpose()?;
+    let interval = crate::util::parse_duration("--interval", &args.interval)?;
+    if args.monitor && args.from_snapshot.is_some() {
+        return Err(Error::Usage(
+            "--monitor needs a live database, not --from-snapshot".into(),
+        ));
+    }
+    let mut opts = ReportOptions {
+        sections: args.only.clone(),
+        slow_queries_only: args.slow_queries,
+        source: "live".into(),
+    };
+
+    if let Some(path) = &args.from_snapshot {
+        let mut snap = load(path)?;
+        restrict_to_schemas(&mut snap, &args.schema);
+        th.statement_limits = statement_limits(budgets.as_ref(), &snap);
+        opts.source = "snapshot".into();
+        let report = doctor_report(&snap, &th, &sel, &opts);
+        emit(ctx, args, &report, out, false)?;
+        return Ok(exit_code(&report, args.fail_on));
+    }
+
+    let settings = ctx.connect_settings()?;
+    let db = connect(&settings, SessionMode::ReadOnly).await?;
+    let copts = CollectOptions {
+        schemas: args.schema.clone(),
+        window,
+        all_databases: args.all_databases,
+        host: true,
+    };
+    let mut code;
+    loop {
+        let snap = collect_snapshot(ctx, &db, &copts).await?;
+        th.statement_limits = statement_limits(budgets.as_ref(), &snap);
+        let report = doctor_report(&snap, &th, &sel, &opts);
+        emit(ctx, args, &report, out, args.monitor)?;
+        code = exit_code(&report, args.fail_on);
+        if !args.monitor {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    db.pool.close().await;
+    Ok(code)
+}
+
+/// Render to a buffer first so a `--monitor` refresh replaces the screen in one write.
+fn emit(
+    ctx: &Ctx,
+    args: &DoctorArgs,
+    report: &DoctorReport,
+    out: &mut dyn Write,
+    refresh: bool,
+) -> Result<(), Error> {
+    let mut buf: Vec<u8> = Vec::new();
+    match ctx.format {
+        Format::Json => doctor_json::write(report, &mut buf),
+        Format::Markdown => doctor_markdown::write(report, &mut buf),
+        _ => doctor_table::write(report, &mut buf, ctx.color),
+    }
+    .context("render the report")?;
+    if refresh && ctx.stdout_is_terminal {
+        // Cursor home + clear to end: no blank frame between refreshes.
+        out.write_all(b"\x1b[H").context("write")?;
+        out.write_all(&buf).context("write")?;
+        out.write_all(b"\x1b[J").context("write")?;
+    } else {
+        out.write_all(&buf).context("write")?;
+    }
+    out.flush().context("write")?;
+    if let Some(path) = &args.report {
+        let mut md = Vec::new();
+        doctor_markdown::write(report, &mut md).context("render the markdown report")?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("create report folder {}", dir.display()))?;
+        }
+        std::fs::write(path, md).with_context(|| format!("write report {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// 1 when a finding at or above `--fail-on` exists, else 0.
+pub fn exit_code(report: &DoctorReport, fail_on: Option<FailOn>) -> i32 {
+    let Some(level) = fail_on else {
+        return crate::exit::OK;
+    };
+    let min = match level {
+        FailOn::Warning => Severity::Warning,
+        FailOn::Critical => Severity::Critical,
+    };
+    if report.findings.iter().any(|f| f.severity >= min) {
+        crate::exit::FINDINGS
+    } else {
+        crate::exit::OK
+    }
+}
+
+/// Keep only objects in `schemas` (for `--schema` on a snapshot taken without it).
+pub fn restrict_to_schemas(snap: &mut Snapshot, schemas: &[String]) {
+    if schemas.is_empty() {
+        return;
+    }
+    let keep = |s: &String| schemas.contains(s);
+    let sc = &mut snap.schema;
+    if let Some(v) = sc.tables.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    if let Some(v) = sc.indexes.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    if let Some(v) = sc.foreign_keys.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    if let Some(v) = sc.sequences.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    if let Some(v) = sc.column_stats.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    sc.schema_filter = schemas.to_vec();
+}
+
+/// The budgets file (for class latency budgets), when it exists. The `[thresholds]` table is
+/// doctor's and is left out before the budget loader sees the file.
+pub fn load_budgets(path: &std::path::Path) -> Result<Option<Budgets>, Error> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::Usage(format!("cannot read {}: {e}", path.display()))),
+    };
+    let file = path.display().to_string();
+    let mut table: toml::Table =
+        toml::from_str(&text).map_err(|e| Error::Usage(format!("{file}: {}", e.message())))?;
+    let text = if table.remove("thresholds").is_some() {
+        toml::to_string(&table).map_err(|e| Error::Usage(format!("{file}: {e}")))?
+    } else {
+        text
+    };
+    crate::budget::config::parse(&file, &text).map(Some)
+}
+
+/// Each statement's mean-latency budget: a matching `[[statements]]` entry first, else its
+/// class's `[latency.<class>] mean_ms`.
+pub fn statement_limits(
+    budgets: Option<&Budgets>,
+    snap: &Snapshot,
+) -> HashMap<i64, StatementLimit> {
+    let mut out = HashMap::new();
+    let (Some(b), Some(st)) = (budgets, snap.statements.as_ref()) else {
+        return out;
+    };
+    for s in st.workload() {
+        let (Some(id), Some(text)) = (s.queryid, s.query.as_deref()) else {
+            continue;
+        };
+        if let Some(sb) = b.statements.iter().find(|sb| sb.matcher.matches(id, text)) {
+            if let Some(m) = sb.limits.mean_ms {
+                out.insert(
+                    id,
+                    StatementLimit {
+                        mean_ms: m,
+                        source: format!("statements[{}].mean_ms", sb.name),
+                    },
+                );
+            }
+            continue;
+        }
+        let class = classify(text).class;
+        if let Some(m) = b.latency.get(&class).and_then(|l| l.mean_ms) {
+            out.insert(
+                id,
+                StatementLimit {
+                    mean_ms: m,
+                    source: format!("latency.{}.mean_ms", class.as_str()),
+                },
+            );
+        }
+    }
+    out
+}

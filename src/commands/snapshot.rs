@@ -1,0 +1,290 @@
+//! `dbdoctor snapshot`: collect everything `doctor` reads into one JSON file, and the shared
+//! collection routine `doctor` uses live.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::cli::SnapshotArgs;
+use crate::collect::{activity, capabilities, host, schema, statements, CollectError};
+use crate::db::{connect, Db, SessionMode};
+use crate::error::Error;
+use crate::settings::Ctx;
+use crate::snapshot::{ConnectionStats, Skipped, Snapshot, SNAPSHOT_SCHEMA_VERSION};
+
+/// Number of `SELECT 1` round trips whose median is reported.
+pub const ROUND_TRIP_SAMPLES: u32 = 5;
+
+/// What to collect.
+#[derive(Debug, Clone, Default)]
+pub struct CollectOptions {
+    /// Only objects in these schemas (empty: every non-system schema).
+    pub schemas: Vec<String>,
+    /// Measure pg_stat_statements over this window instead of since the last reset.
+    pub window: Option<Duration>,
+    /// Statements of every database, not only the current one.
+    pub all_databases: bool,
+    /// Sample the host (CPU, memory, disks).
+    pub host: bool,
+}
+
+pub async fn run(ctx: &Ctx, args: &SnapshotArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let window = args
+        .window
+        .as_deref()
+        .map(|w| crate::util::parse_duration("--window", w))
+        .transpose()?;
+    let settings = ctx.connect_settings()?;
+    let db = connect(&settings, SessionMode::ReadOnly).await?;
+    let opts = CollectOptions {
+        schemas: args.schema.clone(),
+        window,
+        all_databases: args.all_databases,
+        host: true,
+    };
+    let snap = collect_snapshot(ctx, &db, &opts).await?;
+    db.pool.close().await;
+    let json = serde_json::to_string_pretty(&snap).context("serialize the snapshot")?;
+    if args.out.as_os_str() == "-" {
+        writeln!(out, "{json}").context("write the snapshot")?;
+    } else {
+        std::fs::write(&args.out, json + "\n")
+            .with_context(|| format!("write snapshot file {}", args.out.display()))?;
+        ctx.progress(format!(
+            "snapshot written to {} ({} tables, {} indexes, {} skipped parts)",
+            args.out.display(),
+            snap.schema.tables.as_ref().map_or(0, |t| t.len()),
+            snap.schema.indexes.as_ref().map_or(0, |t| t.len()),
+            snap.skipped.len()
+        ));
+    }
+    Ok(crate::exit::OK)
+}
+
+/// Read a snapshot file written by `dbdoctor snapshot --out FILE`.
+pub fn load(path: &std::path::Path) -> Result<Snapshot, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Usage(format!("cannot read snapshot {}: {e}", path.display())))?;
+    let snap: Snapshot = serde_json::from_str(&text).map_err(|e| {
+        Error::Usage(format!(
+            "snapshot {} is not a dbdoctor snapshot: {e}",
+            path.display()
+        ))
+    })?;
+    if snap.schema_version != SNAPSHOT_SCHEMA_VERSION {
+        return Err(Error::Usage(format!(
+            "snapshot {} has schema_version {}, this dbdoctor reads {}",
+            path.display(),
+            snap.schema_version,
+            SNAPSHOT_SCHEMA_VERSION
+        )));
+    }
+    Ok(snap)
+}
+
+/// Collect a Snapshot from a connected database. Parts that time out or lack a privilege become
+/// `skipped` entries; any other failure is an error.
+pub async fn collect_snapshot(
+    ctx: &Ctx,
+    db: &Db,
+    opts: &CollectOptions,
+) -> Result<Snapshot, Error> {
+    let pool = &db.pool;
+    let caps = capabilities::probe(pool)
+        .await
+        .map_err(|e| collect_error(db, e))?;
+    let round_trip_ms = round_trip(pool).await.map_err(|e| collect_error(db, e))?;
+    let mut skipped = Vec::new();
+    let role = crate::util::quote_ident(&caps.role);
+    let schemas = &opts.schemas;
+
+    let host_task = opts
+        .host
+        .then(|| tokio::task::spawn_blocking(host::collect));
+    let t = Instant::now();
+    let sopts = statements::StatementsOptions {
+        all_databases: opts.all_databases,
+    };
+    let stmt_task = async {
+        caps.pg_stat_statements()?;
+        Some(match opts.window {
+            Some(w) => {
+                ctx.progress(format!(
+                    "measuring pg_stat_statements over {:.0} s ...",
+                    w.as_secs_f64()
+                ));
+                statements::collect_window(pool, &caps, &sopts, w).await
+            }
+            None => statements::collect(pool, &caps, &sopts).await,
+        })
+    };
+    let (stmt_result, (settings, tables, indexes, fks, seqs, cols, dbstats, sessions)) =
+        tokio::join!(stmt_task, async {
+            tokio::join!(
+                schema::settings(pool),
+                schema::tables(pool, schemas),
+                schema::indexes(pool, schemas, caps.server_version_num),
+                schema::foreign_keys(pool, schemas),
+                schema::sequences(pool, schemas),
+                schema::column_stats(pool, schemas),
+                activity::database(pool),
+                activity::sessions(pool),
+            )
+        });
+    ctx.debug(format!(
+        "catalog collectors took {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    ));
+    let sk = &mut skipped;
+    let schema_snap = schema::SchemaSnapshot {
+        schema_filter: schemas.clone(),
+        settings: keep(sk, db, &role, "settings", settings)?,
+        tables: keep(sk, db, &role, "tables", tables)?,
+        indexes: keep(sk, db, &role, "indexes", indexes)?,
+        foreign_keys: keep(sk, db, &role, "foreign_keys", fks)?,
+        sequences: keep(sk, db, &role, "sequences", seqs)?,
+        column_stats: keep(sk, db, &role, "column_stats", cols)?,
+    };
+    let database = keep(sk, db, &role, "database", dbstats)?;
+    let sessions = keep(sk, db, &role, "sessions", sessions)?;
+    if !caps.can_read_all_stats() {
+        skipped.push(Skipped {
+            what: "sessions of other roles".into(),
+            reason: "insufficient privilege: their state and query text are hidden".into(),
+            enable: Some(format!("GRANT pg_read_all_stats TO {role};")),
+        });
+    }
+    let mut stmt_snap = None;
+    match stmt_result {
+        None => {}
+        Some(Ok(st)) => stmt_snap = Some(st),
+        Some(Err(e)) if e.is_connection_lost() => return Err(collect_error(db, e)),
+        Some(Err(e)) => {
+            // Not preloaded, no privilege, timed out: the rest of the report still stands.
+            let (reason, enable) = match classify(&e, &role) {
+                Some(s) => (s.reason, s.enable),
+                None => (one_line(&e.to_string()), None),
+            };
+            skipped.push(Skipped {
+                what: "statements".into(),
+                reason,
+                enable,
+            });
+        }
+    }
+    if caps.pg_stat_statements().is_none() {
+        skipped.push(Skipped {
+            what: "statements".into(),
+            reason: "extension missing: pg_stat_statements is not installed in this database"
+                .into(),
+            enable: Some(if caps.pg_stat_statements_preloaded() == Some(false) {
+                "add pg_stat_statements to shared_preload_libraries, restart, then CREATE EXTENSION pg_stat_statements;".into()
+            } else {
+                "CREATE EXTENSION pg_stat_statements;".into()
+            }),
+        });
+    }
+    let host = match host_task {
+        Some(t) => Some(t.await.context("host sampling task")?),
+        None => None,
+    };
+    Ok(Snapshot {
+        schema_version: SNAPSHOT_SCHEMA_VERSION,
+        dbdoctor_version: env!("CARGO_PKG_VERSION").to_string(),
+        taken_at: caps.server_now,
+        target: db.settings.display.clone(),
+        local: db.settings.is_local(),
+        connection: ConnectionStats {
+            connect_ms: db.connect_time.as_secs_f64() * 1000.0,
+            round_trip_ms,
+            round_trip_samples: ROUND_TRIP_SAMPLES,
+        },
+        statements: stmt_snap,
+        skipped,
+        schema: schema_snap,
+        activity: activity::ActivitySnapshot {
+            database,
+            sessions,
+            all_sessions_visible: caps.can_read_all_stats(),
+        },
+        host,
+        capabilities: caps,
+    })
+}
+
+/// The value, or a skipped entry when the part timed out or lacked a privilege.
+fn keep<T>(
+    skipped: &mut Vec<Skipped>,
+    db: &Db,
+    role: &str,
+    what: &str,
+    r: Result<T, CollectError>,
+) -> Result<Option<T>, Error> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => match classify(&e, role) {
+            Some(s) => {
+                skipped.push(Skipped {
+                    what: what.to_string(),
+                    ..s
+                });
+                Ok(None)
+            }
+            None => Err(collect_error(db, e)),
+        },
+    }
+}
+
+/// A timeout or a missing privilege is a skipped part; anything else is not ours to hide.
+fn classify(e: &CollectError, role: &str) -> Option<Skipped> {
+    if e.is_timeout() {
+        Some(Skipped {
+            what: String::new(),
+            reason: "timed out".into(),
+            enable: Some("raise --statement-timeout (seconds)".into()),
+        })
+    } else if e.is_permission_denied() {
+        Some(Skipped {
+            what: String::new(),
+            reason: format!("insufficient privilege: {}", e.sqlx()),
+            enable: Some(format!("GRANT pg_monitor TO {role};")),
+        })
+    } else {
+        None
+    }
+}
+
+fn collect_error(db: &Db, e: CollectError) -> Error {
+    if e.is_connection_lost() {
+        Error::Connect(format!(
+            "lost the connection to {}: {e}",
+            db.settings.display
+        ))
+    } else {
+        Error::Other(anyhow::Error::new(e))
+    }
+}
+
+/// Median of several `SELECT 1` round trips on one connection.
+async fn round_trip(pool: &sqlx::PgPool) -> Result<f64, CollectError> {
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(|e| CollectError::query("round_trip", e))?;
+    let mut samples = Vec::with_capacity(ROUND_TRIP_SAMPLES as usize);
+    for _ in 0..ROUND_TRIP_SAMPLES {
+        let t = Instant::now();
+        sqlx::query("/* dbdoctor */ SELECT 1")
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| CollectError::query("round_trip", e))?;
+        samples.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    Ok(samples[samples.len() / 2])
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
