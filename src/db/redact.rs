@@ -53,6 +53,50 @@ pub fn scrub(text: &str, password: Option<&str>) -> String {
     }
 }
 
+/// Mask secrets inside SQL text taken from the server (pg_stat_statements keeps utility
+/// statements verbatim before PostgreSQL 16): `PASSWORD '...'` of CREATE/ALTER ROLE/USER, and
+/// `password=...` / `password '...'` inside connection strings and user-mapping options.
+pub fn redact_sql_secrets(sql: &str) -> String {
+    let lower = sql.to_ascii_lowercase();
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(pos) = lower[search..].find("password") {
+        let kw_end = search + pos + "password".len();
+        // Skip white space (and `=` for option syntax) up to a quoted literal.
+        let mut i = kw_end;
+        while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'=') {
+            i += 1;
+        }
+        let quote = bytes.get(i).copied();
+        if matches!(quote, Some(b'\'') | Some(b'"')) {
+            let q = quote.unwrap_or(b'\'');
+            let start = i + 1;
+            let mut j = start;
+            // A doubled quote is an escaped quote inside the literal.
+            while j < bytes.len() {
+                if bytes[j] == q {
+                    if bytes.get(j + 1) == Some(&q) {
+                        j += 2;
+                        continue;
+                    }
+                    break;
+                }
+                j += 1;
+            }
+            out.push_str(&sql[copied..start]);
+            out.push_str("***");
+            copied = j.min(sql.len());
+            search = copied;
+        } else {
+            search = kw_end;
+        }
+    }
+    out.push_str(&sql[copied..]);
+    mask_password_params(&out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +126,36 @@ mod tests {
         assert_eq!(
             redact_url("postgresql://u:p@ss@h/d?password=zz&sslmode=require"),
             "postgresql://u:***@h/d?password=***&sslmode=require"
+        );
+    }
+
+    #[test]
+    fn sql_passwords_are_masked() {
+        assert_eq!(
+            redact_sql_secrets("CREATE ROLE app LOGIN PASSWORD 'it''s secret' VALID UNTIL 'x'"),
+            "CREATE ROLE app LOGIN PASSWORD '***' VALID UNTIL 'x'"
+        );
+        assert_eq!(
+            redact_sql_secrets("alter user bob with encrypted password 'p'"),
+            "alter user bob with encrypted password '***'"
+        );
+        assert_eq!(
+            redact_sql_secrets("SELECT dblink_connect('host=h password=hunter2 dbname=d')"),
+            "SELECT dblink_connect('host=h password=*** dbname=d')"
+        );
+        assert_eq!(
+            redact_sql_secrets(
+                "CREATE USER MAPPING FOR u SERVER s OPTIONS (user 'u', password 'pw')"
+            ),
+            "CREATE USER MAPPING FOR u SERVER s OPTIONS (user 'u', password '***')"
+        );
+        assert_eq!(
+            redact_sql_secrets("SELECT password FROM users WHERE id = $1"),
+            "SELECT password FROM users WHERE id = $1"
+        );
+        assert_eq!(
+            redact_sql_secrets("ALTER ROLE x PASSWORD 'unterminated"),
+            "ALTER ROLE x PASSWORD '***"
         );
     }
 
