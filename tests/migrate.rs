@@ -912,3 +912,139 @@ async fn validate_with_a_database_names_locks_drift_and_replay_catches_runtime_e
     assert!(s.contains("2_b.up.sql:1:1: error[replay]"), "{s}");
     assert!(s.contains("no_such_column"), "{s}");
 }
+
+fn dir_contents(dir: &Path) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn plan_writes_deterministic_index_migrations_that_apply() {
+    let db = common::fresh_db().await;
+    db.exec(
+        "CREATE TABLE users (id bigint PRIMARY KEY);
+         CREATE TABLE meals (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id), name text);
+         INSERT INTO users SELECT g FROM generate_series(1, 2000) g;
+         INSERT INTO meals SELECT g, 1 + g % 2000, 'm' || g FROM generate_series(1, 20000) g;
+         CREATE INDEX meals_name_a ON meals (name);
+         CREATE INDEX meals_name_b ON meals (name);
+         ANALYZE;",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("migrations");
+    // --dry-run writes nothing.
+    let o = migrate(&db.url, &["plan", "--dry-run"], &src);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!src.exists());
+    let o = migrate(&db.url, &["plan"], &src);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let first = dir_contents(&src);
+    let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"migration-plan.json"), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .any(|n| n.contains("fk_without_index") && n.ends_with(".up.sql")),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n.contains("duplicate_index") && n.ends_with(".down.sql")),
+        "{names:?}"
+    );
+    for (n, c) in &first {
+        if n.ends_with(".sql") {
+            assert!(
+                c.starts_with("-- no-transaction\n") || c.contains("nothing to roll back"),
+                "{n}: {c}"
+            );
+            let stmts = c
+                .lines()
+                .filter(|l| !l.starts_with("--") && !l.trim().is_empty())
+                .count();
+            assert!(stmts <= 1, "{n} holds more than one statement: {c}");
+        }
+    }
+    let plan: serde_json::Value = serde_json::from_str(
+        &first
+            .iter()
+            .find(|(n, _)| n == "migration-plan.json")
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let fk = plan["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["check"] == "fk_without_index")
+        .unwrap();
+    // Grouped by priority: versions rise from high to medium to low.
+    let rank = |p: &str| {
+        ["high", "medium", "low"]
+            .iter()
+            .position(|x| *x == p)
+            .unwrap()
+    };
+    let order: Vec<usize> = plan["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| rank(m["priority"].as_str().unwrap()))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+    assert!(
+        fk["expected_lock"]
+            .as_str()
+            .unwrap()
+            .starts_with("SHARE UPDATE EXCLUSIVE on "),
+        "{fk}"
+    );
+    assert!(fk["table_bytes"].as_i64().unwrap() > 0, "{fk}");
+    // A second run on the same state writes exactly the same files.
+    let o = migrate(&db.url, &["plan"], &src);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("wrote 0 new migrations"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(first, dir_contents(&src));
+    // The plan validates cleanly and applies; afterwards the foreign key has its index.
+    let o = common::dbdoctor()
+        .args(["migrate", "validate", "--strict", "--source"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = migrate(&db.url, &["apply", "--no-backup"], &src);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mut c = db.connect().await;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_index WHERE indrelid = 'meals'::regclass AND indkey[0] = (SELECT attnum FROM pg_attribute WHERE attrelid = 'meals'::regclass AND attname = 'user_id')")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let dups: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class WHERE relname IN ('meals_name_a', 'meals_name_b')",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(dups, 1, "one of the duplicate indexes is dropped");
+    // Everything planned is applied: the folder reverts cleanly too.
+    let o = migrate(&db.url, &["revert", "--target", "0"], &src);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

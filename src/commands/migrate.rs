@@ -591,6 +591,122 @@ async fn replay(ctx: &Ctx, source: &Source) -> Result<Vec<Diagnostic>, Error> {
     Ok(out)
 }
 
-async fn plan(_ctx: &Ctx, _a: &MigratePlanArgs, _out: &mut dyn Write) -> Result<i32, Error> {
-    Err(Error::NotBuilt("`dbdoctor migrate plan`".into()))
+async fn plan(ctx: &Ctx, a: &MigratePlanArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    use crate::commands::snapshot::{collect_snapshot, load, CollectOptions};
+    use crate::migrate::plan::{self as planner, TableSize};
+    let dir = &a.source.source;
+    let existing = if dir.exists() {
+        source::load(dir)?
+    } else {
+        Source {
+            dir: dir.clone(),
+            ..Default::default()
+        }
+    };
+    let th = crate::analyze::thresholds::Thresholds::load(&a.budgets)?;
+    let snap = match &a.from_snapshot {
+        Some(p) => load(p)?,
+        None => {
+            let db = crate::db::connect(&ctx.connect_settings()?, SessionMode::ReadOnly).await?;
+            let opts = CollectOptions {
+                schemas: Vec::new(),
+                window: None,
+                all_databases: false,
+                host: false,
+            };
+            let snap = collect_snapshot(ctx, &db, &opts).await?;
+            db.pool.close().await;
+            snap
+        }
+    };
+    let findings = crate::analyze::doctor::findings(&snap, &th);
+    let tables: std::collections::BTreeMap<String, TableSize> = snap
+        .schema
+        .tables
+        .iter()
+        .flatten()
+        .map(|t| {
+            (
+                crate::util::qualified(&t.schema, &t.name),
+                TableSize {
+                    bytes: t.table_bytes,
+                    rows: t.reltuples,
+                },
+            )
+        })
+        .collect();
+    let plan = planner::plan(
+        &findings,
+        &existing,
+        &tables,
+        snap.capabilities.server_version_num,
+    )?;
+    let fresh: Vec<&planner::Planned> = plan
+        .migrations
+        .iter()
+        .filter(|m| !m.already_in_folder)
+        .collect();
+    if !a.dry_run {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+        for m in &fresh {
+            for (name, contents) in [
+                (&m.up_file, &m.up_contents),
+                (&m.down_file, &m.down_contents),
+            ] {
+                let path = dir.join(name);
+                std::fs::write(&path, contents)
+                    .with_context(|| format!("write {}", path.display()))?;
+            }
+        }
+        if !plan.migrations.is_empty() {
+            let path = dir.join("migration-plan.json");
+            std::fs::write(&path, plan.json())
+                .with_context(|| format!("write {}", path.display()))?;
+        }
+    }
+    if ctx.format == Format::Json {
+        write!(out, "{}", plan.json()).context("write")?;
+        return Ok(0);
+    }
+    if plan.migrations.is_empty() {
+        writeln!(out, "nothing to plan: doctor found no index change to make").context("write")?;
+    }
+    for m in &plan.migrations {
+        writeln!(
+            out,
+            "[{}] {}{}\n    {}\n    lock: {}{}\n    why: {}",
+            format!("{:?}", m.priority).to_lowercase(),
+            m.up_file,
+            if m.already_in_folder {
+                " (already in the folder)"
+            } else {
+                ""
+            },
+            m.sql,
+            m.expected_lock.as_deref().unwrap_or("none"),
+            m.estimated_build_seconds
+                .map(|s| format!(", estimated build {s:.1}s"))
+                .unwrap_or_default(),
+            m.rationale
+        )
+        .context("write")?;
+    }
+    for l in &plan.left_out {
+        writeln!(out, "left out: {} {}: {}", l.check, l.object, l.reason).context("write")?;
+    }
+    let verb = if a.dry_run { "would write" } else { "wrote" };
+    writeln!(
+        out,
+        "\n{verb} {} new migration{} to {}{}",
+        fresh.len(),
+        if fresh.len() == 1 { "" } else { "s" },
+        dir.display(),
+        if plan.migrations.is_empty() {
+            ""
+        } else {
+            " (with migration-plan.json)"
+        }
+    )
+    .context("write")?;
+    Ok(0)
 }
