@@ -422,6 +422,26 @@ impl EphemeralCluster {
         )
     }
 
+    /// Crash-stop the server (`pg_ctl stop -m immediate`), keeping its files: fault tests use
+    /// this to make the server vanish under a running command.
+    pub fn kill_server(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    /// Start a stopped server again on the same port.
+    pub fn restart(&mut self) -> Result<(), Error> {
+        self.pg_ctl_start()
+            .map_err(|e| Error::Usage(format!("the throwaway PostgreSQL did not restart: {e}")))
+    }
+
     /// Stop the server and remove its files now.
     pub fn stop(&mut self) {
         if self.keep {
