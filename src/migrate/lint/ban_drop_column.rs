@@ -15,10 +15,14 @@ impl super::Rule for Rule {
     fn help(&self) -> &'static str {
         "Running application code that still names the column fails as soon as it is gone, and the data cannot be brought back by the down migration. Stop using the column in a deploy first, then drop it; silence with `-- dbdoctor:allow ban-drop-column` once that is done."
     }
-    fn check(&self, stmt: &NodeEnum, _cx: &FileContext) -> Vec<String> {
+    fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
         alter_cmds(stmt)
             .into_iter()
             .filter(|(_, c)| subtype(c) == AlterTableType::AtDropColumn)
+            .filter(|(rel, c)| {
+                !cx.undoes
+                    .contains(&format!("{}.{}", rangevar_name(rel), c.name))
+            })
             .map(|(rel, c)| {
                 format!(
                     "dropping column {}.{} loses its data and breaks clients that use it",

@@ -84,6 +84,9 @@ pub struct FileContext {
     pub created_tables: HashSet<String>,
     /// Tables with a `VALIDATE CONSTRAINT` earlier in the file.
     pub validated_tables: HashSet<String>,
+    /// For a down file: what its up file created (`table`, `table.column`), which dropping
+    /// merely undoes.
+    pub undoes: HashSet<String>,
 }
 
 impl FileContext {
@@ -273,8 +276,43 @@ pub fn syntax_error_offset(sql: &str, message: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// Tables and columns a file creates (`table`, `table.column`).
+pub fn created_objects(sql: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for st in split(sql) {
+        let Some(node) = parse_stmt(&st.text) else {
+            continue;
+        };
+        match &node {
+            NodeEnum::CreateStmt(s) => {
+                if let Some(r) = s.relation.as_ref() {
+                    out.insert(rangevar_name(r));
+                }
+            }
+            NodeEnum::AlterTableStmt(_) => {
+                for (rel, c) in alter_cmds(&node) {
+                    if let Some(col) = added_column(c) {
+                        out.insert(format!("{}.{}", rangevar_name(rel), col.colname));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Lint one file: a syntax error alone (as squawk does), else every rule on every statement.
 pub fn lint_file(file: &SqlFile, display: &str) -> Vec<Diagnostic> {
+    lint_file_undoing(file, display, HashSet::new())
+}
+
+/// Lint a down file, knowing what its up file created.
+pub fn lint_file_undoing(
+    file: &SqlFile,
+    display: &str,
+    undoes: HashSet<String>,
+) -> Vec<Diagnostic> {
     if let Err(e) = pg_query::parse(&file.sql) {
         let message = match &e {
             pg_query::Error::Parse(m) => m.clone(),
@@ -295,6 +333,7 @@ pub fn lint_file(file: &SqlFile, display: &str) -> Vec<Diagnostic> {
     let mut cx = FileContext {
         in_transaction: !file.no_tx,
         statements: stmts.len(),
+        undoes,
         ..Default::default()
     };
     let mut out = Vec::new();
@@ -364,7 +403,8 @@ pub fn lint_source(source: &Source) -> Vec<Diagnostic> {
     for m in &source.migrations {
         out.extend(lint_file(&m.up, &m.up.path.display().to_string()));
         if let Some(d) = &m.down {
-            out.extend(lint_file(d, &d.path.display().to_string()));
+            let created = created_objects(&m.up.sql);
+            out.extend(lint_file_undoing(d, &d.path.display().to_string(), created));
         }
     }
     out
