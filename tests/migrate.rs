@@ -734,6 +734,11 @@ const CORPUS: &[(&[&str], &str, &str)] = &[
         "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON orders (a);",
     ),
     (
+        &["transaction-nesting"],
+        "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;",
+        "ALTER TABLE orders ADD COLUMN note text;",
+    ),
+    (
         &["syntax-error"],
         "CREATE INDEX idx_broken ON orders (customer_id,;",
         "CREATE INDEX idx_broken ON orders (customer_id);\n-- dbdoctor:allow require-concurrent-index-creation",

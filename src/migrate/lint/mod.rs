@@ -32,6 +32,7 @@ pub mod renaming_column;
 pub mod renaming_table;
 pub mod require_concurrent_index_creation;
 pub mod require_concurrent_index_deletion;
+pub mod transaction_nesting;
 
 /// Name of the pseudo-rule for parse failures.
 pub const SYNTAX_ERROR: &str = "syntax-error";
@@ -131,6 +132,7 @@ pub fn rules() -> Vec<&'static dyn Rule> {
         &prefer_bigint_over_int::Rule,
         &prefer_identity::Rule,
         &prefer_robust_stmts::Rule,
+        &transaction_nesting::Rule,
     ]
 }
 
