@@ -2,9 +2,10 @@
 -- Columns are chosen by the installed extension version, never the server version. Every variant
 -- returns the same columns (NULL where this version lacks one). {pgss} is replaced by the
 -- schema-qualified, quoted view name. $1: true for every database, false for the current one.
--- dbdoctor's own statements (tagged with a leading /* dbdoctor */ comment) are left out.
+-- dbdoctor's own statements are left out: their text starts with the /* dbdoctor */ tag, or
+-- (PostgreSQL 18 drops leading comments from the stored text) carries it after the first keyword.
 /* dbdoctor */
-SELECT
+SELECT /* dbdoctor */
     s.userid::int8        AS userid,
     s.dbid::int8          AS dbid,
     r.rolname::text       AS role,
@@ -48,4 +49,4 @@ FROM {pgss} s
 LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.userid
 LEFT JOIN pg_catalog.pg_database d ON d.oid = s.dbid
 WHERE ($1::bool OR s.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
-  AND COALESCE(s.query, '') !~ '^\s*(--[^\n]*\n\s*)*/\* dbdoctor \*/'
+  AND COALESCE(s.query, '') !~ '^\s*(--[^\n]*\n\s*)*([A-Za-z]+\s+)?/\* dbdoctor \*/'

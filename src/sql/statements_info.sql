@@ -2,4 +2,4 @@
 -- Minimum extension version 1.9 (PostgreSQL 14). {pgss_info} is replaced by the schema-qualified,
 -- quoted view name.
 /* dbdoctor */
-SELECT dealloc, stats_reset FROM {pgss_info}
+SELECT /* dbdoctor */ dealloc, stats_reset FROM {pgss_info}

@@ -2,7 +2,7 @@
 -- bytes), the entry limit and whether planning is tracked (NULL when the library is not loaded).
 -- Minimum version: PostgreSQL 13.
 /* dbdoctor */
-SELECT clock_timestamp()                                                  AS taken_at,
+SELECT /* dbdoctor */ clock_timestamp()                            AS taken_at,
        current_database()::text                                           AS database,
        current_setting('block_size')::int8                                AS block_size,
        current_setting('pg_stat_statements.max', true)::int8              AS max_entries,
