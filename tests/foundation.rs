@@ -26,7 +26,7 @@ async fn refused_port_is_exit_3_naming_host_and_port() {
     dbdoctor()
         .args(["snapshot", "--out", "-", "--database-url", &url])
         .assert()
-        .code(predicate::in_iter([3, 2]))
+        .code(3)
         .stderr(predicate::str::contains("sekrit-pw").not());
     let err = connect(&settings(&url), SessionMode::ReadOnly)
         .await
@@ -151,5 +151,67 @@ fn demo_runs_end_to_end_and_leaves_nothing_behind() {
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the demo's server still listens on {port}"
+    );
+}
+
+#[test]
+fn missing_server_binaries_are_a_one_line_exit_2_error() {
+    dbdoctor()
+        .args(["demo"])
+        .env("PG_BINDIR", "/nonexistent/postgresql/bin")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("PG_BINDIR"))
+        .stderr(predicate::function(|s: &str| {
+            s.lines()
+                .filter(|l| l.starts_with("dbdoctor: error:"))
+                .count()
+                == 1
+        }));
+}
+
+/// Run by `harness_cleans_up_after_the_process_ends` in a child process: start a cluster, report
+/// where it lives, and exit without dropping it (as a test binary does with its static cluster).
+#[test]
+#[ignore = "child half of harness_cleans_up_after_the_process_ends"]
+fn child_starts_a_cluster_and_exits_abruptly() {
+    if std::env::var_os("DBDOCTOR_CHILD").is_none() {
+        return;
+    }
+    let c = dbdoctor::db::ephemeral::EphemeralCluster::start(&Default::default()).unwrap();
+    println!("CLUSTER {} {}", c.port(), c.root().display());
+    std::process::exit(0);
+}
+
+#[test]
+fn harness_cleans_up_after_the_process_ends() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_starts_a_cluster_and_exits_abruptly",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("DBDOCTOR_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("CLUSTER "))
+        .unwrap_or_else(|| panic!("child did not start a cluster: {stdout}"));
+    let mut parts = line.split_whitespace();
+    let port: u16 = parts.next().unwrap().parse().unwrap();
+    let root = std::path::PathBuf::from(parts.next().unwrap());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while (root.exists() || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok())
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!root.exists(), "{} was not removed", root.display());
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "a server still listens on {port}"
     );
 }
