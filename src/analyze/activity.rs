@@ -56,7 +56,7 @@ pub fn run(input: &Input, sink: &mut Sink) {
         enable: Some("run dbdoctor on the database host (unix socket or localhost)".into()),
     };
     sink.check("host_cpu", host, host_missing, |h, out| {
-        if h.cpu_usage_pct >= input.th.cpu_pct {
+        if h.cpu_usage_pct > input.th.cpu_pct {
             out.push(
                 Finding::new(
                     "host_cpu",
@@ -75,7 +75,7 @@ pub fn run(input: &Input, sink: &mut Sink) {
     sink.check("host_memory", host, host_missing, |h, out| {
         let used = h.memory_total_bytes.saturating_sub(h.memory_available_bytes);
         let p = used as f64 / (h.memory_total_bytes.max(1)) as f64 * 100.0;
-        if p >= input.th.memory_pct {
+        if p > input.th.memory_pct {
             out.push(
                 Finding::new(
                     "host_memory",
@@ -326,10 +326,10 @@ pub fn connection_use(input: &Input, sessions: &[Session]) -> ConnectionUse {
 fn connections(input: &Input, sessions: &[Session], out: &mut Vec<Finding>) {
     let th = input.th;
     let c = connection_use(input, sessions);
-    if c.pct < th.connections_pct {
+    if c.pct <= th.connections_pct {
         return;
     }
-    let critical = c.pct >= th.connections_critical_pct;
+    let critical = c.pct > th.connections_critical_pct;
     out.push(
         Finding::new(
             "connections_usage",

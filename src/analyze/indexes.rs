@@ -36,12 +36,7 @@ pub fn run(input: &Input, sink: &mut Sink) {
         || needs(snap, "indexes"),
         duplicates,
     );
-    sink.check(
-        "redundant_index",
-        idx,
-        || needs(snap, "indexes"),
-        redundant,
-    );
+    sink.check("redundant_index", idx, || needs(snap, "indexes"), redundant);
     sink.check(
         "invalid_index",
         idx,
@@ -175,6 +170,7 @@ fn unused(input: &Input, indexes: &[IndexInfo], fks: &[ForeignKey], out: &mut Ve
         if !supported.is_empty() {
             let names: Vec<String> = supported.iter().map(|f| f.name.clone()).collect();
             detail["supports_foreign_keys"] = json!(names);
+            let names: Vec<String> = names.iter().map(|n| crate::util::quote_ident(n)).collect();
             out.push(
                 Finding::new(
                     "unused_index",
@@ -351,10 +347,15 @@ fn duplicates(indexes: &[IndexInfo], out: &mut Vec<Finding>) {
 }
 
 fn redundant(indexes: &[IndexInfo], out: &mut Vec<Finding>) {
+    // A duplicate's own verdict is duplicate_index.
+    let duplicates: std::collections::HashSet<i64> = duplicate_groups(indexes)
+        .iter()
+        .flat_map(|g| g[1..].iter().map(|i| i.oid))
+        .collect();
     let mut by_table: HashMap<i64, Vec<&IndexInfo>> = HashMap::new();
     for ix in indexes
         .iter()
-        .filter(|i| i.is_valid && !i.attached_to_parent)
+        .filter(|i| i.is_valid && !i.attached_to_parent && !duplicates.contains(&i.oid))
     {
         by_table.entry(ix.table_oid).or_default().push(ix);
     }

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use crate::collect::statements::{StatementStats, StatementsInfo, StatementsSnapshot};
 use crate::snapshot::Snapshot;
 
 /// A table row with every counter zero; override fields as needed.
@@ -156,5 +157,92 @@ pub fn sample_snapshot() -> Snapshot {
                  "memory_available_bytes": 4294967296u64,
                  "disks": [{"mount_point": "/", "total_bytes": 107374182400u64, "available_bytes": 53687091200u64}]}
     });
-    serde_json::from_value(v).expect("the sample snapshot matches the Snapshot type")
+    let mut snap: Snapshot =
+        serde_json::from_value(v).expect("the sample snapshot matches the Snapshot type");
+    snap.statements = Some(sample_statements());
+    snap
+}
+
+fn stmt(
+    id: i64,
+    query: &str,
+    calls: i64,
+    mean: f64,
+    sd: f64,
+    rows: i64,
+    temp: i64,
+) -> StatementStats {
+    StatementStats {
+        queryid: Some(id),
+        query: Some(query.to_string()),
+        toplevel: Some(true),
+        calls,
+        total_exec_time_ms: mean * calls as f64,
+        mean_exec_time_ms: mean,
+        stddev_exec_time_ms: sd,
+        min_exec_time_ms: mean / 4.0,
+        max_exec_time_ms: mean * 6.0,
+        rows,
+        shared_blks_hit: calls * 10,
+        temp_blks_written: temp,
+        ..Default::default()
+    }
+}
+
+/// pg_stat_statements figures with a slow, a wide and a comma-joined statement.
+pub fn sample_statements() -> StatementsSnapshot {
+    let at = |s: &str| s.parse().expect("timestamp");
+    let mut st = StatementsSnapshot {
+        taken_at: at("2026-11-26T12:00:00Z"),
+        database: "shop".into(),
+        extension_version: "1.10".into(),
+        extension_schema: "public".into(),
+        block_size: 8192,
+        since: Some(at("2026-11-26T11:00:00Z")),
+        info: Some(StatementsInfo {
+            dealloc: 0,
+            stats_reset: at("2026-11-26T11:00:00Z"),
+        }),
+        statements: vec![
+            stmt(
+                101,
+                "SELECT * FROM meals m, users u WHERE m.user_id = u.id AND m.difficulty = $1",
+                1200,
+                180.0,
+                60.0,
+                2_400_000,
+                512,
+            ),
+            stmt(
+                102,
+                "SELECT id, title FROM meals WHERE id = $1",
+                90000,
+                0.4,
+                0.1,
+                90000,
+                0,
+            ),
+            stmt(
+                103,
+                "SELECT u.* FROM users u WHERE u.email = $1 LIMIT $2",
+                20000,
+                0.9,
+                0.3,
+                20000,
+                0,
+            ),
+            stmt(
+                104,
+                "UPDATE meals SET title = $1 WHERE id = $2",
+                3000,
+                1.2,
+                0.5,
+                3000,
+                0,
+            ),
+        ],
+        ..Default::default()
+    };
+    st.recompute();
+    st
 }

@@ -21,9 +21,12 @@ pub struct TableInfo {
     pub reltuples: f64,
     pub relpages: i64,
     pub ncolumns: i32,
-    /// Heap + TOAST + free space map + visibility map.
+    /// Heap + TOAST: exact (with the free space and visibility maps) when `size_exact`, else
+    /// relpages x block size as of the last VACUUM/ANALYZE.
     pub table_bytes: i64,
     pub toast_bytes: i64,
+    #[serde(default)]
+    pub size_exact: bool,
     pub reloptions: Vec<String>,
     pub seq_scan: i64,
     pub seq_tup_read: i64,
@@ -206,6 +209,49 @@ const Q_FOREIGN_KEYS: &str = include_str!("../sql/doctor_foreign_keys.sql");
 const Q_SEQUENCES: &str = include_str!("../sql/doctor_sequences.sql");
 const Q_COLUMN_STATS: &str = include_str!("../sql/doctor_column_stats.sql");
 const Q_SETTINGS: &str = include_str!("../sql/doctor_settings.sql");
+const Q_TABLE_SIZES: &str = include_str!("../sql/doctor_table_sizes.sql");
+
+/// How many of the largest tables (by estimate) get an exact size.
+pub const EXACT_SIZE_TABLES: usize = 50;
+
+/// Replace the estimates of the largest tables by exact sizes. Fails (leaving the estimates)
+/// when one of them is locked by another session beyond our lock_timeout.
+pub async fn exact_table_sizes(
+    pool: &PgPool,
+    tables: &mut [TableInfo],
+) -> Result<(), CollectError> {
+    const N: &str = "doctor_table_sizes";
+    let mut order: Vec<usize> = (0..tables.len())
+        .filter(|&i| tables[i].kind != "p")
+        .collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(tables[i].table_bytes));
+    order.truncate(EXACT_SIZE_TABLES);
+    if order.is_empty() {
+        return Ok(());
+    }
+    let oids: Vec<i64> = order.iter().map(|&i| tables[i].oid).collect();
+    let rows = sqlx::query(Q_TABLE_SIZES)
+        .bind(&oids)
+        .fetch_all(pool)
+        .await
+        .map_err(|e| CollectError::query(N, e))?;
+    let d = |e| CollectError::decode(N, e);
+    let mut sizes = std::collections::HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let oid: i64 = r.try_get("oid").map_err(d)?;
+        let tb: i64 = r.try_get("table_bytes").map_err(d)?;
+        let toast: i64 = r.try_get("toast_bytes").map_err(d)?;
+        sizes.insert(oid, (tb, toast));
+    }
+    for &i in &order {
+        if let Some((tb, toast)) = sizes.get(&tables[i].oid) {
+            tables[i].table_bytes = *tb;
+            tables[i].toast_bytes = *toast;
+            tables[i].size_exact = true;
+        }
+    }
+    Ok(())
+}
 
 fn schemas_param(schemas: &[String]) -> Option<Vec<String>> {
     if schemas.is_empty() {
@@ -266,6 +312,7 @@ pub async fn tables(pool: &PgPool, schemas: &[String]) -> Result<Vec<TableInfo>,
                 ncolumns: r.try_get("ncolumns").map_err(d)?,
                 table_bytes: r.try_get("table_bytes").map_err(d)?,
                 toast_bytes: r.try_get("toast_bytes").map_err(d)?,
+                size_exact: false,
                 reloptions: r.try_get("reloptions").map_err(d)?,
                 seq_scan: r.try_get("seq_scan").map_err(d)?,
                 seq_tup_read: r.try_get("seq_tup_read").map_err(d)?,

@@ -137,10 +137,16 @@ pub async fn collect_snapshot(
         t.elapsed().as_secs_f64() * 1000.0
     ));
     let sk = &mut skipped;
+    let mut tables = keep(sk, db, &role, "tables", tables)?;
+    if let Some(t) = tables.as_mut() {
+        let r = schema::exact_table_sizes(pool, t).await;
+        keep(sk, db, &role, "table_sizes", r)?;
+    }
+    let sk = &mut skipped;
     let schema_snap = schema::SchemaSnapshot {
         schema_filter: schemas.clone(),
         settings: keep(sk, db, &role, "settings", settings)?,
-        tables: keep(sk, db, &role, "tables", tables)?,
+        tables,
         indexes: keep(sk, db, &role, "indexes", indexes)?,
         foreign_keys: keep(sk, db, &role, "foreign_keys", fks)?,
         sequences: keep(sk, db, &role, "sequences", seqs)?,
@@ -244,6 +250,14 @@ fn classify(e: &CollectError, role: &str) -> Option<Skipped> {
             reason: "timed out".into(),
             enable: Some("raise --statement-timeout (seconds)".into()),
         })
+    } else if is_lock_timeout(e) {
+        Some(Skipped {
+            what: String::new(),
+            reason: "an object is locked by another session (lock timeout)".into(),
+            enable: Some(
+                "rerun when the blocking session has finished (see blocking_locks)".into(),
+            ),
+        })
     } else if e.is_permission_denied() {
         Some(Skipped {
             what: String::new(),
@@ -287,4 +301,9 @@ async fn round_trip(pool: &sqlx::PgPool) -> Result<f64, CollectError> {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// SQLSTATE 55P03: our lock_timeout gave up waiting for a lock another session holds.
+fn is_lock_timeout(e: &CollectError) -> bool {
+    matches!(e.sqlx(), sqlx::Error::Database(d) if d.code().as_deref() == Some("55P03"))
 }
