@@ -392,7 +392,11 @@ fn write_stream(command: &str, report: &Report, out: &mut dyn Write) -> Result<(
 async fn validate(ctx: &Ctx, a: &MigrateValidateArgs, out: &mut dyn Write) -> Result<i32, Error> {
     let source = source::load(&a.source.source)?;
     let mut diags = lint::lint_source(&source);
-    if !a.offline && ctx.database_url_given() {
+    let configured = ctx.database_url_given()
+        || ["PGHOST", "PGDATABASE", "PGSERVICE"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some());
+    if !a.offline && configured {
         let settings = ctx.connect_settings()?;
         diags.extend(database_diagnostics(&settings, &source).await?);
     }

@@ -870,7 +870,7 @@ async fn run_tx_once(
     Ok(())
 }
 
-/// Record (not run) the tracking writes, for the dry-run stream.
+/// Record (not run) the tracking writes in the stream.
 fn tracking_steps(
     sess: &mut Session,
     m: &Migration,
@@ -1031,7 +1031,7 @@ async fn run_no_tx(
         }
     }
     if sess.dry_run {
-        tracking_steps(sess, m, dir, plan.len(), backup);
+        tracking_steps_record_only(sess, m, dir, plan.len(), backup);
         return Ok(());
     }
     let ns = i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX);
@@ -1060,6 +1060,8 @@ async fn run_no_tx(
     res.map_err(|e| format!("record the migration: {}", pg_message(&e)))
 }
 
+/// The tracking writes of a no-transaction file as they appear in the stream: in a transaction
+/// of their own, after the last statement.
 fn tracking_steps_record_only(
     sess: &mut Session,
     m: &Migration,
@@ -1067,10 +1069,12 @@ fn tracking_steps_record_only(
     total: usize,
     backup: Option<&str>,
 ) {
-    let dry = sess.dry_run;
-    sess.dry_run = true;
+    sess.record("begin", Some(m.version), "BEGIN").note = Some(format!(
+        "recording migration {} once every statement succeeded",
+        m.version
+    ));
     tracking_steps(sess, m, dir, total, backup);
-    sess.dry_run = dry;
+    sess.record("commit", Some(m.version), "COMMIT");
 }
 
 /// Print the phase and blocks of our own index build every second (pg_stat_progress_create_index).
