@@ -1053,3 +1053,74 @@ async fn plan_writes_deterministic_index_migrations_that_apply() {
     let o = migrate(&db.url, &["revert", "--target", "0"], &src);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+#[tokio::test]
+async fn ctrl_c_rolls_back_and_releases_the_lock() {
+    let db = common::fresh_db().await;
+    let dir = write_migrations(&[
+        (
+            "1_slow.up.sql",
+            "CREATE TABLE slow (id bigint);\nSELECT pg_sleep(60);",
+        ),
+        ("1_slow.down.sql", "DROP TABLE slow;"),
+    ]);
+    let bin = assert_cmd::cargo::cargo_bin("dbdoctor");
+    let child = std::process::Command::new(&bin)
+        .arg("--database-url")
+        .arg(&db.url)
+        .args(["migrate", "apply", "--no-backup", "--source"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut c = db.connect().await;
+    let mut running = false;
+    for _ in 0..300 {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(60)' AND state = 'active'",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        if n == 1 {
+            running = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(running, "the migration never started");
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The server side is gone: no session, no advisory lock, nothing applied or recorded.
+    let mut gone = false;
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        if n == 0 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the advisory lock is still held");
+    assert!(!table_exists(&db, "slow").await);
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(recorded, 0);
+}
