@@ -1124,3 +1124,87 @@ async fn ctrl_c_rolls_back_and_releases_the_lock() {
         .unwrap();
     assert_eq!(recorded, 0);
 }
+
+#[tokio::test]
+async fn failed_concurrent_build_leaves_no_invalid_index() {
+    let db = common::fresh_db().await;
+    db.exec("CREATE TABLE dup (v int); INSERT INTO dup VALUES (1), (1);")
+        .await;
+    let dir = write_migrations(&[
+        (
+            "1_uniq.up.sql",
+            "-- no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS dup_v ON dup (v);",
+        ),
+        (
+            "1_uniq.down.sql",
+            "-- no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS dup_v;",
+        ),
+    ]);
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("1_uniq.up.sql:2:1"),
+        "{}",
+        text(&o)
+    );
+    // PostgreSQL leaves an INVALID dup_v behind after a failed concurrent build; dbdoctor drops it.
+    assert!(
+        !table_exists(&db, "dup_v").await,
+        "invalid index left behind"
+    );
+    assert_eq!(applied_versions(&db).await, Vec::<i64>::new());
+    // Nothing was applied, so a rerun after fixing the data is allowed.
+    db.exec("DELETE FROM dup WHERE ctid = (SELECT max(ctid) FROM dup)")
+        .await;
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(applied_versions(&db).await, vec![1]);
+}
+
+#[tokio::test]
+async fn partially_applied_no_transaction_file_is_refused_until_marked() {
+    let db = common::fresh_db().await;
+    db.exec("CREATE TABLE p (a int, b int);").await;
+    let dir = write_migrations(&[
+        (
+            "1_two.up.sql",
+            "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS p_a ON p (a);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS p_c ON p (no_such_column);",
+        ),
+        ("1_two.down.sql", "-- no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS p_a;"),
+        ("2_next.up.sql", "CREATE TABLE q (id bigint);"),
+        ("2_next.down.sql", "DROP TABLE q;"),
+    ]);
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains("no_such_column") && err.contains("recorded as partial"),
+        "{err}"
+    );
+    assert!(
+        table_exists(&db, "p_a").await,
+        "the first statement stays applied"
+    );
+    assert!(!table_exists(&db, "q").await);
+    let o = migrate(&db.url, &["status"], dir.path());
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("partial"),
+        "{}",
+        text(&o)
+    );
+    // A rerun refuses, naming the version, and changes nothing.
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains("migration 1 is partially applied (1 of 2 statements applied"),
+        "{err}"
+    );
+    assert!(!table_exists(&db, "q").await);
+    // Finished by hand and marked: the rest applies.
+    let o = migrate(&db.url, &["apply", "--mark-applied", "1"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(applied_versions(&db).await, vec![1, 2]);
+}

@@ -419,7 +419,11 @@ fn refuse_source_errors(source: &Source) -> Result<(), Error> {
 }
 
 /// Applied migrations whose file changed since, and half-applied ones: refuse to go on.
-fn refuse_bad_state(source: &Source, state: &State) -> Result<Vec<String>, Error> {
+fn refuse_bad_state(
+    source: &Source,
+    state: &State,
+    marking: Option<i64>,
+) -> Result<Vec<String>, Error> {
     let mut warnings = Vec::new();
     let drift: Vec<String> = state
         .applied
@@ -435,14 +439,19 @@ fn refuse_bad_state(source: &Source, state: &State) -> Result<Vec<String>, Error
             drift.join(", ")
         )));
     }
-    let partial = state.partial();
+    // Marking a half-applied migration as done is how it gets resolved.
+    let partial: Vec<(i64, String)> = state
+        .partial()
+        .into_iter()
+        .filter(|(v, _)| Some(*v) != marking)
+        .collect();
     if !partial.is_empty() {
         let list: Vec<String> = partial
             .iter()
-            .map(|(v, why)| format!("{v}: {why}"))
+            .map(|(v, why)| format!("migration {v} is partially applied ({why})"))
             .collect();
         return Err(Error::MigrationFailed(format!(
-            "migration {} is partially applied; finish or undo its remaining statements by hand, then run `dbdoctor migrate apply --mark-applied VERSION` (or delete its row from _dbdoctor_migrations to run it again); nothing was changed",
+            "{}; finish or undo its remaining statements by hand, then run `dbdoctor migrate apply --mark-applied VERSION` (or delete its row from _dbdoctor_migrations to run it again); nothing was changed",
             list.join("; ")
         )));
     }
@@ -526,7 +535,7 @@ async fn apply_locked(
         dry_run: opts.dry_run,
         ..Default::default()
     };
-    report.warnings = refuse_bad_state(source, &state)?;
+    report.warnings = refuse_bad_state(source, &state, opts.mark_applied)?;
     let by = applied_by(sess).await;
 
     if let Some(v) = opts.mark_applied {
@@ -1146,7 +1155,7 @@ async fn revert_locked(
         dry_run: opts.dry_run,
         ..Default::default()
     };
-    report.warnings = refuse_bad_state(source, &state)?;
+    report.warnings = refuse_bad_state(source, &state, None)?;
     let mut applied: Vec<i64> = state.applied.keys().copied().collect();
     applied.sort_unstable_by(|a, b| b.cmp(a));
     let chosen: Vec<i64> = match opts.target {
