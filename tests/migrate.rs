@@ -1018,6 +1018,41 @@ async fn plan_writes_deterministic_index_migrations_that_apply() {
         "{fk}"
     );
     assert!(fk["table_bytes"].as_i64().unwrap() > 0, "{fk}");
+    // The same plan from a snapshot file, offline.
+    let snap = dir.path().join("snap.json");
+    let o = common::dbdoctor()
+        .arg("--database-url")
+        .arg(&db.url)
+        .args(["snapshot", "--out"])
+        .arg(&snap)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = common::dbdoctor()
+        .args([
+            "--format",
+            "json",
+            "migrate",
+            "plan",
+            "--dry-run",
+            "--from-snapshot",
+        ])
+        .arg(&snap)
+        .arg("--source")
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let offline: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sqls = |p: &serde_json::Value| -> Vec<String> {
+        p["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["sql"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(sqls(&offline), sqls(&plan));
     // A second run on the same state writes exactly the same files.
     let o = migrate(&db.url, &["plan"], &src);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
