@@ -1243,3 +1243,43 @@ async fn partially_applied_no_transaction_file_is_refused_until_marked() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(applied_versions(&db).await, vec![1, 2]);
 }
+
+#[tokio::test]
+async fn lock_wait_is_bounded_and_names_the_holder() {
+    let db = common::fresh_db().await;
+    let dir = write_migrations(&[
+        ("1_a.up.sql", "CREATE TABLE a (id bigint);"),
+        ("1_a.down.sql", "DROP TABLE a;"),
+    ]);
+    let mut holder = db.connect().await;
+    let key = dbdoctor::migrate::apply::lock_key(&db.name);
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut holder)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(key)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let o = migrate(
+        &db.url,
+        &["apply", "--no-backup", "--lock-wait", "300ms"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains("another migration run holds the migration lock"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("(pid {pid})")), "{err}");
+    assert!(!table_exists(&db, "_sqlx_migrations").await);
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

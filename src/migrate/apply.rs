@@ -12,7 +12,7 @@ use pg_query::NodeEnum;
 use serde::Serialize;
 use sqlx::{Connection, Executor, PgConnection};
 
-use super::locks::{drop_objects, rangevar_name, statement_lock, StatementLock};
+use super::locks::{drop_objects, statement_lock, StatementLock};
 use super::source::{hex, Migration, Source, SqlFile};
 use super::split::{split, Statement};
 use super::tracking::{self, ExtraRow, State};
@@ -166,7 +166,6 @@ fn plan_file(file: &SqlFile) -> Vec<Planned> {
                 }
                 _ => {}
             }
-            let _ = rangevar_name;
             Planned {
                 stmt,
                 lock,
@@ -264,14 +263,13 @@ impl Session {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                let holder: Option<i32> = sqlx::query_scalar(
-                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid::bigint = ($1 & 4294967295) AND classid::bigint = (($1 >> 32) & 4294967295) AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
-                )
-                .bind(key)
-                .fetch_optional(&mut self.conn)
-                .await
-                .ok()
-                .flatten();
+                let holder: Option<i32> =
+                    sqlx::query_scalar(include_str!("../sql/migrate_lock_holder.sql"))
+                        .bind(key)
+                        .fetch_optional(&mut self.conn)
+                        .await
+                        .ok()
+                        .flatten();
                 return Err(Error::MigrationFailed(format!(
                     "another migration run holds the migration lock on database {}{}; gave up after --lock-wait {:.1}s, nothing was changed",
                     self.database,

@@ -109,12 +109,10 @@ pub async fn read_state(conn: &mut PgConnection) -> anyhow::Result<State> {
         ..Default::default()
     };
     if st.sqlx_table {
-        let rows = sqlx::query(
-            "SELECT version, description, installed_on, success, checksum, execution_time FROM _sqlx_migrations ORDER BY version",
-        )
-        .fetch_all(&mut *conn)
-        .await
-        .context("read _sqlx_migrations")?;
+        let rows = sqlx::query(include_str!("../sql/migrate_read_sqlx.sql"))
+            .fetch_all(&mut *conn)
+            .await
+            .context("read _sqlx_migrations")?;
         for r in rows {
             let a = Applied {
                 version: r.try_get("version").context("_sqlx_migrations.version")?,
@@ -134,12 +132,10 @@ pub async fn read_state(conn: &mut PgConnection) -> anyhow::Result<State> {
         }
     }
     if st.dbdoctor_table {
-        let rows = sqlx::query(
-            "SELECT version, statements_applied, statements_total, success, error, error_statement, backup_location, applied_by, marked_applied FROM _dbdoctor_migrations ORDER BY version",
-        )
-        .fetch_all(&mut *conn)
-        .await
-        .context("read _dbdoctor_migrations")?;
+        let rows = sqlx::query(include_str!("../sql/migrate_read_dbdoctor.sql"))
+            .fetch_all(&mut *conn)
+            .await
+            .context("read _dbdoctor_migrations")?;
         for r in rows {
             let e = Extra {
                 version: r
