@@ -20,7 +20,10 @@ pub struct Statement {
 
 /// 1-based (line, column) of a byte offset; columns count characters.
 pub fn line_col(sql: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(sql.len());
+    let mut offset = offset.min(sql.len());
+    while !sql.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let before = &sql[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
@@ -138,5 +141,7 @@ mod tests {
     fn columns_count_characters() {
         assert_eq!(line_col("é\nab", 4), (2, 2));
         assert_eq!(line_col("ab", 0), (1, 1));
+        // An offset inside a multi-byte character moves back to its start.
+        assert_eq!(line_col("aé", 2), (1, 2));
     }
 }

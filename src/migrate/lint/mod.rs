@@ -491,3 +491,21 @@ mod tests {
         assert_eq!(n, names.len());
     }
 }
+
+#[cfg(test)]
+mod edge_tests {
+    use super::*;
+
+    #[test]
+    fn syntax_error_at_end_after_multibyte_text_does_not_panic() {
+        let f = SqlFile {
+            path: "x.sql".into(),
+            name: "x.sql".into(),
+            no_tx: false,
+            sql: "SELECT (1, 'é'".into(),
+        };
+        let d = lint_file(&f, "x.sql");
+        assert_eq!(d[0].rule, SYNTAX_ERROR);
+        assert_eq!(d[0].line, 1);
+    }
+}
