@@ -116,7 +116,7 @@ pub fn idempotent(stmt: &str) -> String {
     });
     let insert_after = |s: &str, anchors: &[&str], what: &str| -> String {
         for a in anchors {
-            if let Some(i) = s.to_uppercase().find(a) {
+            if let Some(i) = s.to_ascii_uppercase().find(a) {
                 let at = i + a.len();
                 return format!("{}{what}{}", &s[..at], &s[at..]);
             }
@@ -155,7 +155,7 @@ fn is_concurrent(stmt: &str) -> bool {
 }
 
 fn builds_index(stmt: &str) -> bool {
-    let u = stmt.to_uppercase();
+    let u = stmt.to_ascii_uppercase();
     (u.starts_with("CREATE") && u.contains(" INDEX ")) || u.starts_with("REINDEX")
 }
 
