@@ -1283,3 +1283,26 @@ async fn lock_wait_is_bounded_and_names_the_holder() {
     let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+#[tokio::test]
+async fn apply_refuses_what_would_certainly_fail_before_any_change() {
+    let db = common::fresh_db().await;
+    db.exec("CREATE TABLE t (a int)").await;
+    let dir = write_migrations(&[
+        ("1_ok.up.sql", "CREATE TABLE ok (id bigint);"),
+        ("1_ok.down.sql", "DROP TABLE ok;"),
+        ("2_cic.up.sql", "CREATE INDEX CONCURRENTLY t_a ON t (a);"),
+        ("2_cic.down.sql", "DROP INDEX t_a;"),
+    ]);
+    let o = migrate(&db.url, &["apply", "--no-backup"], dir.path());
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains("2_cic.up.sql:1:1: ban-concurrent-index-creation-in-transaction"),
+        "{err}"
+    );
+    assert!(
+        !table_exists(&db, "ok").await,
+        "nothing may run before the refusal"
+    );
+}

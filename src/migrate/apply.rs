@@ -618,6 +618,25 @@ async fn apply_locked(
     if pending.is_empty() {
         return Ok(report);
     }
+    // What would fail for certain (a syntax error, CONCURRENTLY inside a transaction) is refused
+    // before the backup and before any change.
+    let errors: Vec<String> = pending
+        .iter()
+        .flat_map(|m| super::lint::lint_file(&m.up, &m.up.path.display().to_string()))
+        .filter(|d| d.severity == super::lint::Severity::Error)
+        .map(|d| {
+            format!(
+                "{}:{}:{}: {}: {}",
+                d.file, d.line, d.column, d.rule, d.message
+            )
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(Error::MigrationInvalid(format!(
+            "pending migrations fail validation, nothing was changed: {} (see `dbdoctor migrate validate`)",
+            errors.join("; ")
+        )));
+    }
     let plans: Vec<Vec<Planned>> = pending.iter().map(|m| plan_file(&m.up)).collect();
 
     // Session settings first, each as its own statement.
