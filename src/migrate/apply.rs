@@ -1126,11 +1126,11 @@ fn spawn_index_monitor(sess: &Session) -> tokio::task::JoinHandle<()> {
             if let Some((phase, done, total)) = row {
                 let line = if total > 0 {
                     format!(
-                        "  building index: {phase}, {done}/{total} blocks ({:.0}%)",
+                        "  progress: {phase}, {done}/{total} blocks ({:.0}%)",
                         100.0 * done as f64 / total as f64
                     )
                 } else {
-                    format!("  building index: {phase}")
+                    format!("  progress: {phase}")
                 };
                 if line != last {
                     progress.line(format!("{line} [{:.0}s]", started.elapsed().as_secs_f64()));
