@@ -1,0 +1,333 @@
+//! How fast is `dbdoctor doctor` on a big catalog? Builds 10,000 tables (about 33,000 indexes,
+//! 10,000 foreign keys, a duplicate index on every third table) and 5,000 distinct statements on
+//! a throwaway cluster, then times, on the same database:
+//!
+//! - `dbdoctor doctor --format json` end to end (the release binary, process start to exit),
+//! - the same SQL doctor runs, one query after another through one psql session,
+//! - check_postgres's `bloat` action, when check_postgres is installed,
+//!
+//! and prints the ratios and doctor's peak memory (max RSS of the child process).
+//!
+//! `cargo bench --bench doctor_catalog`; BENCH_TABLES (default 10000), BENCH_STATEMENTS (default
+//! 5000) and BENCH_ROUNDS (default 3; the median is kept) change the size.
+
+use std::process::Command;
+use std::time::Instant;
+
+use dbdoctor::db::ephemeral::{EphemeralCluster, EphemeralOptions};
+use sqlx::{Connection, Executor};
+
+/// Tables created per transaction (keeps the lock table small).
+const CHUNK: usize = 250;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// The SQL doctor runs against this database, as text psql can run ($n replaced by the values
+/// doctor binds: no schema filter, current database only, the 50 largest tables).
+fn doctor_sql() -> String {
+    let files = [
+        include_str!("../src/sql/capabilities.sql"),
+        include_str!("../src/sql/extensions.sql"),
+        include_str!("../src/sql/doctor_settings.sql"),
+        include_str!("../src/sql/doctor_tables.sql"),
+        include_str!("../src/sql/doctor_indexes.sql"),
+        include_str!("../src/sql/doctor_foreign_keys.sql"),
+        include_str!("../src/sql/doctor_sequences.sql"),
+        include_str!("../src/sql/doctor_column_stats.sql"),
+        include_str!("../src/sql/doctor_database.sql"),
+        include_str!("../src/sql/doctor_sessions.sql"),
+        include_str!("../src/sql/statements_settings.sql"),
+        include_str!("../src/sql/statements_1_10.sql"),
+        include_str!("../src/sql/statements_info.sql"),
+        include_str!("../src/sql/doctor_table_sizes.sql"),
+    ];
+    let mut out = String::new();
+    for (i, f) in files.iter().enumerate() {
+        let mut sql = f
+            .replace("{pgss_info}", "public.pg_stat_statements_info")
+            .replace("{pgss}", "public.pg_stat_statements");
+        sql = if i == files.len() - 1 {
+            sql.replace(
+                "$1::int8[]",
+                "(SELECT array_agg(oid::int8) FROM (SELECT oid FROM pg_class WHERE relkind = 'r' ORDER BY relpages DESC LIMIT 50) x)",
+            )
+        } else if f.contains("$1::text[]") {
+            sql.replace("$1::text[]", "NULL::text[]")
+        } else {
+            sql.replace("$1", "false")
+        };
+        out.push_str(sql.trim_end().trim_end_matches(';'));
+        out.push_str(";\n");
+    }
+    out
+}
+
+async fn build_catalog(url: &str, tables: usize, statements: usize) {
+    let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+    c.execute("CREATE SCHEMA app").await.expect("schema");
+    let t = Instant::now();
+    for start in (0..tables).step_by(CHUNK) {
+        let end = (start + CHUNK).min(tables);
+        let sql = format!(
+            "DO $$
+             BEGIN
+               FOR i IN {start}..{last} LOOP
+                 EXECUTE format('CREATE TABLE app.t%s (id int PRIMARY KEY, a int, b int, c text, parent_id int %s)',
+                   i, CASE WHEN i > 0 THEN format('REFERENCES app.t%s', i - 1) ELSE '' END);
+                 EXECUTE format('CREATE INDEX t%s_a ON app.t%s (a)', i, i);
+                 EXECUTE format('CREATE INDEX t%s_parent_b ON app.t%s (parent_id, b)', i, i);
+                 IF i % 3 = 0 THEN
+                   EXECUTE format('CREATE INDEX t%s_a_dup ON app.t%s (a)', i, i);
+                 END IF;
+                 IF i % 10 = 0 THEN
+                   EXECUTE format('INSERT INTO app.t%s SELECT g, g, g, md5(g::text), NULL FROM generate_series(1, 200) g', i);
+                 END IF;
+               END LOOP;
+             END $$",
+            last = end - 1
+        );
+        c.execute(sql.as_str()).await.expect("create tables");
+    }
+    c.execute("ANALYZE").await.expect("analyze");
+    eprintln!(
+        "built {tables} tables in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+    c.execute("SELECT pg_stat_statements_reset()")
+        .await
+        .expect("reset");
+    let t = Instant::now();
+    let mut batch = String::new();
+    for i in 0..statements {
+        let table = i % tables;
+        // Distinct shapes (different tables and column lists) make distinct queryids.
+        batch.push_str(&format!(
+            "SELECT {cols} FROM app.t{table} WHERE id = {i};\n",
+            cols = ["a", "b", "a, b", "c", "*"][i % 5]
+        ));
+        if i % 500 == 499 {
+            c.execute(batch.as_str()).await.expect("statements");
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        c.execute(batch.as_str()).await.expect("statements");
+    }
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_statements")
+        .fetch_one(&mut c)
+        .await
+        .expect("count statements");
+    eprintln!(
+        "ran {statements} statements ({n} pg_stat_statements entries) in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+    c.close().await.ok();
+}
+
+/// Wall time of one run and the peak RSS of the child, in KiB.
+fn timed(cmd: &mut Command) -> (f64, i64) {
+    let t = Instant::now();
+    let out = cmd.output().expect("run");
+    let secs = t.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // RUSAGE_CHILDREN's ru_maxrss is the largest of the children waited for so far.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    (secs, ru.ru_maxrss)
+}
+
+fn main() {
+    let tables = env_usize("BENCH_TABLES", 10_000);
+    let statements = env_usize("BENCH_STATEMENTS", 5_000);
+    let rounds = env_usize("BENCH_ROUNDS", 3).max(1);
+    let cluster = EphemeralCluster::start(&EphemeralOptions {
+        pg_stat_statements_in_template: true,
+        extra_conf: vec![
+            "max_locks_per_transaction = 256".into(),
+            "pg_stat_statements.max = 10000".into(),
+        ],
+        ..Default::default()
+    })
+    .expect("start a throwaway PostgreSQL");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(&cluster.url("postgres"))
+            .await
+            .expect("connect");
+        admin
+            .execute("CREATE DATABASE bench")
+            .await
+            .expect("create database");
+        admin.close().await.ok();
+        build_catalog(&cluster.url("bench"), tables, statements).await;
+    });
+    let url = cluster.url("bench");
+    let parsed = url::Url::parse(&url).expect("url");
+    let host = parsed.host_str().unwrap_or("127.0.0.1").to_string();
+    let port = parsed.port().unwrap_or(5432).to_string();
+    let user = parsed.username().to_string();
+
+    // Warm the caches once (catalog and statistics) so every side is measured warm.
+    let bin = env!("CARGO_BIN_EXE_dbdoctor");
+    let doctor = || {
+        let mut c = Command::new(bin);
+        c.args([
+            "--database-url",
+            &url,
+            "--format",
+            "json",
+            "--statement-timeout",
+            "120",
+            "doctor",
+            "--budgets",
+            "/nonexistent/budgets.toml",
+        ])
+        .env_remove("DATABASE_URL");
+        c
+    };
+    let (_, _) = timed(&mut doctor());
+    let out = doctor().output().expect("doctor");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("doctor JSON");
+    let count = |check: &str| {
+        report["findings"]
+            .as_array()
+            .map_or(0, |f| f.iter().filter(|x| x["check"] == check).count())
+    };
+    eprintln!(
+        "doctor saw {} tables, {} indexes; findings: duplicate_index {}, fk_without_index {}, unused_index {}, skipped {}",
+        report["tables"]["total"],
+        report["indexes"]["total"],
+        count("duplicate_index"),
+        count("fk_without_index"),
+        count("unused_index"),
+        report["skipped"].as_array().map_or(0, |s| s.len())
+    );
+
+    let mut doctor_s = Vec::new();
+    let mut peak_kib = 0;
+    for _ in 0..rounds {
+        let (s, rss) = timed(&mut doctor());
+        doctor_s.push(s);
+        peak_kib = peak_kib.max(rss);
+    }
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sql_file = dir.path().join("doctor.sql");
+    std::fs::write(&sql_file, doctor_sql()).expect("write sql");
+    let psql_bin = cluster.bindir().join("psql");
+    let psql = || {
+        let mut c = Command::new(&psql_bin);
+        c.args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            &host,
+            "-p",
+            &port,
+            "-U",
+            &user,
+            "-d",
+            "bench",
+            "-o",
+            "/dev/null",
+            "-f",
+        ])
+        .arg(&sql_file)
+        .env("PGPASSWORD", cluster.password());
+        c
+    };
+    let (_, _) = timed(&mut psql());
+    let psql_s: Vec<f64> = (0..rounds).map(|_| timed(&mut psql()).0).collect();
+
+    let check_postgres = [
+        "check_postgres_bloat",
+        "check_postgres",
+        "check_postgres.pl",
+    ]
+    .iter()
+    .find(|b| {
+        Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let cp_s: Option<Vec<f64>> = check_postgres.map(|b| {
+        (0..rounds)
+            .map(|_| {
+                let mut c = Command::new(b);
+                if !b.ends_with("_bloat") {
+                    c.arg("--action=bloat");
+                }
+                c.args([
+                    "--host",
+                    &host,
+                    "--port",
+                    &port,
+                    "--dbuser",
+                    &user,
+                    "--dbname",
+                    "bench",
+                    "--warning",
+                    "10G",
+                    "--critical",
+                    "20G",
+                ])
+                .env("PGPASSWORD", cluster.password());
+                let t = Instant::now();
+                let out = c.output().expect("check_postgres");
+                let s = t.elapsed().as_secs_f64();
+                assert!(
+                    out.status.code().is_some_and(|c| c <= 2),
+                    "check_postgres failed: {} {}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                s
+            })
+            .collect()
+    });
+
+    let d = median(doctor_s.clone());
+    let p = median(psql_s.clone());
+    println!("doctor_catalog: {tables} tables, {statements} statements, {rounds} rounds (median)");
+    println!("  dbdoctor doctor end to end : {d:.2} s  (runs: {doctor_s:.2?})");
+    println!("  its queries through psql   : {p:.2} s  (runs: {psql_s:.2?})");
+    println!(
+        "  ratio doctor / psql        : {:.2}  (target <= 1.30)",
+        d / p
+    );
+    match &cp_s {
+        Some(v) => {
+            let c = median(v.clone());
+            println!("  check_postgres bloat       : {c:.2} s  (runs: {v:.2?})");
+            println!(
+                "  ratio doctor / check_postgres bloat: {:.2}  (target <= 0.50)",
+                d / c
+            );
+        }
+        None => println!(
+            "  check_postgres bloat       : not installed (apt-get install check-postgres)"
+        ),
+    }
+    println!(
+        "  doctor peak memory (max RSS): {:.1} MiB  (target < 100 MiB)",
+        peak_kib as f64 / 1024.0
+    );
+}
