@@ -294,11 +294,17 @@ async fn phase(
             }
             _ => "",
         };
-        return Err(Error::Usage(format!(
+        let msg = format!(
             "probe `{}` failed: {}{hint}",
             probe.name,
             why.replace('\n', " ")
-        )));
+        );
+        // A server that went away is a connection failure (exit 3), not a bad probe.
+        return Err(if crate::db::connect::is_connection_lost(&e) {
+            Error::Connect(format!("lost the connection to the database: {msg}"))
+        } else {
+            Error::Usage(msg)
+        });
     }
     Ok((conns, workers, elapsed))
 }

@@ -282,7 +282,12 @@ impl StatementStats {
             role: r.role,
             database: r.database,
             toplevel: r.toplevel,
-            query: if hidden { None } else { r.query },
+            // Utility statements are stored verbatim: never let a password through.
+            query: if hidden {
+                None
+            } else {
+                r.query.map(|q| crate::db::redact::redact_sql_secrets(&q))
+            },
             hidden,
             calls: r.calls,
             total_exec_time_ms: r.total_exec_time,
