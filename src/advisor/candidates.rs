@@ -193,6 +193,23 @@ pub fn candidates_for(
         }
     }
     eq.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)));
+    // A join key only helps as the inner side of a nested loop, which a table filtered by its
+    // own equality predicates rarely is: join-only columns lead only when there is no filter.
+    let is_filter = |c: &str| {
+        access
+            .uses
+            .iter()
+            .any(|u| u.column == c && matches!(u.kind, UseKind::Equality | UseKind::InList))
+    };
+    let join_only: Vec<&str> = if eq.iter().any(|(c, _)| is_filter(c)) {
+        eq.iter()
+            .map(|(c, _)| *c)
+            .filter(|c| !is_filter(c))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    eq.retain(|(c, _)| !join_only.contains(c));
     let range: Option<&str> = access
         .uses
         .iter()
@@ -271,6 +288,9 @@ pub fn candidates_for(
     }
     if let Some(r) = range {
         push(vec![r.to_string()]);
+    }
+    for c in &join_only {
+        push(vec![c.to_string()]);
     }
     let already_indexed = eq.first().and_then(|(c, _)| {
         table
@@ -520,6 +540,23 @@ mod tests {
         ]);
         let c = candidates_for(&a, &t, &CandidateRules::default()).unwrap();
         assert_eq!(c.ideal, v(&["org_id", "created_at"]));
+    }
+
+    #[test]
+    fn join_keys_lead_only_without_filters() {
+        let t = std_table(vec![]);
+        let r = CandidateRules::default();
+        let a = access(&[("team_id", UseKind::JoinKey), ("email", UseKind::Equality)]);
+        let c = candidates_for(&a, &t, &r).unwrap();
+        assert_eq!(c.ideal, v(&["email"]));
+        assert_eq!(c.equality, v(&["email"]));
+        assert!(c.candidates.contains(&v(&["team_id"])));
+        let a = access(&[
+            ("team_id", UseKind::JoinKey),
+            ("created_at", UseKind::OrderBy),
+        ]);
+        let c = candidates_for(&a, &t, &r).unwrap();
+        assert_eq!(c.ideal, v(&["team_id", "created_at"]));
     }
 
     #[test]
