@@ -234,6 +234,49 @@ async fn hypopg_suggestions_are_ordered_filtered_and_leave_nothing_behind() {
 
     // Nothing real was created.
     assert_eq!(index_names(&pool).await, before);
+
+    // migrate plan turns the finding into a no-transaction CREATE INDEX CONCURRENTLY migration
+    // with its rollback.
+    let plan = dbdoctor::migrate::plan::plan(
+        &f,
+        &dbdoctor::migrate::source::Source::default(),
+        &BTreeMap::new(),
+        caps.server_version_num,
+    )
+    .unwrap();
+    assert_eq!(plan.migrations.len(), 1, "{plan:#?}");
+    let m = &plan.migrations[0];
+    assert!(m.sql.contains("CREATE INDEX CONCURRENTLY"), "{}", m.sql);
+    assert!(
+        m.rollback_sql.contains("DROP INDEX CONCURRENTLY"),
+        "{}",
+        m.rollback_sql
+    );
+    assert!(m.no_transaction);
+
+    // The fix is valid SQL and the planner uses the index it builds; the rollback removes it.
+    sqlx::raw_sql(f[0].fix_sql.as_deref().unwrap())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let plan_text: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT id, kind FROM events WHERE created_at BETWEEN now() AND now() \
+         AND account_id = 7",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(
+        plan_text
+            .join("\n")
+            .contains("events_account_id_created_at_idx"),
+        "{plan_text:?}"
+    );
+    sqlx::raw_sql(f[0].rollback_sql.as_deref().unwrap())
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(index_names(&pool).await, before);
     // The report serializes (it goes into doctor's JSON).
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["mode"], "hypopg");
@@ -324,6 +367,16 @@ async fn without_hypopg_suggestions_are_marked_unverified() {
     assert!(f[0].message.starts_with("unverified"), "{}", f[0].message);
     assert!(f[0].message.contains("CREATE EXTENSION hypopg"));
     assert_eq!(f[0].detail["verified"], false);
+    // Unverified suggestions are not turned into migrations.
+    let plan = dbdoctor::migrate::plan::plan(
+        &f,
+        &dbdoctor::migrate::source::Source::default(),
+        &std::collections::BTreeMap::new(),
+        caps.server_version_num,
+    )
+    .unwrap();
+    assert!(plan.migrations.is_empty());
+    assert_eq!(plan.left_out.len(), 1);
     // Low selectivity stays silent here too.
     assert!(!report
         .suggestions
