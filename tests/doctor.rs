@@ -1136,3 +1136,26 @@ async fn slow_and_badly_shaped_statements_from_pg_stat_statements() {
         .collect();
     assert_eq!(all, vec!["slow_query"]);
 }
+
+#[test]
+fn replica_statistics_are_labelled_and_lower_the_confidence() {
+    use dbdoctor::analyze::doctor::findings;
+    use dbdoctor::analyze::thresholds::Thresholds;
+    let mut snap = dbdoctor::analyze::testdata::sample_snapshot();
+    let th = Thresholds::default();
+    let primary = findings(&snap, &th);
+    let f = primary
+        .iter()
+        .find(|f| f.check == "unused_index" && f.object == "public.idx_users_created_at")
+        .unwrap();
+    assert_eq!(f.confidence, Some(dbdoctor::analyze::Confidence::High));
+    snap.capabilities.is_replica = true;
+    let replica = findings(&snap, &th);
+    let f = replica
+        .iter()
+        .find(|f| f.check == "unused_index" && f.object == "public.idx_users_created_at")
+        .unwrap();
+    assert_eq!(f.confidence, Some(dbdoctor::analyze::Confidence::Medium));
+    assert!(f.message.contains("replica statistics"), "{}", f.message);
+    assert_eq!(f.detail["replica_statistics"], true);
+}
