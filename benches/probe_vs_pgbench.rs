@@ -120,13 +120,16 @@ fn main() {
         c.execute(
             format!(
                 "CREATE TABLE bench_items (id int PRIMARY KEY, v int NOT NULL);
-                 INSERT INTO bench_items SELECT g, g FROM generate_series(1, {ROWS}) g;
-                 VACUUM ANALYZE bench_items;"
+                 INSERT INTO bench_items SELECT g, g FROM generate_series(1, {ROWS}) g;"
             )
             .as_str(),
         )
         .await
         .expect("seed");
+        // VACUUM cannot share a multi-statement (implicitly transactional) query string.
+        c.execute("VACUUM ANALYZE bench_items")
+            .await
+            .expect("vacuum");
         c.close().await.ok();
     });
     let parsed = url::Url::parse(&url).expect("cluster url");

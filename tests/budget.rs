@@ -512,3 +512,102 @@ async fn real_normalized_statements_classify() {
     }
     c.close().await.ok();
 }
+
+#[tokio::test]
+async fn a_p95_regression_against_the_baseline_is_a_breach() {
+    let db = common::fresh_db().await;
+    setup_table(&db).await;
+    run_n(&db, "SELECT pg_sleep($1)", 5, 0.01).await;
+    let f = Files::new();
+    // Absolute limits far away: only the regression can fail this run.
+    let b = f.write(
+        "budgets.toml",
+        "version = 1\n[latency.simple]\np95_ms = 600000\n[latency.bulk]\np95_ms = 600000\n",
+    );
+    let base = f.path("baseline.json");
+    let out = budget(&db, &b)
+        .arg("--save-baseline")
+        .arg(&base)
+        .arg("--fail-on-breach")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    assert!(saved["p95_ms"]["latency.simple.p95_ms"].as_f64().unwrap() >= 9.0);
+
+    // Same baseline, same figures: no regression.
+    let out = budget(&db, &b)
+        .arg("--baseline")
+        .arg(&base)
+        .args([
+            "--max-regression",
+            "20%",
+            "--fail-on-breach",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        verdict(&json_of(&out), "regression.latency.simple.p95_ms")["status"],
+        "pass"
+    );
+
+    // Twenty times slower executions push the P95 far past baseline + 20 %.
+    run_n(&db, "SELECT pg_sleep($1)", 10, 0.2).await;
+    let out = budget(&db, &b)
+        .arg("--baseline")
+        .arg(&base)
+        .args([
+            "--max-regression",
+            "20%",
+            "--fail-on-breach",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let j = json_of(&out);
+    assert_eq!(verdict(&j, "latency.simple.p95_ms")["status"], "pass");
+    let r = verdict(&j, "regression.latency.simple.p95_ms");
+    assert_eq!(r["status"], "breach", "{r}");
+    assert_eq!(r["subject"], "SELECT pg_sleep($1)");
+
+    // --max-regression without --baseline is a usage error.
+    let out = budget(&db, &b)
+        .args(["--max-regression", "20%"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn window_measures_only_the_window() {
+    let db = common::fresh_db().await;
+    setup_table(&db).await;
+    run_n(&db, "SELECT pg_sleep($1)", 3, 0.05).await;
+    let f = Files::new();
+    let b = f.write("budgets.toml", LATENCY_ONLY);
+    // Nothing runs during the window: the slow statement before it is not judged.
+    let out = budget(&db, &b)
+        .args(["--window", "1s", "--fail-on-breach", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out);
+    assert_eq!(j["measurement"]["mode"], "window");
+    assert_eq!(verdict(&j, "latency.simple.p95_ms")["status"], "no-data");
+}

@@ -170,6 +170,12 @@ pub async fn open(settings: &ConnectSettings, allow_writes: bool) -> Result<PgCo
         .map_err(|e| crate::db::connect::connect_error(settings, &e))
 }
 
+async fn close_all(conns: Vec<PgConnection>) {
+    for c in conns {
+        let _ = c.close().await;
+    }
+}
+
 /// Execute once (in a rolled-back transaction when writes are allowed); returns the statement's
 /// own latency.
 async fn execute_once(
@@ -194,16 +200,40 @@ async fn execute_once(
 }
 
 /// Run a phase (warm-up or measurement) on every connection until `stop`.
+/// Counters shared by every connection of a phase, across threads.
+#[derive(Clone)]
+struct Shared {
+    /// Executions started (the iteration budget is global, not per connection).
+    issued: Arc<AtomicU64>,
+    /// Executions finished (progress bar).
+    done: Arc<AtomicU64>,
+    /// Set on the first error anywhere: every connection stops.
+    failed: Arc<AtomicBool>,
+}
+
+impl Shared {
+    fn new(done: Arc<AtomicU64>, failed: Arc<AtomicBool>) -> Shared {
+        Shared {
+            issued: Arc::new(AtomicU64::new(0)),
+            done,
+            failed,
+        }
+    }
+}
+
 async fn phase(
     conns: Vec<PgConnection>,
     probe: &Arc<Probe>,
     stop: Stop,
     record: bool,
     seed: u64,
-    done: Arc<AtomicU64>,
+    shared: Shared,
 ) -> Result<(Vec<PgConnection>, Vec<Worker>, Duration), Error> {
-    let issued = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicBool::new(false));
+    let Shared {
+        issued,
+        done,
+        failed,
+    } = shared;
     let started = Instant::now();
     let deadline = match stop {
         Stop::Duration(d) => Some(started + d),
@@ -309,6 +339,17 @@ async fn phase(
     Ok((conns, workers, elapsed))
 }
 
+/// What one client thread hands back.
+type ThreadResult = Result<Vec<Worker>, Error>;
+
+/// Client threads for a probe: like pgbench's `-j`, one per CPU at most, each with its own
+/// single-threaded runtime driving its share of the connections, so the load generator spends
+/// its time on the wire protocol rather than on cross-thread wake-ups.
+fn client_threads(concurrency: u32) -> u32 {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    concurrency.min(cpus).max(1)
+}
+
 /// Run one probe to completion.
 pub async fn run(
     settings: &ConnectSettings,
@@ -316,16 +357,11 @@ pub async fn run(
     opts: RunOptions,
 ) -> Result<ProbeResult, Error> {
     let parsed = classify(&probe.sql);
-    let parsed_sql = probe.sql.clone();
     let class = probe.class.unwrap_or(parsed.class);
     let workload = probe.workload.unwrap_or(match parsed.access {
         Some(Access::Write) => Workload::Write,
         _ => Workload::Read,
     });
-    let mut conns = Vec::with_capacity(probe.concurrency as usize);
-    for _ in 0..probe.concurrency {
-        conns.push(open(settings, probe.allow_writes).await?);
-    }
     // Tagged so pg_stat_statements figures (ours and the doctor's) leave probe traffic out.
     let mut tagged = probe.clone();
     tagged.sql = format!(
@@ -333,52 +369,170 @@ pub async fn run(
         crate::collect::statements::OWN_STATEMENT_TAG,
         probe.sql
     );
-    let probe = Arc::new(tagged);
-    let done = Arc::new(AtomicU64::new(0));
-    // Prepare on every connection before timing anything: one untimed execution each.
-    let (conns, _, _) = phase(
-        conns,
-        &probe,
-        Stop::Iterations(u64::from(probe.concurrency)),
-        false,
-        opts.seed ^ 0xA5A5,
-        Arc::clone(&done),
-    )
-    .await?;
-    let conns = match probe.warmup {
-        Some(w) => {
-            phase(
-                conns,
-                &probe,
-                w,
-                false,
-                opts.seed ^ 0x5A5A,
-                Arc::clone(&done),
-            )
-            .await?
-            .0
-        }
-        None => conns,
-    };
+    let tagged = Arc::new(tagged);
+    let threads = client_threads(probe.concurrency);
+    // Setup done on every thread / measurement done on every thread; the main side waits too.
+    let ready = Arc::new(std::sync::Barrier::new(threads as usize + 1));
+    let finished = Arc::new(std::sync::Barrier::new(threads as usize + 1));
+    let failed = Arc::new(AtomicBool::new(false));
+    let warm_done = Arc::new(AtomicU64::new(0));
     let measured = Arc::new(AtomicU64::new(0));
+    let warm_shared = Shared::new(Arc::clone(&warm_done), Arc::clone(&failed));
+    let measure_shared = Shared::new(Arc::clone(&measured), Arc::clone(&failed));
+    let mut handles = Vec::new();
+    for t in 0..threads {
+        // Connections dealt round-robin: thread t gets every threads-th one.
+        let conns = (probe.concurrency - t).div_ceil(threads);
+        let settings = settings.clone();
+        let probe = Arc::clone(&tagged);
+        let spawned = {
+            let (ready, finished, failed) = (
+                Arc::clone(&ready),
+                Arc::clone(&finished),
+                Arc::clone(&failed),
+            );
+            let (warm_shared, measure_shared) = (warm_shared.clone(), measure_shared.clone());
+            let seed = opts.seed.wrapping_add(u64::from(t) * 0x1_0000);
+            std::thread::Builder::new()
+                .name(format!("probe-{t}"))
+                .spawn(move || -> ThreadResult {
+                    let fail = |e: Error| {
+                        failed.store(true, Ordering::Relaxed);
+                        e
+                    };
+                    let rt = match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(rt) => rt,
+                        Err(e) => {
+                            failed.store(true, Ordering::Relaxed);
+                            ready.wait();
+                            finished.wait();
+                            return Err(Error::Other(anyhow::anyhow!("probe runtime: {e}")));
+                        }
+                    };
+                    let setup = rt.block_on(async {
+                        let mut cs = Vec::with_capacity(conns as usize);
+                        for _ in 0..conns {
+                            cs.push(open(&settings, probe.allow_writes).await?);
+                        }
+                        // Prepare on every connection before timing anything: one untimed execution each.
+                        let prep = Shared::new(Arc::new(AtomicU64::new(0)), Arc::clone(&failed));
+                        let (cs, _, _) = phase(
+                            cs,
+                            &probe,
+                            Stop::Iterations(u64::from(conns)),
+                            false,
+                            seed ^ 0xA5A5,
+                            prep,
+                        )
+                        .await?;
+                        match probe.warmup {
+                            Some(w) => Ok(phase(cs, &probe, w, false, seed ^ 0x5A5A, warm_shared)
+                                .await?
+                                .0),
+                            None => Ok(cs),
+                        }
+                    });
+                    let setup = setup.map_err(fail);
+                    ready.wait();
+                    let cs = match setup {
+                        Ok(cs) if !failed.load(Ordering::Relaxed) => cs,
+                        Ok(cs) => {
+                            finished.wait();
+                            rt.block_on(close_all(cs));
+                            return Ok(Vec::new());
+                        }
+                        Err(e) => {
+                            finished.wait();
+                            return Err(e);
+                        }
+                    };
+                    let result =
+                        rt.block_on(phase(cs, &probe, probe.stop, true, seed, measure_shared));
+                    let result = result.map_err(fail);
+                    finished.wait();
+                    match result {
+                        Ok((cs, workers, _)) => {
+                            rt.block_on(close_all(cs));
+                            Ok(workers)
+                        }
+                        Err(e) => Err(e),
+                    }
+                })
+        };
+        match spawned {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                // The threads already started wait on barriers sized for all of them: release
+                // them by standing in for the missing ones.
+                failed.store(true, Ordering::Relaxed);
+                let missing = threads - t;
+                let (r, f) = (Arc::clone(&ready), Arc::clone(&finished));
+                let _ = tokio::task::spawn_blocking(move || {
+                    for _ in 0..missing {
+                        std::thread::spawn({
+                            let (r, f) = (Arc::clone(&r), Arc::clone(&f));
+                            move || {
+                                r.wait();
+                                f.wait();
+                            }
+                        });
+                    }
+                    r.wait();
+                    f.wait();
+                })
+                .await;
+                for h in handles {
+                    let _ = h.join();
+                }
+                return Err(Error::Other(anyhow::anyhow!(
+                    "cannot start a probe thread: {e}"
+                )));
+            }
+        }
+    }
     let bar = opts
         .progress
         .then(|| Progress::start(&probe.name, probe.stop, Arc::clone(&measured)));
-    let result = phase(
-        conns,
-        &probe,
-        probe.stop,
-        true,
-        opts.seed,
-        Arc::clone(&measured),
-    )
+    let timing = tokio::task::spawn_blocking(move || {
+        ready.wait();
+        let started = Instant::now();
+        finished.wait();
+        let elapsed = started.elapsed();
+        let results: Vec<ThreadResult> = handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::Other(anyhow::anyhow!("a probe thread panicked")))
+                })
+            })
+            .collect();
+        (elapsed, results)
+    })
     .await;
     if let Some(b) = bar {
         b.finish().await;
     }
-    let (conns, workers, elapsed) = result?;
-    for c in conns {
-        let _ = c.close().await;
+    let (elapsed, results) =
+        timing.map_err(|e| Error::Other(anyhow::anyhow!("probe `{}`: {e}", probe.name)))?;
+    let mut workers = Vec::new();
+    let mut first_error = None;
+    for r in results {
+        match r {
+            Ok(w) => workers.extend(w),
+            // A thread stopped because another failed reports no error of its own; keep the
+            // real one (usage errors name the probe and the server's message).
+            Err(e) => {
+                if first_error.is_none() {
+                    first_error = Some(e);
+                }
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
     }
     let mut rec = LatencyRecorder::new();
     let mut buckets = vec![0u64; HISTOGRAM_EDGES_MS.len() + 1];
@@ -392,7 +546,7 @@ pub async fn run(
     let elapsed_s = elapsed.as_secs_f64();
     Ok(ProbeResult {
         name: probe.name.clone(),
-        sql: parsed_sql,
+        sql: probe.sql.clone(),
         class,
         access: parsed.access,
         workload,
