@@ -383,3 +383,57 @@ async fn without_hypopg_suggestions_are_marked_unverified() {
         .iter()
         .any(|s| s.columns.contains(&"status".to_string())));
 }
+
+#[tokio::test]
+async fn hypopg_unusable_for_the_role_falls_back_to_unverified() {
+    let (db, pool) = setup(true).await;
+    run(&pool, Q_EQ_RANGE, 20, |i| {
+        vec![
+            Param::Ts(ts(i as i64 * 1000)),
+            Param::Ts(ts(i as i64 * 1000 + 5000)),
+            Param::Int(i * 7),
+        ]
+    })
+    .await;
+    let stmts = statements(&pool).await;
+    let role = format!("adv_{}", db.name);
+    db.exec(&format!(
+        "CREATE ROLE {role} LOGIN PASSWORD 'pw'; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}; \
+         REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;"
+    ))
+    .await;
+    let opts = PgConnectOptions::from_str(&db.url_as(&role, "pw"))
+        .unwrap()
+        .options([("default_transaction_read_only", "on")]);
+    let ro = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(opts)
+        .await
+        .expect("connect as the restricted role");
+    let caps = capabilities::probe(&ro).await.unwrap();
+    let report = advisor::advise(
+        &ro,
+        &caps,
+        &stmts,
+        &AdvisorOptions {
+            min_calls: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.mode, Mode::Heuristic);
+    let why = report.enable_verification.clone().unwrap();
+    assert!(why.contains("verification failed"), "{why}");
+    assert!(why.contains("EXECUTE"), "{why}");
+    assert!(report.suggestions.iter().all(|s| !s.verified));
+    assert!(advisor::findings(&report)
+        .iter()
+        .all(|f| f.confidence == Some(Confidence::Low)));
+    ro.close().await;
+    db.exec(&format!(
+        "REASSIGN OWNED BY {role} TO postgres; DROP OWNED BY {role}; DROP ROLE {role};"
+    ))
+    .await;
+}

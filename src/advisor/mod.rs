@@ -276,8 +276,6 @@ pub async fn advise(
     match hypopg {
         Some(ext) => {
             let schema = ext.schema.clone().unwrap_or_else(|| "public".to_string());
-            let names = verify::table_names(catalog.tables.values());
-            let mut ex = Explainer::open(pool, &schema, caps.major(), names).await?;
             let work: Vec<Work> = prepared
                 .iter()
                 .map(|p| Work {
@@ -289,15 +287,43 @@ pub async fn advise(
                 min_cost: opts.min_cost,
                 min_saving_pct: opts.min_saving_pct,
             };
-            let result = verify::verify(&mut ex, &work, bar, opts.max_hypothetical).await;
-            let closed = ex.close().await;
-            let verified = result?;
-            closed?;
-            build_verified(&mut report, &prepared, &verified, &catalog);
+            let names = verify::table_names(catalog.tables.values());
+            match run_hypopg(pool, &schema, caps.major(), names, &work, bar, opts).await {
+                Ok(verified) => build_verified(&mut report, &prepared, &verified, &catalog),
+                Err(e) if e.is_connection_lost() => return Err(e),
+                Err(e) => {
+                    // HypoPG is installed but unusable for this role (or failed): fall back, and
+                    // never present the result as verified.
+                    report.mode = Mode::Heuristic;
+                    report.enable_verification = Some(format!(
+                        "HypoPG {} is installed but verification failed ({e}); grant this role \
+                         EXECUTE on the hypopg functions in schema {schema}",
+                        report.hypopg_version.clone().unwrap_or_default()
+                    ));
+                    build_heuristic(&mut report, &prepared, &catalog);
+                }
+            }
         }
         None => build_heuristic(&mut report, &prepared, &catalog),
     }
     Ok(report)
+}
+
+async fn run_hypopg(
+    pool: &PgPool,
+    schema: &str,
+    major: i32,
+    names: BTreeMap<i64, String>,
+    work: &[Work],
+    bar: Bar,
+    opts: &AdvisorOptions,
+) -> Result<verify::Verified, CollectError> {
+    let mut ex = Explainer::open(pool, schema, major, names).await?;
+    let result = verify::verify(&mut ex, work, bar, opts.max_hypothetical).await;
+    let closed = ex.close().await;
+    let verified = result?;
+    closed?;
+    Ok(verified)
 }
 
 fn prepare<'a>(

@@ -130,6 +130,16 @@ impl Explainer {
         Ok(oid)
     }
 
+    /// Like [`Explainer::create`], but a candidate HypoPG refuses (a type it cannot estimate, the
+    /// oid range exhausted) is `None` rather than an error; a lost connection is still an error.
+    pub async fn try_create(&mut self, cand: &CandKey) -> Result<Option<i64>, CollectError> {
+        match self.create(cand).await {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.is_connection_lost() => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
     pub async fn drop_index(&mut self, oid: i64) -> Result<(), CollectError> {
         let sql = format!(
             "/* dbdoctor */ SELECT {}hypopg_drop_index($1::int8::oid)",
@@ -364,7 +374,7 @@ async fn verify_inner(
     }
     let universe: Vec<CandKey> = universe.into_iter().take(max_hypothetical).collect();
     for c in &universe {
-        ex.create(c).await?;
+        ex.try_create(c).await?;
     }
     let mut used_all: Vec<Vec<CandKey>> = vec![Vec::new(); work.len()];
     for (i, w) in work.iter().enumerate() {
@@ -403,7 +413,9 @@ async fn verify_inner(
     }
     let mut alone: BTreeMap<(usize, CandKey), Costed> = BTreeMap::new();
     for (c, stmts) in &isolate {
-        let oid = ex.create(c).await?;
+        let Some(oid) = ex.try_create(c).await? else {
+            continue;
+        };
         for &i in stmts {
             if let Ok(p) = ex.explain(&work[i].query).await {
                 alone.insert((i, c.clone()), p);
@@ -459,7 +471,7 @@ async fn verify_inner(
             trial.push(c);
             ex.reset().await?;
             for t in &trial {
-                ex.create(t).await?;
+                ex.try_create(t).await?;
             }
             if let Ok(p) = ex.explain(&work[i].query).await {
                 if p.cost < cur * 0.9 && ex.used(&p).len() == trial.len() {
@@ -483,7 +495,9 @@ async fn verify_inner(
     let final_set: BTreeSet<CandKey> = chosen.iter().flatten().cloned().collect();
     let mut oids: BTreeMap<CandKey, i64> = BTreeMap::new();
     for c in &final_set {
-        oids.insert(c.clone(), ex.create(c).await?);
+        if let Some(oid) = ex.try_create(c).await? {
+            oids.insert(c.clone(), oid);
+        }
     }
     for (i, w) in work.iter().enumerate() {
         let Some(b) = base[i] else { continue };
