@@ -799,6 +799,49 @@ mod tests {
     }
 
     #[test]
+    fn orm_generated_statements() {
+        // Rails
+        let e = extract(r#"SELECT "users".* FROM "users" WHERE "users"."email" = $1 LIMIT $2"#)
+            .unwrap();
+        assert!(has(&e, "users", "email", UseKind::Equality));
+        // Django, parenthesized join condition and schema-qualified column
+        let e = extract(
+            r#"SELECT "app_order"."id" FROM "app_order" INNER JOIN "app_user"
+               ON ("app_order"."user_id" = "app_user"."id")
+               WHERE ("app_user"."email" = $1 AND "app_order"."created" >= $2)
+               ORDER BY "app_order"."created" DESC"#,
+        )
+        .unwrap();
+        assert!(has(&e, "app_order", "user_id", UseKind::JoinKey));
+        assert!(has(&e, "app_user", "email", UseKind::Equality));
+        assert!(has(&e, "app_order", "created", UseKind::Range));
+        assert!(has(&e, "app_order", "created", UseKind::OrderBy));
+        // Fully qualified column with a schema-qualified table
+        let e = extract("SELECT 1 FROM shop.items WHERE shop.items.sku = $1").unwrap();
+        assert_eq!(e.tables[0].table.schema.as_deref(), Some("shop"));
+        assert!(has(&e, "items", "sku", UseKind::Equality));
+        // Quoted mixed-case identifiers keep their case
+        let e = extract(r#"SELECT * FROM "Orders" o WHERE o."UserId" = $1"#).unwrap();
+        assert_eq!(e.tables[0].table.name, "Orders");
+        assert!(has(&e, "Orders", "UserId", UseKind::Equality));
+        // SELECT ... FOR UPDATE SKIP LOCKED (job queues)
+        let e = extract(
+            "SELECT id FROM jobs WHERE queue = $1 AND run_at <= $2 ORDER BY run_at \
+             LIMIT $3 FOR UPDATE SKIP LOCKED",
+        )
+        .unwrap();
+        assert!(has(&e, "jobs", "queue", UseKind::Equality));
+        assert!(has(&e, "jobs", "run_at", UseKind::Range));
+        // Upsert: nothing to index from the insert itself
+        let e = extract(
+            "INSERT INTO counters (k, n) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET n = counters.n + $3",
+        )
+        .unwrap();
+        assert_eq!(e.kind, StatementKind::Insert);
+        assert!(e.tables.is_empty());
+    }
+
+    #[test]
     fn rejected_statements() {
         assert!(matches!(
             extract("SELECT * FROM t WHERE a = $1; DROP TABLE t"),
