@@ -11,7 +11,7 @@ use dbdoctor::analyze::statements::check;
 use dbdoctor::analyze::workload::workload_latency;
 use dbdoctor::collect::capabilities::{self, Capabilities};
 use dbdoctor::collect::statements::{
-    collect, collect_window, diff, ColumnSet, StatementStats, StatementsOptions,
+    collect, collect_window, diff, tag, ColumnSet, StatementStats, StatementsOptions,
     StatementsSnapshot, OWN_STATEMENT_TAG,
 };
 use dbdoctor::db::{connect, ConnectSettings, Db, SessionMode};
@@ -71,6 +71,14 @@ async fn known_workload_is_read_back() {
     )
     .await;
     run(&mut app, "UPDATE kw_items SET v = 'x' WHERE id = $1", 5, 4).await;
+    // A statement tagged as dbdoctor's own (as budget probes are) never counts.
+    run(
+        &mut app,
+        &tag("SELECT count(*) FROM kw_items WHERE v <> $1::int::text"),
+        3,
+        6,
+    )
+    .await;
     app.close().await.ok();
 
     let (c, caps) = dbdoctor_session(&db.url).await;
@@ -123,6 +131,11 @@ async fn known_workload_is_read_back() {
     .unwrap();
     admin.close().await.ok();
     assert!(own >= 2, "{own}");
+    assert!(!s.statements.iter().any(|st| st
+        .query
+        .as_deref()
+        .unwrap_or("")
+        .contains("WHERE v <>")));
     // The collector's own queries, whichever way the server stored their text.
     assert!(
         !s.statements.iter().any(|st| {

@@ -20,6 +20,76 @@ pub const INSUFFICIENT_PRIVILEGE: &str = "<insufficient privilege>";
 /// text, which is how our own statements are kept out of every workload figure.
 pub const OWN_STATEMENT_TAG: &str = "/* dbdoctor */";
 
+/// Byte offset of the first SQL token after leading whitespace, `--` lines and `/* */` comments.
+fn first_token(sql: &str) -> usize {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if b[i..].starts_with(b"--") {
+            i = sql[i..].find('\n').map_or(b.len(), |n| i + n + 1);
+        } else if b[i..].starts_with(b"/*") {
+            i = sql[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2);
+        } else {
+            return i;
+        }
+    }
+}
+
+/// Tag a statement so every workload figure leaves it out, on every server version: the tag leads
+/// the text and follows the first keyword, because PostgreSQL 18 stores statements without their
+/// leading comments. `SELECT 1` becomes `/* dbdoctor */ SELECT /* dbdoctor */ 1`.
+pub fn tag(sql: &str) -> String {
+    let start = first_token(sql);
+    let rest = &sql[start..];
+    let word = rest
+        .find(|c: char| !(c.is_ascii_alphabetic() || c == '_'))
+        .unwrap_or(rest.len());
+    let already_leading = sql[..start].contains(OWN_STATEMENT_TAG);
+    let mut out = String::with_capacity(sql.len() + 2 * OWN_STATEMENT_TAG.len() + 2);
+    if !already_leading {
+        out.push_str(OWN_STATEMENT_TAG);
+        out.push(' ');
+    }
+    if word > 0 && !rest[word..].trim_start().starts_with(OWN_STATEMENT_TAG) {
+        out.push_str(&sql[..start + word]);
+        out.push(' ');
+        out.push_str(OWN_STATEMENT_TAG);
+        let tail = &sql[start + word..];
+        if !tail.starts_with(char::is_whitespace) {
+            out.push(' ');
+        }
+        out.push_str(tail);
+    } else {
+        out.push_str(sql);
+    }
+    out
+}
+
+/// Whether a stored statement text is one of ours: the same rule the collector's SQL applies
+/// (the tag leads the text, after any `--` lines, or follows the first keyword).
+pub fn is_own_statement(text: &str) -> bool {
+    let mut t = text.trim_start();
+    while let Some(rest) = t.strip_prefix("--") {
+        match rest.find('\n') {
+            Some(n) => t = rest[n + 1..].trim_start(),
+            None => return false,
+        }
+    }
+    if t.starts_with(OWN_STATEMENT_TAG) {
+        return true;
+    }
+    let word = t
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(t.len());
+    let after = &t[word..];
+    word > 0
+        && after.starts_with(char::is_whitespace)
+        && after.trim_start().starts_with(OWN_STATEMENT_TAG)
+}
+
 /// Which shape of the pg_stat_statements view is installed, named by the first extension version
 /// that has it. Chosen from the installed extension version, never from the server version: a
 /// server upgraded without `ALTER EXTENSION pg_stat_statements UPDATE` keeps the old view.
@@ -807,6 +877,49 @@ mod tests {
             info,
             rows,
         )
+    }
+
+    #[test]
+    fn tag_survives_servers_that_drop_leading_comments() {
+        assert_eq!(tag("SELECT 1"), "/* dbdoctor */ SELECT /* dbdoctor */ 1");
+        assert_eq!(
+            tag("  with x as (select 1) select * from x"),
+            "/* dbdoctor */   with /* dbdoctor */ x as (select 1) select * from x"
+        );
+        // Already led by the tag (our SQL files): only the inner tag is added, once.
+        let file = "-- purpose\n/* dbdoctor */\nSELECT now()";
+        assert_eq!(
+            tag(file),
+            "-- purpose\n/* dbdoctor */\nSELECT /* dbdoctor */ now()"
+        );
+        assert_eq!(tag(&tag(file)), tag(file));
+        // Nothing to follow: leading tag only.
+        assert_eq!(tag("(SELECT 1)"), "/* dbdoctor */ (SELECT 1)");
+        assert_eq!(
+            tag("SELECT*FROM t"),
+            "/* dbdoctor */ SELECT /* dbdoctor */ *FROM t"
+        );
+        for sql in [
+            "SELECT 1",
+            "with x as (select 1) select 1",
+            "INSERT INTO t VALUES (1)",
+        ] {
+            let t = tag(sql);
+            assert!(is_own_statement(&t), "{t}");
+            // What PostgreSQL 18 stores: the text from the first token on.
+            let stored = &t[first_token(&t)..];
+            assert!(is_own_statement(stored), "{stored}");
+            assert!(!is_own_statement(sql));
+        }
+        assert!(is_own_statement("-- a\n-- b\n/* dbdoctor */ SELECT 1"));
+        assert!(!is_own_statement("SELECT '/* dbdoctor */'"));
+        assert!(!is_own_statement("SELECT x /* dbdoctor */"));
+        // Every collector query is tagged both ways.
+        for set in [ColumnSet::V1_4, ColumnSet::V1_11] {
+            let sql = set.sql();
+            assert!(is_own_statement(sql));
+            assert!(is_own_statement(&sql[first_token(sql)..]));
+        }
     }
 
     #[test]
