@@ -3,7 +3,8 @@
 //! throwaway cluster, and prints the probe's throughput as a share of pgbench's (target >= 90 %).
 //!
 //! `cargo bench --bench probe_vs_pgbench`; BENCH_SECONDS sets each run's length (default 10),
-//! BENCH_ROUNDS how many times each pair runs (default 2; the best of each side is kept).
+//! BENCH_ROUNDS how many times each pair runs (default 3; the best of each side is kept). pgbench
+//! gets the same number of client threads (`-j`) as the probe.
 
 use std::process::Command;
 use std::time::Duration;
@@ -34,7 +35,8 @@ fn pgbench(cluster: &EphemeralCluster, url: &url::Url, clients: u32, seconds: u6
     .expect("write pgbench script");
     let bin = cluster.bindir().join("pgbench");
     let bin = if bin.exists() { bin } else { "pgbench".into() };
-    let threads = clients.min(4);
+    // The same number of client threads as the probe uses at this concurrency.
+    let threads = probe::client_threads(clients);
     let out = Command::new(bin)
         .args(["-n", "-M", "prepared"])
         .args(["-c", &clients.to_string(), "-j", &threads.to_string()])
@@ -94,7 +96,7 @@ async fn probe_qps(url: &str, clients: u32, seconds: u64) -> f64 {
 
 fn main() {
     let seconds = env_u64("BENCH_SECONDS", 10);
-    let rounds = env_u64("BENCH_ROUNDS", 2).max(1);
+    let rounds = env_u64("BENCH_ROUNDS", 3).max(1);
     let cluster = EphemeralCluster::start(&EphemeralOptions {
         extra_conf: vec!["max_connections = 100".into()],
         ..Default::default()

@@ -342,13 +342,17 @@ async fn phase(
 /// What one client thread hands back.
 type ThreadResult = Result<Vec<Worker>, Error>;
 
-/// Client threads for a probe: like pgbench's `-j`, one per CPU at most, each with its own
-/// single-threaded runtime driving its share of the connections, so the load generator spends
-/// its time on the wire protocol rather than on cross-thread wake-ups.
-fn client_threads(concurrency: u32) -> u32 {
+/// Client threads for a probe, each with its own single-threaded runtime driving its share of
+/// the connections (like pgbench's `-j`): one per CPU, but at least four when there are that many
+/// connections, because a client thread mostly waits for the server's answer and more threads
+/// overlap those waits; never more threads than connections.
+pub fn client_threads(concurrency: u32) -> u32 {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
-    concurrency.min(cpus).max(1)
+    concurrency.min(cpus.max(MIN_CLIENT_THREADS)).max(1)
 }
+
+/// See [`client_threads`].
+pub const MIN_CLIENT_THREADS: u32 = 4;
 
 /// Run one probe to completion.
 pub async fn run(

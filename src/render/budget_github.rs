@@ -34,7 +34,12 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
         };
         let mut msg = v.explain();
         if let Some(s) = &v.subject {
-            msg.push_str(&format!("\nstatement: {s}"));
+            let what = if v.queryid.is_some() {
+                "statement"
+            } else {
+                "measured on"
+            };
+            msg.push_str(&format!("\n{what}: {s}"));
         }
         if let Some(q) = v.queryid {
             msg.push_str(&format!(" (queryid {q})"));
@@ -62,5 +67,16 @@ mod tests {
     fn escaping() {
         assert_eq!(data("50%\nnext"), "50%25%0Anext");
         assert_eq!(property("a: b, c"), "a%3A b%2C c");
+    }
+}
+
+#[cfg(test)]
+mod snapshot {
+    #[test]
+    fn budget_github_output() {
+        let r = crate::budget::report::sample_report();
+        let mut out = Vec::new();
+        super::render(&r, &mut out).unwrap();
+        insta::assert_snapshot!(String::from_utf8(out).unwrap());
     }
 }

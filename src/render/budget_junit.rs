@@ -68,7 +68,12 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
         )?;
         let mut detail = vec![v.explain()];
         if let Some(s) = &v.subject {
-            detail.push(format!("statement: {s}"));
+            let what = if v.queryid.is_some() {
+                "statement"
+            } else {
+                "measured on"
+            };
+            detail.push(format!("{what}: {s}"));
         }
         if let Some(q) = v.queryid {
             detail.push(format!("queryid: {q}"));
@@ -112,4 +117,15 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(out, "  </testsuite>")?;
     writeln!(out, "</testsuites>")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod snapshot {
+    #[test]
+    fn budget_junit_output() {
+        let r = crate::budget::report::sample_report();
+        let mut out = Vec::new();
+        super::render(&r, &mut out).unwrap();
+        insta::assert_snapshot!(String::from_utf8(out).unwrap());
+    }
 }

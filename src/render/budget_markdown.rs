@@ -84,3 +84,14 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod snapshot {
+    #[test]
+    fn budget_markdown_output() {
+        let r = crate::budget::report::sample_report();
+        let mut out = Vec::new();
+        super::render(&r, &mut out).unwrap();
+        insta::assert_snapshot!(String::from_utf8(out).unwrap());
+    }
+}

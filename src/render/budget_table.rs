@@ -190,10 +190,11 @@ pub fn histogram(buckets: &[Bucket], width: usize) -> Vec<String> {
 }
 
 fn fmt_edge(e: f64) -> String {
-    if e < 1.0 {
-        format!("{e}")
-    } else {
+    // 0.25 and 2.5 must stay exact; whole numbers print without a fraction.
+    if e.fract() == 0.0 {
         format!("{e:.0}")
+    } else {
+        format!("{e}")
     }
 }
 
@@ -317,5 +318,16 @@ mod tests {
         assert!(h[1].contains("##########"), "{}", h[1]);
         assert!(h[0].contains("| #") || h[0].contains("|#"), "{}", h[0]);
         assert!(h[1].contains("90.0%"));
+    }
+}
+
+#[cfg(test)]
+mod snapshot {
+    #[test]
+    fn budget_table_output() {
+        let r = crate::budget::report::sample_report();
+        let mut out = Vec::new();
+        super::render(&r, &mut out).unwrap();
+        insta::assert_snapshot!(String::from_utf8(out).unwrap());
     }
 }
