@@ -17,6 +17,9 @@ p95_ms = 10
 [latency.complex]
 p95_ms = 5000
 
+[latency.analytics]
+p95_ms = 60000
+
 [latency.bulk]
 p95_ms = 60000
 
@@ -176,6 +179,11 @@ async fn a_workload_within_budget_exits_0() {
     assert_eq!(v["status"], "pass", "{v}");
     assert!(j["observed"]["calls"].as_u64().unwrap() >= 200);
     assert_eq!(j["summary"]["breach"], 0);
+
+    // No analytics statement ran: with --require-data that missing figure fails the run.
+    assert_eq!(verdict(&j, "latency.analytics.p95_ms")["status"], "no-data");
+    let out = budget(&db, &b).arg("--require-data").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
 }
 
 #[tokio::test]
@@ -433,11 +441,11 @@ async fn junit_output_is_xml_with_the_right_failure_count() {
             .descendants()
             .find(|n| n.has_tag_name("testsuite"))
             .unwrap();
-        // latency.simple/complex/bulk p95 and throughput.read_min_qps.
-        assert_eq!(cases.len(), 4, "{xml}");
-        // The pg_sleep breach; with --require-data also the budgets without data: no complex
-        // statement ran and no probe measured read throughput.
-        let expected = if require_data { 3 } else { 1 };
+        // latency.simple/complex/analytics/bulk p95 and throughput.read_min_qps.
+        assert_eq!(cases.len(), 5, "{xml}");
+        // The pg_sleep breach; with --require-data also the budgets without data: no complex or
+        // analytics statement ran and no probe measured read throughput.
+        let expected = if require_data { 4 } else { 1 };
         assert_eq!(failures.len(), expected, "{xml}");
         assert_eq!(
             suite.attribute("failures"),

@@ -180,6 +180,9 @@ struct RawFile {
     ignore: Option<RawIgnore>,
     #[serde(default)]
     probes: Vec<Spanned<RawProbe>>,
+    /// `dbdoctor doctor`'s alerting thresholds share the file; that command validates them.
+    #[serde(default, rename = "thresholds")]
+    _thresholds: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -1091,6 +1094,15 @@ max = 1000
             e.starts_with("budgets.toml:4:7: probe `a`: `sql` does not parse"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_doctor_thresholds_table_is_left_to_the_doctor() {
+        let b = parse("b", "version = 1\n[thresholds]\nslow_query_ms = 250\n").unwrap();
+        assert!(b.latency.is_empty());
+        // Its neighbours are still checked.
+        let e = err("version = 1\n[thresholds]\nslow_query_ms = 250\n[latency.simple]\np95 = 1\n");
+        assert!(e.starts_with("budgets.toml:5:1: unknown key `p95`"), "{e}");
     }
 
     #[test]
