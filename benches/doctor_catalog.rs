@@ -11,7 +11,7 @@
 //! `cargo bench --bench doctor_catalog`; BENCH_TABLES (default 10000), BENCH_STATEMENTS (default
 //! 5000) and BENCH_ROUNDS (default 3; the median is kept) change the size.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use dbdoctor::db::ephemeral::{EphemeralCluster, EphemeralOptions};
@@ -134,20 +134,26 @@ async fn build_catalog(url: &str, tables: usize, statements: usize) {
     c.close().await.ok();
 }
 
-/// Wall time of one run and the peak RSS of the child, in KiB.
+/// Wall time of one run and the peak RSS of that child process, in KiB (from wait4).
+// The child is reaped by wait4 (which also reports its rusage), not by Child::wait.
+#[allow(clippy::zombie_processes)]
 fn timed(cmd: &mut Command) -> (f64, i64) {
     let t = Instant::now();
-    let out = cmd.output().expect("run");
-    let secs = t.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{:?} failed: {}",
-        cmd,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // RUSAGE_CHILDREN's ru_maxrss is the largest of the children waited for so far.
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut status: libc::c_int = 0;
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(r, pid, "wait4");
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        let out = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).output();
+        panic!("{cmd:?} failed: {out:?}");
+    }
     (secs, ru.ru_maxrss)
 }
 
@@ -218,14 +224,6 @@ fn main() {
         report["skipped"].as_array().map_or(0, |s| s.len())
     );
 
-    let mut doctor_s = Vec::new();
-    let mut peak_kib = 0;
-    for _ in 0..rounds {
-        let (s, rss) = timed(&mut doctor());
-        doctor_s.push(s);
-        peak_kib = peak_kib.max(rss);
-    }
-
     let dir = tempfile::tempdir().expect("temp dir");
     let sql_file = dir.path().join("doctor.sql");
     std::fs::write(&sql_file, doctor_sql()).expect("write sql");
@@ -253,9 +251,6 @@ fn main() {
         .env("PGPASSWORD", cluster.password());
         c
     };
-    let (_, _) = timed(&mut psql());
-    let psql_s: Vec<f64> = (0..rounds).map(|_| timed(&mut psql()).0).collect();
-
     let check_postgres = [
         "check_postgres_bloat",
         "check_postgres",
@@ -268,41 +263,64 @@ fn main() {
             .output()
             .is_ok_and(|o| o.status.success())
     });
-    let cp_s: Option<Vec<f64>> = check_postgres.map(|b| {
-        (0..rounds)
-            .map(|_| {
-                let mut c = Command::new(b);
-                if !b.ends_with("_bloat") {
-                    c.arg("--action=bloat");
-                }
-                c.args([
-                    "--host",
-                    &host,
-                    "--port",
-                    &port,
-                    "--dbuser",
-                    &user,
-                    "--dbname",
-                    "bench",
-                    "--warning",
-                    "10G",
-                    "--critical",
-                    "20G",
-                ])
-                .env("PGPASSWORD", cluster.password());
-                let t = Instant::now();
-                let out = c.output().expect("check_postgres");
-                let s = t.elapsed().as_secs_f64();
-                assert!(
-                    out.status.code().is_some_and(|c| c <= 2),
-                    "check_postgres failed: {} {}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                s
-            })
-            .collect()
-    });
+    let check_postgres_once = |b: &str| {
+        let mut c = Command::new(b);
+        if !b.ends_with("_bloat") {
+            c.arg("--action=bloat");
+        }
+        c.args([
+            "--host",
+            &host,
+            "--port",
+            &port,
+            "--dbuser",
+            &user,
+            "--dbname",
+            "bench",
+            "--warning",
+            "10G",
+            "--critical",
+            "20G",
+            "--timeout",
+            "900",
+        ])
+        .env("PGPASSWORD", cluster.password());
+        let t = Instant::now();
+        let out = c.output().expect("check_postgres");
+        let s = t.elapsed().as_secs_f64();
+        assert!(
+            out.status.code().is_some_and(|c| c <= 2),
+            "check_postgres failed: {} {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        s
+    };
+    let (_, _) = timed(&mut psql());
+
+    // Rounds interleave the three sides so load from elsewhere hits them alike.
+    let mut doctor_s = Vec::new();
+    let mut psql_s = Vec::new();
+    let mut cp_s = Vec::new();
+    let mut peak_kib = 0;
+    for round in 1..=rounds {
+        let (s, rss) = timed(&mut doctor());
+        doctor_s.push(s);
+        peak_kib = peak_kib.max(rss);
+        psql_s.push(timed(&mut psql()).0);
+        eprintln!(
+            "round {round}: doctor {s:.2} s, psql {:.2} s",
+            psql_s[psql_s.len() - 1]
+        );
+        if let Some(b) = check_postgres {
+            cp_s.push(check_postgres_once(b));
+            eprintln!(
+                "round {round}: check_postgres bloat {:.2} s",
+                cp_s[cp_s.len() - 1]
+            );
+        }
+    }
+    let cp_s = (!cp_s.is_empty()).then_some(cp_s);
 
     let d = median(doctor_s.clone());
     let p = median(psql_s.clone());
