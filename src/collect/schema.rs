@@ -299,8 +299,10 @@ pub async fn tables(pool: &PgPool, schemas: &[String]) -> Result<Vec<TableInfo>,
     const N: &str = "doctor_tables";
     let rows = fetch(pool, N, Q_TABLES, schemas).await?;
     let d = |e| CollectError::decode(N, e);
-    rows.iter()
+    // Consume the rows so each one is freed once decoded (lower peak on big catalogs).
+    rows.into_iter()
         .map(|r| {
+            let r = &r;
             Ok(TableInfo {
                 oid: r.try_get("oid").map_err(d)?,
                 schema: r.try_get("schema").map_err(d)?,
@@ -348,8 +350,9 @@ pub async fn indexes(
     let rows = fetch(pool, N, Q_INDEXES, schemas).await?;
     let d = |e| CollectError::decode(N, e);
     let mut out = rows
-        .iter()
+        .into_iter()
         .map(|r| {
+            let r = &r;
             Ok(IndexInfo {
                 oid: r.try_get("oid").map_err(d)?,
                 table_oid: r.try_get("table_oid").map_err(d)?,
@@ -412,8 +415,10 @@ pub async fn foreign_keys(
     const N: &str = "doctor_foreign_keys";
     let rows = fetch(pool, N, Q_FOREIGN_KEYS, schemas).await?;
     let d = |e| CollectError::decode(N, e);
-    rows.iter()
+    // Consume the rows so each one is freed once decoded (lower peak on big catalogs).
+    rows.into_iter()
         .map(|r| {
+            let r = &r;
             Ok(ForeignKey {
                 oid: r.try_get("oid").map_err(d)?,
                 table_oid: r.try_get("table_oid").map_err(d)?,
@@ -437,8 +442,10 @@ pub async fn sequences(
     const N: &str = "doctor_sequences";
     let rows = fetch(pool, N, Q_SEQUENCES, schemas).await?;
     let d = |e| CollectError::decode(N, e);
-    rows.iter()
+    // Consume the rows so each one is freed once decoded (lower peak on big catalogs).
+    rows.into_iter()
         .map(|r| {
+            let r = &r;
             let fed: String = r.try_get("fed_columns").map_err(d)?;
             let fed_columns: Vec<FedColumn> = serde_json::from_str(&fed)
                 .map_err(|e| CollectError::decode(N, sqlx::Error::Decode(Box::new(e))))?;
@@ -465,8 +472,10 @@ pub async fn column_stats(
     const N: &str = "doctor_column_stats";
     let rows = fetch(pool, N, Q_COLUMN_STATS, schemas).await?;
     let d = |e| CollectError::decode(N, e);
-    rows.iter()
+    // Consume the rows so each one is freed once decoded (lower peak on big catalogs).
+    rows.into_iter()
         .map(|r| {
+            let r = &r;
             Ok(ColumnStats {
                 schema: r.try_get("schema").map_err(d)?,
                 table: r.try_get("table_name").map_err(d)?,
