@@ -183,6 +183,25 @@ async fn run_matrix_case(bindir: PathBuf) {
     let budget: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(budget["schema_version"].is_number(), "{label}");
 
+    // None of dbdoctor's own statements (doctor's and budget's catalog queries) may count as
+    // workload, whatever the server does with leading comments (PostgreSQL 18 drops them).
+    let db = connect(&settings(&url), SessionMode::ReadOnly)
+        .await
+        .unwrap();
+    let snap = statements::collect(&db.pool, &caps, &Default::default())
+        .await
+        .unwrap();
+    for s in &snap.statements {
+        let q = s.query.as_deref().unwrap_or("");
+        assert!(
+            !(q.contains("pg_class")
+                || q.contains("pg_stat_")
+                || q.contains("pg_index")
+                || q.contains("pg_settings")),
+            "{label}: dbdoctor's own statement counted as workload: {q}"
+        );
+    }
+
     // migrate apply, then revert everything.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -77,7 +77,7 @@ impl Explainer {
 
     /// Drop every hypothetical index of this session.
     pub async fn reset(&mut self) -> Result<(), CollectError> {
-        let sql = format!("/* dbdoctor */ SELECT {}hypopg_reset()", self.hypopg);
+        let sql = format!("/* dbdoctor */ SELECT /* dbdoctor */ {}hypopg_reset()", self.hypopg);
         sqlx::query(&sql)
             .execute(self.conn())
             .await
@@ -98,7 +98,7 @@ impl Explainer {
     /// How many hypothetical indexes this session holds right now (HypoPG's own view).
     pub async fn hypothetical_count(&mut self) -> Result<i64, CollectError> {
         let sql = format!(
-            "/* dbdoctor */ SELECT count(*)::int8 AS n FROM {}hypopg_list_indexes",
+            "/* dbdoctor */ SELECT /* dbdoctor */ count(*)::int8 AS n FROM {}hypopg_list_indexes",
             self.hypopg
         );
         let row = sqlx::query(&sql)
@@ -115,7 +115,7 @@ impl Explainer {
         let cols: Vec<String> = cand.1.iter().map(|c| quote_ident(c)).collect();
         let ddl = format!("CREATE INDEX ON {table} USING btree ({})", cols.join(", "));
         let sql = format!(
-            "/* dbdoctor */ SELECT indexrelid::int8 AS oid FROM {}hypopg_create_index($1)",
+            "/* dbdoctor */ SELECT /* dbdoctor */ indexrelid::int8 AS oid FROM {}hypopg_create_index($1)",
             self.hypopg
         );
         let row = sqlx::query(&sql)
@@ -142,7 +142,7 @@ impl Explainer {
 
     pub async fn drop_index(&mut self, oid: i64) -> Result<(), CollectError> {
         let sql = format!(
-            "/* dbdoctor */ SELECT {}hypopg_drop_index($1::int8::oid)",
+            "/* dbdoctor */ SELECT /* dbdoctor */ {}hypopg_drop_index($1::int8::oid)",
             self.hypopg
         );
         sqlx::query(&sql)
@@ -157,7 +157,7 @@ impl Explainer {
     /// HypoPG's (deliberately pessimistic) size estimate of a hypothetical index.
     pub async fn size(&mut self, oid: i64) -> Result<i64, CollectError> {
         let sql = format!(
-            "/* dbdoctor */ SELECT {}hypopg_relation_size($1::int8::oid)::int8 AS bytes",
+            "/* dbdoctor */ SELECT /* dbdoctor */ {}hypopg_relation_size($1::int8::oid)::int8 AS bytes",
             self.hypopg
         );
         let row = sqlx::query(&sql)
@@ -204,7 +204,7 @@ impl Explainer {
             .map_err(|e| error_text(&e))?;
         let result = async {
             let n: i32 = sqlx::query(
-                "/* dbdoctor */ SELECT coalesce(cardinality(parameter_types), 0)::int4 \
+                "/* dbdoctor */ SELECT /* dbdoctor */ coalesce(cardinality(parameter_types), 0)::int4 \
                  FROM pg_prepared_statements WHERE name = $1",
             )
             .bind(PREPARED_NAME)

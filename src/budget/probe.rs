@@ -368,11 +368,7 @@ pub async fn run(
     });
     // Tagged so pg_stat_statements figures (ours and the doctor's) leave probe traffic out.
     let mut tagged = probe.clone();
-    tagged.sql = format!(
-        "{} {}",
-        crate::collect::statements::OWN_STATEMENT_TAG,
-        probe.sql
-    );
+    tagged.sql = crate::collect::statements::tag(&probe.sql);
     let tagged = Arc::new(tagged);
     let threads = client_threads(probe.concurrency);
     // Setup done on every thread / measurement done on every thread; the main side waits too.

@@ -216,7 +216,7 @@ where
             let p = pid.load(Ordering::SeqCst);
             if p != 0 {
                 if let Ok(mut c) = sqlx::PgConnection::connect_with(&settings.options).await {
-                    let _ = sqlx::query("SELECT pg_terminate_backend($1)").bind(p).execute(&mut c).await;
+                    let _ = sqlx::query("/* dbdoctor */ SELECT /* dbdoctor */ pg_terminate_backend($1)").bind(p).execute(&mut c).await;
                     let _ = c.close().await;
                 }
             }

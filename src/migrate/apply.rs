@@ -251,7 +251,7 @@ impl Session {
         let deadline = Instant::now() + wait;
         let mut said = false;
         loop {
-            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            let got: bool = sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ pg_try_advisory_lock($1)")
                 .bind(key)
                 .fetch_one(&mut self.conn)
                 .await
@@ -291,7 +291,7 @@ impl Session {
         self.record("unlock", None, format!("SELECT pg_advisory_unlock({key})"));
         if self.locked {
             // If the session is broken the server drops the lock when the connection closes.
-            let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            let _ = sqlx::query("/* dbdoctor */ SELECT /* dbdoctor */ pg_advisory_unlock($1)")
                 .bind(key)
                 .execute(&mut self.conn)
                 .await;
@@ -488,7 +488,7 @@ async fn ensure_tables(sess: &mut Session, state: &State) -> Result<(), Error> {
 }
 
 async fn applied_by(sess: &mut Session) -> String {
-    let role: String = sqlx::query_scalar("SELECT current_user::text")
+    let role: String = sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ current_user::text")
         .fetch_one(&mut sess.conn)
         .await
         .unwrap_or_default();

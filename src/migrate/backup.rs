@@ -127,7 +127,7 @@ pub async fn take(
         let mut trailer =
             String::from("\n-- dbdoctor: definitions of the indexes the migrations below drop\n");
         for name in dropped_indexes {
-            let def: Option<String> = sqlx::query_scalar("SELECT pg_get_indexdef(to_regclass($1))")
+            let def: Option<String> = sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ pg_get_indexdef(to_regclass($1))")
                 .bind(name)
                 .fetch_one(&mut *conn)
                 .await

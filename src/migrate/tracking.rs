@@ -93,7 +93,7 @@ impl State {
 }
 
 async fn table_exists(conn: &mut PgConnection, name: &str) -> anyhow::Result<bool> {
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+    let exists: bool = sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ to_regclass($1) IS NOT NULL")
         .bind(name)
         .fetch_one(conn)
         .await

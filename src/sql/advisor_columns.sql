@@ -2,7 +2,7 @@
 -- btree operator class, and its planner statistics (pg_stats). $1: table oids.
 -- Minimum version: PostgreSQL 13.
 /* dbdoctor */
-SELECT a.attrelid::int8                               AS table_oid,
+SELECT /* dbdoctor */ a.attrelid::int8                               AS table_oid,
        a.attname::text                                AS name,
        format_type(a.atttypid, a.atttypmod)           AS type_name,
        EXISTS (

@@ -1,7 +1,7 @@
 -- Index advisor: the existing indexes of the given tables with their key columns in order (an
 -- empty string stands for an expression). $1: table oids. Minimum version: PostgreSQL 13.
 /* dbdoctor */
-SELECT i.indrelid::int8                      AS table_oid,
+SELECT /* dbdoctor */ i.indrelid::int8                      AS table_oid,
        ci.relname::text                      AS name,
        am.amname::text                       AS am,
        i.indisvalid                          AS valid,

@@ -2,7 +2,7 @@
 -- their size, row estimate and write counts. $1: schema names ('' = unqualified), $2: table
 -- names, as written in the statements. Minimum version: PostgreSQL 13.
 /* dbdoctor */
-WITH wanted AS (
+WITH /* dbdoctor */ wanted AS (
     SELECT w.schema_name, w.table_name,
            CASE WHEN w.schema_name = '' THEN to_regclass(quote_ident(w.table_name))
                 ELSE to_regclass(quote_ident(w.schema_name) || '.' || quote_ident(w.table_name))

@@ -2,5 +2,5 @@
 -- Counts client backends only (not autovacuum, WAL senders or background workers).
 -- Minimum version: PostgreSQL 13.
 /* dbdoctor */
-SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::bigint AS used,
+SELECT /* dbdoctor */ (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::bigint AS used,
        current_setting('max_connections')::bigint                                             AS max_connections

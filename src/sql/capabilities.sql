@@ -1,7 +1,7 @@
 -- Capabilities probe: server version, replica status, role privileges and key settings.
 -- Minimum version: PostgreSQL 13. Readable by any role (superuser-only settings come back NULL).
 /* dbdoctor */
-SELECT
+SELECT /* dbdoctor */
     current_setting('server_version_num')::int4                         AS server_version_num,
     current_setting('server_version')                                   AS server_version,
     pg_is_in_recovery()                                                 AS is_replica,

@@ -5,7 +5,7 @@
 -- Minimum version: PostgreSQL 13. Needs no special privilege.
 -- $1: schemas to keep (text[]), NULL for all non-system schemas.
 /* dbdoctor */
-SELECT s.schemaname::text       AS schema,
+SELECT /* dbdoctor */ s.schemaname::text       AS schema,
        s.tablename::text        AS table_name,
        s.attname::text          AS column_name,
        s.null_frac::float8      AS null_frac,

@@ -2,7 +2,7 @@
 -- transaction ID and multixact ages.
 -- Minimum version: PostgreSQL 13. Needs no special privilege.
 /* dbdoctor */
-SELECT d.datname::text                          AS name,
+SELECT /* dbdoctor */ d.datname::text                          AS name,
        pg_database_size(d.oid)                  AS size_bytes,
        age(d.datfrozenxid)::int8                AS xid_age,
        mxid_age(d.datminmxid)::int8             AS mxid_age,

@@ -3,7 +3,7 @@
 -- Minimum version: PostgreSQL 13. Needs no special privilege.
 -- $1: schemas to keep (text[]), NULL for all non-system schemas.
 /* dbdoctor */
-SELECT con.oid::int8                                       AS oid,
+SELECT /* dbdoctor */ con.oid::int8                                       AS oid,
        con.conrelid::int8                                  AS table_oid,
        n.nspname::text                                     AS schema,
        t.relname::text                                     AS table_name,

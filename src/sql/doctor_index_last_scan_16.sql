@@ -2,7 +2,7 @@
 -- Minimum version: PostgreSQL 16 (the function does not exist before). Needs no special privilege.
 -- $1: schemas to keep (text[]), NULL for all non-system schemas.
 /* dbdoctor */
-SELECT i.indexrelid::int8                   AS oid,
+SELECT /* dbdoctor */ i.indexrelid::int8                   AS oid,
        pg_stat_get_lastscan(i.indexrelid)   AS last_idx_scan
 FROM pg_index i
 JOIN pg_class t ON t.oid = i.indrelid

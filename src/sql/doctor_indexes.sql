@@ -5,7 +5,7 @@
 -- Minimum version: PostgreSQL 13. Needs no special privilege.
 -- $1: schemas to keep (text[]), NULL for all non-system schemas.
 /* dbdoctor */
-SELECT i.indexrelid::int8                                  AS oid,
+SELECT /* dbdoctor */ i.indexrelid::int8                                  AS oid,
        i.indrelid::int8                                    AS table_oid,
        n.nspname::text                                     AS schema,
        t.relname::text                                     AS table_name,

@@ -5,7 +5,7 @@
 -- Minimum version: PostgreSQL 13. Needs no special privilege.
 -- $1: schemas to keep (text[]), NULL for all non-system schemas.
 /* dbdoctor */
-SELECT n.nspname::text                                     AS schema,
+SELECT /* dbdoctor */ n.nspname::text                                     AS schema,
        c.relname::text                                     AS name,
        format_type(s.seqtypid, NULL)                       AS data_type,
        s.seqmin                                            AS min_value,

@@ -3,7 +3,7 @@
 -- Without pg_read_all_stats, other roles' sessions show no state or query (still counted).
 -- Minimum version: PostgreSQL 13. Needs no special privilege.
 /* dbdoctor */
-SELECT a.pid                                                  AS pid,
+SELECT /* dbdoctor */ a.pid                                                  AS pid,
        a.datname::text                                        AS database,
        a.usename::text                                        AS usename,
        a.application_name                                     AS application_name,

@@ -2,7 +2,7 @@
 -- connection reserves), as numbers where they are numbers. Readable by any role.
 -- Minimum version: PostgreSQL 13.
 /* dbdoctor */
-SELECT current_setting('block_size')::int4                              AS block_size,
+SELECT /* dbdoctor */ current_setting('block_size')::int4                              AS block_size,
        current_setting('autovacuum') = 'on'                             AS autovacuum,
        current_setting('autovacuum_vacuum_threshold')::int8             AS autovacuum_vacuum_threshold,
        current_setting('autovacuum_vacuum_scale_factor')::float8        AS autovacuum_vacuum_scale_factor,

@@ -4,7 +4,7 @@
 -- Minimum version: PostgreSQL 13. Needs no special privilege.
 -- $1: table oids (int8[]).
 /* dbdoctor */
-SELECT c.oid::int8                                         AS oid,
+SELECT /* dbdoctor */ c.oid::int8                                         AS oid,
        pg_table_size(c.oid)                                AS table_bytes,
        CASE WHEN c.reltoastrelid = 0 THEN 0::int8
             ELSE pg_total_relation_size(c.reltoastrelid) END AS toast_bytes

@@ -8,7 +8,7 @@
 -- Minimum version: PostgreSQL 13. Needs no special privilege.
 -- $1: schemas to keep (text[]), NULL for all non-system schemas.
 /* dbdoctor */
-SELECT c.oid::int8                                         AS oid,
+SELECT /* dbdoctor */ c.oid::int8                                         AS oid,
        n.nspname::text                                     AS schema,
        c.relname::text                                     AS name,
        c.relkind::text                                     AS kind,

@@ -1,7 +1,7 @@
 -- Installed extensions of the current database with their schema, plus the versions this server
 -- could install (pg_available_extensions). Minimum version: PostgreSQL 13.
 /* dbdoctor */
-SELECT a.name::text                 AS name,
+SELECT /* dbdoctor */ a.name::text                 AS name,
        e.extversion                 AS installed_version,
        n.nspname::text              AS schema,
        a.default_version            AS default_version

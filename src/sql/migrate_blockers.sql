@@ -1,6 +1,7 @@
 -- Sessions holding a granted lock on a relation (who blocks a migration statement). Any version.
 -- $1: relation name as written in the statement.
-SELECT a.pid,
+/* dbdoctor */
+SELECT /* dbdoctor */ a.pid,
        coalesce(a.application_name, '') AS application_name,
        coalesce(a.state, '') AS state,
        left(coalesce(a.query, ''), 120) AS query,

@@ -1,6 +1,7 @@
 -- The session holding dbdoctor's (and sqlx's) migration advisory lock in this database. Any
 -- version. $1: the 64-bit key, split by PostgreSQL into classid (high) and objid (low 32 bits).
-SELECT pid
+/* dbdoctor */
+SELECT /* dbdoctor */ pid
 FROM pg_locks
 WHERE locktype = 'advisory'
   AND granted

@@ -1,5 +1,6 @@
 -- Every row of dbdoctor's extra record. Any version.
-SELECT version, statements_applied, statements_total, success, error, error_statement,
+/* dbdoctor */
+SELECT /* dbdoctor */ version, statements_applied, statements_total, success, error, error_statement,
        backup_location, applied_by, marked_applied
 FROM _dbdoctor_migrations
 ORDER BY version

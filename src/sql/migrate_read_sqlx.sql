@@ -1,4 +1,5 @@
 -- Every row of sqlx's tracking table. Any version.
-SELECT version, description, installed_on, success, checksum, execution_time
+/* dbdoctor */
+SELECT /* dbdoctor */ version, description, installed_on, success, checksum, execution_time
 FROM _sqlx_migrations
 ORDER BY version

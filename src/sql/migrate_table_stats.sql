@@ -1,6 +1,7 @@
 -- Size, estimated rows and writes since the stats reset of one relation (validate's lock notes).
 -- Any version. $1: relation name as written in the statement.
-SELECT c.reltuples::bigint AS rows_estimate,
+/* dbdoctor */
+SELECT /* dbdoctor */ c.reltuples::bigint AS rows_estimate,
        pg_total_relation_size(c.oid) AS total_bytes,
        coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0)::bigint AS writes,
        extract(epoch FROM now() - coalesce(st.stats_reset, pg_postmaster_start_time()))::float8 AS seconds
