@@ -274,6 +274,28 @@ async fn fetch(
         .map_err(|e| CollectError::query(name, e))
 }
 
+/// Run a catalog query and decode each row as it arrives, so the raw rows of a large catalog
+/// are never all held at once next to their decoded form.
+async fn fetch_map<T>(
+    pool: &PgPool,
+    name: &'static str,
+    sql: &'static str,
+    schemas: &[String],
+    decode: impl Fn(&PgRow) -> Result<T, CollectError>,
+) -> Result<Vec<T>, CollectError> {
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query(sql).bind(schemas_param(schemas)).fetch(pool);
+    let mut out = Vec::new();
+    while let Some(r) = rows
+        .try_next()
+        .await
+        .map_err(|e| CollectError::query(name, e))?
+    {
+        out.push(decode(&r)?);
+    }
+    Ok(out)
+}
+
 pub async fn settings(pool: &PgPool) -> Result<ServerSettings, CollectError> {
     const N: &str = "doctor_settings";
     let r = sqlx::query(Q_SETTINGS)
@@ -297,48 +319,44 @@ pub async fn settings(pool: &PgPool) -> Result<ServerSettings, CollectError> {
 
 pub async fn tables(pool: &PgPool, schemas: &[String]) -> Result<Vec<TableInfo>, CollectError> {
     const N: &str = "doctor_tables";
-    let rows = fetch(pool, N, Q_TABLES, schemas).await?;
     let d = |e| CollectError::decode(N, e);
-    // Consume the rows so each one is freed once decoded (lower peak on big catalogs).
-    rows.into_iter()
-        .map(|r| {
-            let r = &r;
-            Ok(TableInfo {
-                oid: r.try_get("oid").map_err(d)?,
-                schema: r.try_get("schema").map_err(d)?,
-                name: r.try_get("name").map_err(d)?,
-                kind: r.try_get("kind").map_err(d)?,
-                is_partition: r.try_get("is_partition").map_err(d)?,
-                reltuples: r.try_get("reltuples").map_err(d)?,
-                relpages: r.try_get("relpages").map_err(d)?,
-                ncolumns: r.try_get("ncolumns").map_err(d)?,
-                table_bytes: r.try_get("table_bytes").map_err(d)?,
-                toast_bytes: r.try_get("toast_bytes").map_err(d)?,
-                size_exact: false,
-                reloptions: r.try_get("reloptions").map_err(d)?,
-                seq_scan: r.try_get("seq_scan").map_err(d)?,
-                seq_tup_read: r.try_get("seq_tup_read").map_err(d)?,
-                n_tup_ins: r.try_get("n_tup_ins").map_err(d)?,
-                n_tup_upd: r.try_get("n_tup_upd").map_err(d)?,
-                n_tup_del: r.try_get("n_tup_del").map_err(d)?,
-                n_tup_hot_upd: r.try_get("n_tup_hot_upd").map_err(d)?,
-                n_live_tup: r.try_get("n_live_tup").map_err(d)?,
-                n_dead_tup: r.try_get("n_dead_tup").map_err(d)?,
-                n_mod_since_analyze: r.try_get("n_mod_since_analyze").map_err(d)?,
-                n_ins_since_vacuum: r.try_get("n_ins_since_vacuum").map_err(d)?,
-                last_vacuum: r.try_get("last_vacuum").map_err(d)?,
-                last_autovacuum: r.try_get("last_autovacuum").map_err(d)?,
-                last_analyze: r.try_get("last_analyze").map_err(d)?,
-                last_autoanalyze: r.try_get("last_autoanalyze").map_err(d)?,
-                vacuum_count: r.try_get("vacuum_count").map_err(d)?,
-                autovacuum_count: r.try_get("autovacuum_count").map_err(d)?,
-                heap_blks_hit: r.try_get("heap_blks_hit").map_err(d)?,
-                heap_blks_read: r.try_get("heap_blks_read").map_err(d)?,
-                xid_age: r.try_get("xid_age").map_err(d)?,
-                mxid_age: r.try_get("mxid_age").map_err(d)?,
-            })
+    fetch_map(pool, N, Q_TABLES, schemas, |r| {
+        Ok(TableInfo {
+            oid: r.try_get("oid").map_err(d)?,
+            schema: r.try_get("schema").map_err(d)?,
+            name: r.try_get("name").map_err(d)?,
+            kind: r.try_get("kind").map_err(d)?,
+            is_partition: r.try_get("is_partition").map_err(d)?,
+            reltuples: r.try_get("reltuples").map_err(d)?,
+            relpages: r.try_get("relpages").map_err(d)?,
+            ncolumns: r.try_get("ncolumns").map_err(d)?,
+            table_bytes: r.try_get("table_bytes").map_err(d)?,
+            toast_bytes: r.try_get("toast_bytes").map_err(d)?,
+            size_exact: false,
+            reloptions: r.try_get("reloptions").map_err(d)?,
+            seq_scan: r.try_get("seq_scan").map_err(d)?,
+            seq_tup_read: r.try_get("seq_tup_read").map_err(d)?,
+            n_tup_ins: r.try_get("n_tup_ins").map_err(d)?,
+            n_tup_upd: r.try_get("n_tup_upd").map_err(d)?,
+            n_tup_del: r.try_get("n_tup_del").map_err(d)?,
+            n_tup_hot_upd: r.try_get("n_tup_hot_upd").map_err(d)?,
+            n_live_tup: r.try_get("n_live_tup").map_err(d)?,
+            n_dead_tup: r.try_get("n_dead_tup").map_err(d)?,
+            n_mod_since_analyze: r.try_get("n_mod_since_analyze").map_err(d)?,
+            n_ins_since_vacuum: r.try_get("n_ins_since_vacuum").map_err(d)?,
+            last_vacuum: r.try_get("last_vacuum").map_err(d)?,
+            last_autovacuum: r.try_get("last_autovacuum").map_err(d)?,
+            last_analyze: r.try_get("last_analyze").map_err(d)?,
+            last_autoanalyze: r.try_get("last_autoanalyze").map_err(d)?,
+            vacuum_count: r.try_get("vacuum_count").map_err(d)?,
+            autovacuum_count: r.try_get("autovacuum_count").map_err(d)?,
+            heap_blks_hit: r.try_get("heap_blks_hit").map_err(d)?,
+            heap_blks_read: r.try_get("heap_blks_read").map_err(d)?,
+            xid_age: r.try_get("xid_age").map_err(d)?,
+            mxid_age: r.try_get("mxid_age").map_err(d)?,
         })
-        .collect()
+    })
+    .await
 }
 
 pub async fn indexes(
@@ -347,50 +365,46 @@ pub async fn indexes(
     server_version_num: i32,
 ) -> Result<Vec<IndexInfo>, CollectError> {
     const N: &str = "doctor_indexes";
-    let rows = fetch(pool, N, Q_INDEXES, schemas).await?;
     let d = |e| CollectError::decode(N, e);
-    let mut out = rows
-        .into_iter()
-        .map(|r| {
-            let r = &r;
-            Ok(IndexInfo {
-                oid: r.try_get("oid").map_err(d)?,
-                table_oid: r.try_get("table_oid").map_err(d)?,
-                schema: r.try_get("schema").map_err(d)?,
-                table: r.try_get("table_name").map_err(d)?,
-                name: r.try_get("name").map_err(d)?,
-                method: r.try_get("method").map_err(d)?,
-                is_unique: r.try_get("is_unique").map_err(d)?,
-                is_primary: r.try_get("is_primary").map_err(d)?,
-                is_exclusion: r.try_get("is_exclusion").map_err(d)?,
-                is_valid: r.try_get("is_valid").map_err(d)?,
-                is_ready: r.try_get("is_ready").map_err(d)?,
-                key_count: r.try_get("key_count").map_err(d)?,
-                attnums: r.try_get("attnums").map_err(d)?,
-                columns: r.try_get("columns").map_err(d)?,
-                opclasses: r.try_get("opclasses").map_err(d)?,
-                collations: r.try_get("collations").map_err(d)?,
-                options: r.try_get("options").map_err(d)?,
-                expressions: r.try_get("expressions").map_err(d)?,
-                predicate: r.try_get("predicate").map_err(d)?,
-                definition: r.try_get("definition").map_err(d)?,
-                constraint_name: r.try_get("constraint_name").map_err(d)?,
-                constraint_type: r.try_get("constraint_type").map_err(d)?,
-                attached_to_parent: r.try_get("attached_to_parent").map_err(d)?,
-                on_partitioned_table: r.try_get("on_partitioned_table").map_err(d)?,
-                bytes: r.try_get("bytes").map_err(d)?,
-                reltuples: r.try_get("reltuples").map_err(d)?,
-                relpages: r.try_get("relpages").map_err(d)?,
-                reloptions: r.try_get("reloptions").map_err(d)?,
-                idx_scan: r.try_get("idx_scan").map_err(d)?,
-                idx_tup_read: r.try_get("idx_tup_read").map_err(d)?,
-                idx_tup_fetch: r.try_get("idx_tup_fetch").map_err(d)?,
-                idx_blks_hit: r.try_get("idx_blks_hit").map_err(d)?,
-                idx_blks_read: r.try_get("idx_blks_read").map_err(d)?,
-                last_idx_scan: None,
-            })
+    let mut out = fetch_map(pool, N, Q_INDEXES, schemas, |r| {
+        Ok(IndexInfo {
+            oid: r.try_get("oid").map_err(d)?,
+            table_oid: r.try_get("table_oid").map_err(d)?,
+            schema: r.try_get("schema").map_err(d)?,
+            table: r.try_get("table_name").map_err(d)?,
+            name: r.try_get("name").map_err(d)?,
+            method: r.try_get("method").map_err(d)?,
+            is_unique: r.try_get("is_unique").map_err(d)?,
+            is_primary: r.try_get("is_primary").map_err(d)?,
+            is_exclusion: r.try_get("is_exclusion").map_err(d)?,
+            is_valid: r.try_get("is_valid").map_err(d)?,
+            is_ready: r.try_get("is_ready").map_err(d)?,
+            key_count: r.try_get("key_count").map_err(d)?,
+            attnums: r.try_get("attnums").map_err(d)?,
+            columns: r.try_get("columns").map_err(d)?,
+            opclasses: r.try_get("opclasses").map_err(d)?,
+            collations: r.try_get("collations").map_err(d)?,
+            options: r.try_get("options").map_err(d)?,
+            expressions: r.try_get("expressions").map_err(d)?,
+            predicate: r.try_get("predicate").map_err(d)?,
+            definition: r.try_get("definition").map_err(d)?,
+            constraint_name: r.try_get("constraint_name").map_err(d)?,
+            constraint_type: r.try_get("constraint_type").map_err(d)?,
+            attached_to_parent: r.try_get("attached_to_parent").map_err(d)?,
+            on_partitioned_table: r.try_get("on_partitioned_table").map_err(d)?,
+            bytes: r.try_get("bytes").map_err(d)?,
+            reltuples: r.try_get("reltuples").map_err(d)?,
+            relpages: r.try_get("relpages").map_err(d)?,
+            reloptions: r.try_get("reloptions").map_err(d)?,
+            idx_scan: r.try_get("idx_scan").map_err(d)?,
+            idx_tup_read: r.try_get("idx_tup_read").map_err(d)?,
+            idx_tup_fetch: r.try_get("idx_tup_fetch").map_err(d)?,
+            idx_blks_hit: r.try_get("idx_blks_hit").map_err(d)?,
+            idx_blks_read: r.try_get("idx_blks_read").map_err(d)?,
+            last_idx_scan: None,
         })
-        .collect::<Result<Vec<_>, CollectError>>()?;
+    })
+    .await?;
     if server_version_num >= 160000 {
         const N16: &str = "doctor_index_last_scan_16";
         let rows = fetch(pool, N16, Q_INDEX_LAST_SCAN_16, schemas).await?;
@@ -413,26 +427,22 @@ pub async fn foreign_keys(
     schemas: &[String],
 ) -> Result<Vec<ForeignKey>, CollectError> {
     const N: &str = "doctor_foreign_keys";
-    let rows = fetch(pool, N, Q_FOREIGN_KEYS, schemas).await?;
     let d = |e| CollectError::decode(N, e);
-    // Consume the rows so each one is freed once decoded (lower peak on big catalogs).
-    rows.into_iter()
-        .map(|r| {
-            let r = &r;
-            Ok(ForeignKey {
-                oid: r.try_get("oid").map_err(d)?,
-                table_oid: r.try_get("table_oid").map_err(d)?,
-                schema: r.try_get("schema").map_err(d)?,
-                table: r.try_get("table_name").map_err(d)?,
-                name: r.try_get("name").map_err(d)?,
-                attnums: r.try_get("attnums").map_err(d)?,
-                columns: r.try_get("columns").map_err(d)?,
-                ref_schema: r.try_get("ref_schema").map_err(d)?,
-                ref_table: r.try_get("ref_table").map_err(d)?,
-                validated: r.try_get("validated").map_err(d)?,
-            })
+    fetch_map(pool, N, Q_FOREIGN_KEYS, schemas, |r| {
+        Ok(ForeignKey {
+            oid: r.try_get("oid").map_err(d)?,
+            table_oid: r.try_get("table_oid").map_err(d)?,
+            schema: r.try_get("schema").map_err(d)?,
+            table: r.try_get("table_name").map_err(d)?,
+            name: r.try_get("name").map_err(d)?,
+            attnums: r.try_get("attnums").map_err(d)?,
+            columns: r.try_get("columns").map_err(d)?,
+            ref_schema: r.try_get("ref_schema").map_err(d)?,
+            ref_table: r.try_get("ref_table").map_err(d)?,
+            validated: r.try_get("validated").map_err(d)?,
         })
-        .collect()
+    })
+    .await
 }
 
 pub async fn sequences(
@@ -440,29 +450,25 @@ pub async fn sequences(
     schemas: &[String],
 ) -> Result<Vec<SequenceInfo>, CollectError> {
     const N: &str = "doctor_sequences";
-    let rows = fetch(pool, N, Q_SEQUENCES, schemas).await?;
     let d = |e| CollectError::decode(N, e);
-    // Consume the rows so each one is freed once decoded (lower peak on big catalogs).
-    rows.into_iter()
-        .map(|r| {
-            let r = &r;
-            let fed: String = r.try_get("fed_columns").map_err(d)?;
-            let fed_columns: Vec<FedColumn> = serde_json::from_str(&fed)
-                .map_err(|e| CollectError::decode(N, sqlx::Error::Decode(Box::new(e))))?;
-            Ok(SequenceInfo {
-                schema: r.try_get("schema").map_err(d)?,
-                name: r.try_get("name").map_err(d)?,
-                data_type: r.try_get("data_type").map_err(d)?,
-                min_value: r.try_get("min_value").map_err(d)?,
-                max_value: r.try_get("max_value").map_err(d)?,
-                increment: r.try_get("increment").map_err(d)?,
-                cycle: r.try_get("cycle").map_err(d)?,
-                last_value: r.try_get("last_value").map_err(d)?,
-                readable: r.try_get("readable").map_err(d)?,
-                fed_columns,
-            })
+    fetch_map(pool, N, Q_SEQUENCES, schemas, |r| {
+        let fed: String = r.try_get("fed_columns").map_err(d)?;
+        let fed_columns: Vec<FedColumn> = serde_json::from_str(&fed)
+            .map_err(|e| CollectError::decode(N, sqlx::Error::Decode(Box::new(e))))?;
+        Ok(SequenceInfo {
+            schema: r.try_get("schema").map_err(d)?,
+            name: r.try_get("name").map_err(d)?,
+            data_type: r.try_get("data_type").map_err(d)?,
+            min_value: r.try_get("min_value").map_err(d)?,
+            max_value: r.try_get("max_value").map_err(d)?,
+            increment: r.try_get("increment").map_err(d)?,
+            cycle: r.try_get("cycle").map_err(d)?,
+            last_value: r.try_get("last_value").map_err(d)?,
+            readable: r.try_get("readable").map_err(d)?,
+            fed_columns,
         })
-        .collect()
+    })
+    .await
 }
 
 pub async fn column_stats(
@@ -470,19 +476,15 @@ pub async fn column_stats(
     schemas: &[String],
 ) -> Result<Vec<ColumnStats>, CollectError> {
     const N: &str = "doctor_column_stats";
-    let rows = fetch(pool, N, Q_COLUMN_STATS, schemas).await?;
     let d = |e| CollectError::decode(N, e);
-    // Consume the rows so each one is freed once decoded (lower peak on big catalogs).
-    rows.into_iter()
-        .map(|r| {
-            let r = &r;
-            Ok(ColumnStats {
-                schema: r.try_get("schema").map_err(d)?,
-                table: r.try_get("table_name").map_err(d)?,
-                column: r.try_get("column_name").map_err(d)?,
-                null_frac: r.try_get("null_frac").map_err(d)?,
-                avg_width: r.try_get("avg_width").map_err(d)?,
-            })
+    fetch_map(pool, N, Q_COLUMN_STATS, schemas, |r| {
+        Ok(ColumnStats {
+            schema: r.try_get("schema").map_err(d)?,
+            table: r.try_get("table_name").map_err(d)?,
+            column: r.try_get("column_name").map_err(d)?,
+            null_frac: r.try_get("null_frac").map_err(d)?,
+            avg_width: r.try_get("avg_width").map_err(d)?,
         })
-        .collect()
+    })
+    .await
 }

@@ -119,13 +119,18 @@ pub async fn collect_snapshot(
             None => statements::collect(pool, &caps, &sopts).await,
         })
     };
-    let (stmt_result, (settings, tables, indexes, fks, seqs, cols, dbstats, sessions)) =
-        tokio::join!(stmt_task, async {
+    // The three large catalog reads run one after another (their rows are the bulk of the
+    // memory on a big catalog); the small ones and pg_stat_statements run alongside them.
+    let heavy = async {
+        let t = schema::tables(pool, schemas).await;
+        let i = schema::indexes(pool, schemas, caps.server_version_num).await;
+        let f = schema::foreign_keys(pool, schemas).await;
+        (t, i, f)
+    };
+    let (stmt_result, (tables, indexes, fks), (settings, seqs, cols, dbstats, sessions)) =
+        tokio::join!(stmt_task, heavy, async {
             tokio::join!(
                 schema::settings(pool),
-                schema::tables(pool, schemas),
-                schema::indexes(pool, schemas, caps.server_version_num),
-                schema::foreign_keys(pool, schemas),
                 schema::sequences(pool, schemas),
                 schema::column_stats(pool, schemas),
                 activity::database(pool),
