@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Row};
 
+use crate::collect::statements::tag;
 use crate::collect::CollectError;
 
 /// pg_database + pg_stat_database for the current database.
@@ -62,7 +63,7 @@ const Q_SESSIONS: &str = include_str!("../sql/doctor_sessions.sql");
 
 pub async fn database(pool: &PgPool) -> Result<DatabaseStats, CollectError> {
     const N: &str = "doctor_database";
-    let r = sqlx::query(Q_DATABASE)
+    let r = sqlx::query(&tag(Q_DATABASE))
         .fetch_one(pool)
         .await
         .map_err(|e| CollectError::query(N, e))?;
@@ -86,7 +87,7 @@ pub async fn database(pool: &PgPool) -> Result<DatabaseStats, CollectError> {
 
 pub async fn sessions(pool: &PgPool) -> Result<Vec<Session>, CollectError> {
     const N: &str = "doctor_sessions";
-    let rows = sqlx::query(Q_SESSIONS)
+    let rows = sqlx::query(&tag(Q_SESSIONS))
         .fetch_all(pool)
         .await
         .map_err(|e| CollectError::query(N, e))?;

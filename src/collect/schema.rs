@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 
+use crate::collect::statements::tag;
 use crate::collect::CollectError;
 
 /// A user table (ordinary, partitioned or materialized view).
@@ -230,7 +231,7 @@ pub async fn exact_table_sizes(
         return Ok(());
     }
     let oids: Vec<i64> = order.iter().map(|&i| tables[i].oid).collect();
-    let rows = sqlx::query(Q_TABLE_SIZES)
+    let rows = sqlx::query(&tag(Q_TABLE_SIZES))
         .bind(&oids)
         .fetch_all(pool)
         .await
@@ -267,7 +268,7 @@ async fn fetch(
     sql: &'static str,
     schemas: &[String],
 ) -> Result<Vec<PgRow>, CollectError> {
-    sqlx::query(sql)
+    sqlx::query(&tag(sql))
         .bind(schemas_param(schemas))
         .fetch_all(pool)
         .await
@@ -284,7 +285,8 @@ async fn fetch_map<T>(
     decode: impl Fn(&PgRow) -> Result<T, CollectError>,
 ) -> Result<Vec<T>, CollectError> {
     use futures_util::TryStreamExt;
-    let mut rows = sqlx::query(sql).bind(schemas_param(schemas)).fetch(pool);
+    let sql = tag(sql);
+    let mut rows = sqlx::query(&sql).bind(schemas_param(schemas)).fetch(pool);
     let mut out = Vec::new();
     while let Some(r) = rows
         .try_next()
@@ -298,7 +300,7 @@ async fn fetch_map<T>(
 
 pub async fn settings(pool: &PgPool) -> Result<ServerSettings, CollectError> {
     const N: &str = "doctor_settings";
-    let r = sqlx::query(Q_SETTINGS)
+    let r = sqlx::query(&tag(Q_SETTINGS))
         .fetch_one(pool)
         .await
         .map_err(|e| CollectError::query(N, e))?;

@@ -294,7 +294,7 @@ async fn round_trip(pool: &sqlx::PgPool) -> Result<f64, CollectError> {
     let mut samples = Vec::with_capacity(ROUND_TRIP_SAMPLES as usize);
     for _ in 0..ROUND_TRIP_SAMPLES {
         let t = Instant::now();
-        sqlx::query("/* dbdoctor */ SELECT 1")
+        sqlx::query(&statements::tag("SELECT 1"))
             .execute(&mut *conn)
             .await
             .map_err(|e| CollectError::query("round_trip", e))?;
