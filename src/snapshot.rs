@@ -34,6 +34,9 @@ pub struct Snapshot {
     /// The machine dbdoctor ran on (the database host only when `local`).
     #[serde(default)]
     pub host: Option<crate::collect::host::HostSnapshot>,
+    /// The query-driven index advisor's suggestions (HypoPG-verified when available).
+    #[serde(default)]
+    pub advisor: Option<crate::advisor::AdvisorReport>,
 }
 
 /// Connect time and round-trip latency measured by the collector.

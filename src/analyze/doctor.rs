@@ -345,6 +345,37 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
             sink.analysis.findings.push(f);
         }
     }
+    if let Some(report) = &snap.advisor {
+        let advised = crate::advisor::findings(report);
+        if sink.wants("missing_index") && !advised.is_empty() {
+            // The advisor names the columns; the catalog heuristic only the table: keep the
+            // advisor's finding where both speak of the same table.
+            // advisor's finding where both speak of the same table, carrying the catalog's
+            // evidence (and its priority, when higher) into it.
+            let mut advised = advised;
+            let tables: std::collections::BTreeSet<String> =
+                advised.iter().filter_map(|f| f.table.clone()).collect();
+            let (catalog, rest): (Vec<Finding>, Vec<Finding>) =
+                std::mem::take(&mut sink.analysis.findings)
+                    .into_iter()
+                    .partition(|f| {
+                        f.check == "missing_index"
+                            && f.fix_sql.is_none()
+                            && f.table.as_ref().is_some_and(|t| tables.contains(t))
+                    });
+            sink.analysis.findings = rest;
+            for a in &mut advised {
+                if let Some(c) = catalog.iter().find(|c| c.table == a.table) {
+                    a.priority = a.priority.max(c.priority);
+                    a.severity = a.severity.max(c.severity);
+                    if let Some(obj) = a.detail.as_object_mut() {
+                        obj.insert("catalog_evidence".into(), c.detail.clone());
+                    }
+                }
+            }
+            sink.analysis.findings.extend(advised);
+        }
+    }
     let mut a = sink.analysis;
     sort_findings(&mut a.findings);
     a

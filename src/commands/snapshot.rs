@@ -196,6 +196,37 @@ pub async fn collect_snapshot(
             }),
         });
     }
+    // The index advisor costs the hot statements with hypothetical indexes (HypoPG) on this
+    // read-only pool; without HypoPG it suggests from statistics alone, marked unverified.
+    let advisor = match &stmt_snap {
+        Some(st) => {
+            let inputs = crate::advisor::StatementInput::from_snapshot(st);
+            match crate::advisor::advise(
+                pool,
+                &caps,
+                &inputs,
+                &crate::advisor::AdvisorOptions::default(),
+            )
+            .await
+            {
+                Ok(r) => Some(r),
+                Err(e) if e.is_connection_lost() => return Err(collect_error(db, e)),
+                Err(e) => {
+                    let (reason, enable) = match classify(&e, &role) {
+                        Some(s) => (s.reason, s.enable),
+                        None => (one_line(&e.to_string()), None),
+                    };
+                    skipped.push(Skipped {
+                        what: "index_advisor".into(),
+                        reason,
+                        enable,
+                    });
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let host = match host_task {
         Some(t) => Some(t.await.context("host sampling task")?),
         None => None,
@@ -220,6 +251,7 @@ pub async fn collect_snapshot(
             all_sessions_visible: caps.can_read_all_stats(),
         },
         host,
+        advisor,
         capabilities: caps,
     })
 }
