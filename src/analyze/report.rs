@@ -65,6 +65,12 @@ pub struct ConnectionSection {
     pub round_trip_samples: u32,
     pub server_version: String,
     pub is_replica: bool,
+    /// Replicas: WAL received but not yet replayed, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_lag_bytes: Option<i64>,
+    /// Replicas: seconds since the last replayed transaction (0 when fully replayed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_lag_seconds: Option<f64>,
     pub role: String,
     pub superuser: bool,
     pub pg_monitor: bool,
@@ -302,6 +308,8 @@ pub fn build(
             round_trip_samples: snap.connection.round_trip_samples,
             server_version: caps.server_version.clone(),
             is_replica: caps.is_replica,
+            replay_lag_bytes: caps.replay_lag_bytes,
+            replay_lag_seconds: caps.replay_lag_seconds,
             role: caps.role.clone(),
             superuser: caps.superuser,
             pg_monitor: caps.pg_monitor,

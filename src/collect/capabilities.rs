@@ -41,6 +41,12 @@ pub struct Capabilities {
     pub stats_reset: Option<DateTime<Utc>>,
     pub server_started: DateTime<Utc>,
     pub server_now: DateTime<Utc>,
+    /// Replicas: bytes of WAL received but not yet replayed (`None` on a primary).
+    #[serde(default)]
+    pub replay_lag_bytes: Option<i64>,
+    /// Replicas: seconds since the last replayed transaction, 0 when fully replayed.
+    #[serde(default)]
+    pub replay_lag_seconds: Option<f64>,
     /// Installed extensions, plus pg_stat_statements and hypopg when available but not installed.
     pub extensions: Vec<Extension>,
 }
@@ -121,6 +127,8 @@ pub async fn probe(pool: &sqlx::PgPool) -> Result<Capabilities, CollectError> {
         stats_reset: row.try_get("stats_reset").map_err(dec)?,
         server_started: row.try_get("server_started").map_err(dec)?,
         server_now: row.try_get("server_now").map_err(dec)?,
+        replay_lag_bytes: row.try_get("replay_lag_bytes").map_err(dec)?,
+        replay_lag_seconds: row.try_get("replay_lag_seconds").map_err(dec)?,
         extensions,
     })
 }

@@ -50,7 +50,7 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write) -> io::Result<()> {
             out,
             "- Server {} ({}), role `{}` (superuser: {}, pg_monitor: {}, pg_read_all_stats: {})",
             c.server_version,
-            if c.is_replica { "replica" } else { "primary" },
+            replica_label(c),
             c.role,
             c.superuser,
             c.pg_monitor,
@@ -220,4 +220,18 @@ fn finding(out: &mut dyn Write, n: usize, f: &Finding) -> io::Result<()> {
         writeln!(out, "Rollback:\n\n```sql\n{rb}\n```\n")?;
     }
     Ok(())
+}
+
+/// `primary`, or `replica (replay lag 1.2 s, 4.0 kB behind)`.
+fn replica_label(c: &crate::analyze::report::ConnectionSection) -> String {
+    if !c.is_replica {
+        return "primary".to_string();
+    }
+    match (c.replay_lag_seconds, c.replay_lag_bytes) {
+        (Some(s), Some(b)) => format!(
+            "replica, replay lag {s:.1} s, {} of WAL not yet replayed",
+            crate::util::human_bytes(b)
+        ),
+        _ => "replica, replay lag unknown".to_string(),
+    }
 }

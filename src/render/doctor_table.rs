@@ -252,7 +252,7 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write, color: bool) -> io::Res
             out,
             "server {} ({}), role {} ({})",
             c.server_version,
-            if c.is_replica { "replica" } else { "primary" },
+            replica_label(c),
             c.role,
             if privs.is_empty() {
                 "no monitoring privileges".to_string()
@@ -461,4 +461,18 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write, color: bool) -> io::Res
         )?;
     }
     Ok(())
+}
+
+/// `primary`, or `replica (replay lag 1.2 s, 4.0 kB behind)`.
+fn replica_label(c: &crate::analyze::report::ConnectionSection) -> String {
+    if !c.is_replica {
+        return "primary".to_string();
+    }
+    match (c.replay_lag_seconds, c.replay_lag_bytes) {
+        (Some(s), Some(b)) => format!(
+            "replica, replay lag {s:.1} s, {} of WAL not yet replayed",
+            crate::util::human_bytes(b)
+        ),
+        _ => "replica, replay lag unknown".to_string(),
+    }
 }

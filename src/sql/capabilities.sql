@@ -18,6 +18,15 @@ SELECT /* dbdoctor */
     current_setting('max_connections')::int4                            AS max_connections,
     (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset,
     pg_postmaster_start_time()                                          AS server_started,
-    now()                                                               AS server_now
+    now()                                                               AS server_now,
+    -- Replicas only: WAL received but not yet replayed, and the age of the last replayed
+    -- transaction (0 when nothing is waiting to be replayed).
+    CASE WHEN pg_is_in_recovery() THEN
+        pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::int8
+    END                                                                 AS replay_lag_bytes,
+    CASE WHEN pg_is_in_recovery() THEN
+        CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
+             ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
+    END                                                                 AS replay_lag_seconds
 FROM pg_roles r
 WHERE r.rolname = current_user
