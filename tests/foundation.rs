@@ -215,3 +215,23 @@ fn harness_cleans_up_after_the_process_ends() {
         "a server still listens on {port}"
     );
 }
+
+#[tokio::test]
+async fn the_socket_url_a_kept_demo_prints_connects() {
+    let Some(cluster) = server().cluster() else {
+        return;
+    };
+    let db = fresh_db().await;
+    let url = cluster.socket_url(&db.name);
+    assert!(!url.contains(cluster.password()));
+    let c = connect(&settings(&url), SessionMode::ReadOnly)
+        .await
+        .unwrap();
+    let caps = capabilities::probe(&c.pool).await.unwrap();
+    assert_eq!(caps.database, db.name);
+    assert!(
+        c.settings.display.contains("host=/"),
+        "{}",
+        c.settings.display
+    );
+}

@@ -82,7 +82,11 @@ impl ConnectSettings {
 
     pub fn is_local(&self) -> bool {
         let h = self.options.get_host();
-        h.starts_with('/') || h == "localhost" || h == "127.0.0.1" || h == "::1"
+        self.options.get_socket().is_some()
+            || h.starts_with('/')
+            || h == "localhost"
+            || h == "127.0.0.1"
+            || h == "::1"
     }
 
     fn session_options(&self, mode: SessionMode) -> PgConnectOptions {
@@ -101,11 +105,13 @@ fn ms(d: Duration) -> String {
 
 /// `postgres://user@host:port/db` — never the password.
 pub fn describe(o: &PgConnectOptions) -> String {
-    let host = o.get_host();
+    // A unix socket (`?host=/dir`) is kept apart from the host name by sqlx.
+    let socket = o.get_socket().map(|p| p.display().to_string());
+    let host = socket.as_deref().unwrap_or(o.get_host());
     let db = o.get_database().unwrap_or(o.get_username());
     if host.starts_with('/') {
         format!(
-            "postgres://{}@/{}?host={}&port={}",
+            "postgres://{}@localhost/{}?host={}&port={}",
             o.get_username(),
             db,
             host,

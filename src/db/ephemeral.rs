@@ -389,10 +389,11 @@ impl EphemeralCluster {
         )
     }
 
-    /// Password-free URL over the cluster's unix socket (safe to print).
+    /// Password-free URL over the cluster's unix socket (safe to print). The `host` parameter
+    /// names the socket directory and overrides `localhost`, for dbdoctor and psql alike.
     pub fn socket_url(&self, database: &str) -> String {
         format!(
-            "postgres://{SUPERUSER}@/{database}?host={}&port={}",
+            "postgres://{SUPERUSER}@localhost/{database}?host={}&port={}",
             self.socket_dir.display(),
             self.port
         )
