@@ -294,6 +294,8 @@ mod tests {
             stats_reset: None,
             server_started: now - Duration::days(30),
             server_now: now,
+            replay_lag_bytes: None,
+            replay_lag_seconds: None,
             extensions: vec![Extension {
                 name: "pg_stat_statements".into(),
                 installed_version: Some("1.10".into()),
