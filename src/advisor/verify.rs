@@ -77,7 +77,10 @@ impl Explainer {
 
     /// Drop every hypothetical index of this session.
     pub async fn reset(&mut self) -> Result<(), CollectError> {
-        let sql = format!("/* dbdoctor */ SELECT /* dbdoctor */ {}hypopg_reset()", self.hypopg);
+        let sql = format!(
+            "/* dbdoctor */ SELECT /* dbdoctor */ {}hypopg_reset()",
+            self.hypopg
+        );
         sqlx::query(&sql)
             .execute(self.conn())
             .await

@@ -10,8 +10,8 @@ pub mod budget;
 pub mod demo;
 pub mod demo_workload;
 pub mod doctor;
-pub mod snapshot;
 pub mod migrate;
+pub mod snapshot;
 
 /// Run a command; `Ok` carries the exit code (0, or 1 when findings/breaches demand it).
 pub async fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<i32, Error> {

@@ -251,13 +251,17 @@ impl Session {
         let deadline = Instant::now() + wait;
         let mut said = false;
         loop {
-            let got: bool = sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ pg_try_advisory_lock($1)")
-                .bind(key)
-                .fetch_one(&mut self.conn)
-                .await
-                .map_err(|e| {
-                    Error::MigrationFailed(format!("take the migration lock: {}", pg_message(&e)))
-                })?;
+            let got: bool =
+                sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ pg_try_advisory_lock($1)")
+                    .bind(key)
+                    .fetch_one(&mut self.conn)
+                    .await
+                    .map_err(|e| {
+                        Error::MigrationFailed(format!(
+                            "take the migration lock: {}",
+                            pg_message(&e)
+                        ))
+                    })?;
             if got {
                 self.locked = true;
                 return Ok(());
@@ -488,10 +492,11 @@ async fn ensure_tables(sess: &mut Session, state: &State) -> Result<(), Error> {
 }
 
 async fn applied_by(sess: &mut Session) -> String {
-    let role: String = sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ current_user::text")
-        .fetch_one(&mut sess.conn)
-        .await
-        .unwrap_or_default();
+    let role: String =
+        sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ current_user::text")
+            .fetch_one(&mut sess.conn)
+            .await
+            .unwrap_or_default();
     let os = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_default();

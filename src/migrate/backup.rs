@@ -127,11 +127,13 @@ pub async fn take(
         let mut trailer =
             String::from("\n-- dbdoctor: definitions of the indexes the migrations below drop\n");
         for name in dropped_indexes {
-            let def: Option<String> = sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ pg_get_indexdef(to_regclass($1))")
-                .bind(name)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(|e| fail(format!("read the definition of index {name}: {e}")))?;
+            let def: Option<String> = sqlx::query_scalar(
+                "/* dbdoctor */ SELECT /* dbdoctor */ pg_get_indexdef(to_regclass($1))",
+            )
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| fail(format!("read the definition of index {name}: {e}")))?;
             match def {
                 Some(d) => trailer.push_str(&format!("{d};\n")),
                 None => trailer.push_str(&format!("-- {name}: does not exist\n")),

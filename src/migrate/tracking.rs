@@ -93,11 +93,12 @@ impl State {
 }
 
 async fn table_exists(conn: &mut PgConnection, name: &str) -> anyhow::Result<bool> {
-    let exists: bool = sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ to_regclass($1) IS NOT NULL")
-        .bind(name)
-        .fetch_one(conn)
-        .await
-        .with_context(|| format!("look for the {name} table"))?;
+    let exists: bool =
+        sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ to_regclass($1) IS NOT NULL")
+            .bind(name)
+            .fetch_one(conn)
+            .await
+            .with_context(|| format!("look for the {name} table"))?;
     Ok(exists)
 }
 
