@@ -2,6 +2,8 @@
 //! migrate apply. Each gives a one-line error and a documented exit code, never a hang, and
 //! nothing is half-recorded.
 
+mod common;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -187,4 +189,61 @@ async fn server_stops_during_migrate_apply() {
     })
     .unwrap()
     .await;
+}
+
+#[tokio::test]
+async fn a_statement_timeout_in_one_collector_query_skips_only_that_part() {
+    let db = common::fresh_db().await;
+    db.exec(
+        "CREATE TABLE locked_big (id bigint PRIMARY KEY, v text);
+         INSERT INTO locked_big SELECT g, 'x' FROM generate_series(1, 1000) g;
+         CREATE TABLE no_key (a int);
+         ANALYZE;",
+    )
+    .await;
+    // Another session holds ACCESS EXCLUSIVE: the exact-size query waits on it until our
+    // statement_timeout (shorter than our 1 s lock_timeout here) cancels it.
+    let mut holder = db.connect().await;
+    holder
+        .execute("BEGIN; LOCK TABLE locked_big IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let out = common::dbdoctor()
+        .args([
+            "--statement-timeout",
+            "0.4",
+            "--database-url",
+            &db.url,
+            "doctor",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    holder.execute("ROLLBACK").await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let skipped = report["skipped"].as_array().unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s["reason"].as_str().unwrap_or("").contains("timed out")),
+        "no part was marked timed out: {skipped:?}"
+    );
+    // The rest is intact: the other parts were read and reported.
+    assert!(
+        !skipped.iter().any(|s| s["what"] == "tables"),
+        "{skipped:?}"
+    );
+    assert!(
+        report["tables"].to_string().contains("no_key"),
+        "tables section lost"
+    );
+    assert!(report["resources"].is_object(), "resources section lost");
+    assert!(report["connection"]["round_trip_ms"].is_number());
 }
