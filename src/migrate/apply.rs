@@ -514,10 +514,31 @@ pub async fn apply(
     opts: &Options,
     pid_slot: Arc<AtomicI32>,
 ) -> Result<Report, Error> {
+    run_locked(settings, source, opts, pid_slot, RunKind::Up).await
+}
+
+/// Which way a locked run goes.
+#[derive(Debug, Clone, Copy)]
+enum RunKind {
+    Up,
+    Down,
+}
+
+/// Open the dedicated session, hold the advisory lock for the whole run, and always release it.
+async fn run_locked(
+    settings: &ConnectSettings,
+    source: &Source,
+    opts: &Options,
+    pid_slot: Arc<AtomicI32>,
+    kind: RunKind,
+) -> Result<Report, Error> {
     refuse_source_errors(source)?;
     let mut sess = open(settings, opts, &pid_slot).await?;
     sess.acquire_lock(opts.lock_wait).await?;
-    let result = apply_locked(&mut sess, source, opts).await;
+    let result = match kind {
+        RunKind::Up => apply_locked(&mut sess, source, opts).await,
+        RunKind::Down => revert_locked(&mut sess, source, opts).await,
+    };
     sess.release_lock().await;
     let _ = sess.conn.close().await;
     result.map(|mut r| {
@@ -1153,16 +1174,7 @@ pub async fn revert(
     opts: &Options,
     pid_slot: Arc<AtomicI32>,
 ) -> Result<Report, Error> {
-    refuse_source_errors(source)?;
-    let mut sess = open(settings, opts, &pid_slot).await?;
-    sess.acquire_lock(opts.lock_wait).await?;
-    let result = revert_locked(&mut sess, source, opts).await;
-    sess.release_lock().await;
-    let _ = sess.conn.close().await;
-    result.map(|mut r| {
-        r.steps = std::mem::take(&mut sess.steps);
-        r
-    })
+    run_locked(settings, source, opts, pid_slot, RunKind::Down).await
 }
 
 async fn revert_locked(
