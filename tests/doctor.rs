@@ -310,7 +310,9 @@ async fn the_index_advisor_feeds_doctor_and_is_verified_with_hypopg() {
     let db = common::fresh_db().await;
     let mut sql = String::from(
         "CREATE EXTENSION hypopg;
-         CREATE TABLE events (id bigint PRIMARY KEY, account_id bigint NOT NULL, kind text NOT NULL, at timestamptz NOT NULL);
+         CREATE TABLE accounts (id bigint PRIMARY KEY);
+         INSERT INTO accounts SELECT g FROM generate_series(0, 4999) g;
+         CREATE TABLE events (id bigint PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts (id), kind text NOT NULL, at timestamptz NOT NULL);
          INSERT INTO events SELECT g, g % 5000, 'k' || (g % 3), now() - g * interval '1 second' FROM generate_series(1, 60000) g;
          ANALYZE events;\n",
     );
@@ -334,6 +336,14 @@ async fn the_index_advisor_feeds_doctor_and_is_verified_with_hypopg() {
         .unwrap();
     let after = f["detail"]["statements"][0]["cost_after"].as_f64().unwrap();
     assert!(after <= before / 2.0, "cost {before} -> {after}");
+    // The advised index leads with the foreign key's column, so the foreign-key finding points
+    // at it rather than proposing a second index.
+    let fk = findings(&r, "fk_without_index")
+        .into_iter()
+        .find(|x| x["table"] == "public.events")
+        .unwrap_or_else(|| panic!("no fk_without_index: {:#}", r.json["findings"]));
+    assert_eq!(fk["fix_sql"], f["fix_sql"]);
+    assert_eq!(fk["detail"]["covered_by_suggestion"], f["object"]);
     // Nothing hypothetical or real was left behind by the run.
     let mut c = db.connect().await;
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'")

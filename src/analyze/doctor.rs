@@ -373,6 +373,42 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
                     }
                 }
             }
+            // An advised index that leads with a foreign key's columns also serves the key:
+            // point the foreign-key finding at it instead of proposing a second index.
+            for f in sink.analysis.findings.iter_mut() {
+                if f.check != "fk_without_index" {
+                    continue;
+                }
+                let fk_cols: Vec<String> = f.detail["columns"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|c| c.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let covering = advised.iter().find(|a| {
+                    let cols: Vec<String> = a.detail["columns"]
+                        .as_array()
+                        .map(|c| {
+                            c.iter()
+                                .filter_map(|c| c.as_str().map(String::from))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    a.table == f.table
+                        && !fk_cols.is_empty()
+                        && cols.len() >= fk_cols.len()
+                        && cols[..fk_cols.len()] == fk_cols[..]
+                });
+                if let Some(a) = covering {
+                    f.fix_sql = a.fix_sql.clone();
+                    f.rollback_sql = a.rollback_sql.clone();
+                    if let Some(obj) = f.detail.as_object_mut() {
+                        obj.insert("covered_by_suggestion".into(), a.object.clone().into());
+                    }
+                }
+            }
             sink.analysis.findings.extend(advised);
         }
     }
