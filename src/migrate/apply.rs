@@ -535,10 +535,7 @@ async fn run_locked(
     refuse_source_errors(source)?;
     let mut sess = open(settings, opts, &pid_slot).await?;
     sess.acquire_lock(opts.lock_wait).await?;
-    let result = match kind {
-        RunKind::Up => apply_locked(&mut sess, source, opts).await,
-        RunKind::Down => revert_locked(&mut sess, source, opts).await,
-    };
+    let result = run_with_state(&mut sess, source, opts, kind).await;
     sess.release_lock().await;
     let _ = sess.conn.close().await;
     result.map(|mut r| {
@@ -547,19 +544,38 @@ async fn run_locked(
     })
 }
 
-async fn apply_locked(
+/// Read the tracking state and refuse a bad one; both directions start here.
+async fn run_with_state(
     sess: &mut Session,
     source: &Source,
     opts: &Options,
+    kind: RunKind,
 ) -> Result<Report, Error> {
     let state = tracking::read_state(&mut sess.conn)
         .await
         .map_err(Error::Other)?;
-    let mut report = Report {
+    let mark_applied = match kind {
+        RunKind::Up => opts.mark_applied,
+        RunKind::Down => None,
+    };
+    let report = Report {
         dry_run: opts.dry_run,
+        warnings: refuse_bad_state(source, &state, mark_applied)?,
         ..Default::default()
     };
-    report.warnings = refuse_bad_state(source, &state, opts.mark_applied)?;
+    match kind {
+        RunKind::Up => apply_locked(sess, source, opts, &state, report).await,
+        RunKind::Down => revert_locked(sess, source, opts, &state, report).await,
+    }
+}
+
+async fn apply_locked(
+    sess: &mut Session,
+    source: &Source,
+    opts: &Options,
+    state: &tracking::State,
+    mut report: Report,
+) -> Result<Report, Error> {
     let by = applied_by(sess).await;
 
     if let Some(v) = opts.mark_applied {
@@ -574,7 +590,7 @@ async fn apply_locked(
                 "--mark-applied {v}: it is already recorded as applied"
             )));
         }
-        ensure_tables(sess, &state).await?;
+        ensure_tables(sess, state).await?;
         let total = plan_file(&m.up).len() as i32;
         sess.record(
             "tracking",
@@ -709,7 +725,7 @@ async fn apply_locked(
     };
     report.backup = backup.clone();
 
-    ensure_tables(sess, &state).await?;
+    ensure_tables(sess, state).await?;
 
     for (i, (m, plan)) in pending.iter().zip(plans.iter()).enumerate() {
         let started = Instant::now();
@@ -1181,15 +1197,9 @@ async fn revert_locked(
     sess: &mut Session,
     source: &Source,
     opts: &Options,
+    state: &tracking::State,
+    mut report: Report,
 ) -> Result<Report, Error> {
-    let state = tracking::read_state(&mut sess.conn)
-        .await
-        .map_err(Error::Other)?;
-    let mut report = Report {
-        dry_run: opts.dry_run,
-        ..Default::default()
-    };
-    report.warnings = refuse_bad_state(source, &state, None)?;
     let mut applied: Vec<i64> = state.applied.keys().copied().collect();
     applied.sort_unstable_by(|a, b| b.cmp(a));
     let chosen: Vec<i64> = match opts.target {
