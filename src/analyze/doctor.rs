@@ -307,6 +307,20 @@ impl<'s> Sink<'s> {
     }
 }
 
+/// The `detail.columns` list of a finding (empty when it has none).
+fn detail_columns(f: &Finding) -> Vec<&str> {
+    f.detail["columns"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+        .unwrap_or_default()
+}
+
+/// For a check that needs two parts: the first one that is missing (`first` when it is absent,
+/// else `second`).
+pub fn needs_either(snap: &Snapshot, first: &str, first_present: bool, second: &str) -> Skipped {
+    needs(snap, if first_present { second } else { first })
+}
+
 /// A skipped entry for a check whose collector part is missing, reusing that part's reason.
 pub fn needs(snap: &Snapshot, part: &str) -> Skipped {
     match snap.skipped.iter().find(|s| s.what == part) {
@@ -379,23 +393,9 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
                 if f.check != "fk_without_index" {
                     continue;
                 }
-                let fk_cols: Vec<String> = f.detail["columns"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|c| c.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let fk_cols = detail_columns(f);
                 let covering = advised.iter().find(|a| {
-                    let cols: Vec<String> = a.detail["columns"]
-                        .as_array()
-                        .map(|c| {
-                            c.iter()
-                                .filter_map(|c| c.as_str().map(String::from))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let cols = detail_columns(a);
                     a.table == f.table
                         && !fk_cols.is_empty()
                         && cols.len() >= fk_cols.len()

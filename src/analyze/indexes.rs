@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use crate::analyze::bloat::{self, ColumnIndex};
-use crate::analyze::doctor::{needs, Input, Sink};
+use crate::analyze::doctor::{needs, needs_either, Input, Sink};
 use crate::analyze::sqlfix;
 use crate::analyze::{Confidence, Finding, Priority, Severity};
 use crate::collect::schema::{ForeignKey, IndexInfo, TableInfo};
@@ -46,46 +46,19 @@ pub fn run(input: &Input, sink: &mut Sink) {
     sink.check(
         "fk_without_index",
         idx.zip(s.foreign_keys.as_deref()),
-        || {
-            needs(
-                snap,
-                if idx.is_none() {
-                    "indexes"
-                } else {
-                    "foreign_keys"
-                },
-            )
-        },
+        || needs_either(snap, "indexes", idx.is_some(), "foreign_keys"),
         |(ix, fks), out| fk_without_index(input, ix, fks, out),
     );
     sink.check(
         "missing_index",
         tables.zip(idx),
-        || {
-            needs(
-                snap,
-                if tables.is_none() {
-                    "tables"
-                } else {
-                    "indexes"
-                },
-            )
-        },
+        || needs_either(snap, "tables", tables.is_some(), "indexes"),
         |(t, ix), out| missing_index(input, t, ix, out),
     );
     sink.check(
         "index_bloat",
         idx.zip(s.column_stats.as_deref()),
-        || {
-            needs(
-                snap,
-                if idx.is_none() {
-                    "indexes"
-                } else {
-                    "column_stats"
-                },
-            )
-        },
+        || needs_either(snap, "indexes", idx.is_some(), "column_stats"),
         |(ix, cols), out| index_bloat(input, ix, cols, out),
     );
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde_json::json;
 
 use crate::analyze::bloat::{self, ColumnIndex};
-use crate::analyze::doctor::{needs, Input, Sink};
+use crate::analyze::doctor::{needs, needs_either, Input, Sink};
 use crate::analyze::indexes::round2;
 use crate::analyze::sqlfix;
 use crate::analyze::{Confidence, Finding, Priority, Severity};
@@ -20,31 +20,13 @@ pub fn run(input: &Input, sink: &mut Sink) {
     sink.check(
         "table_bloat",
         tables.zip(s.column_stats.as_deref()),
-        || {
-            needs(
-                snap,
-                if tables.is_none() {
-                    "tables"
-                } else {
-                    "column_stats"
-                },
-            )
-        },
+        || needs_either(snap, "tables", tables.is_some(), "column_stats"),
         |(t, cols), out| table_bloat(input, t, cols, out),
     );
     sink.check(
         "table_without_pk",
         tables.zip(s.indexes.as_deref()),
-        || {
-            needs(
-                snap,
-                if tables.is_none() {
-                    "tables"
-                } else {
-                    "indexes"
-                },
-            )
-        },
+        || needs_either(snap, "tables", tables.is_some(), "indexes"),
         |(t, ix), out| without_pk(t, ix, out),
     );
     let seqs = s.sequences.as_deref();

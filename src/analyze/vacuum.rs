@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::analyze::doctor::{needs, Input, Sink};
+use crate::analyze::doctor::{needs, needs_either, Input, Sink};
 use crate::analyze::indexes::round2;
 use crate::analyze::sqlfix;
 use crate::analyze::{Finding, Priority, Severity};
@@ -22,16 +22,7 @@ pub fn run(input: &Input, sink: &mut Sink) {
     sink.check(
         "dead_tuples",
         tables.zip(s.settings.as_ref()),
-        || {
-            needs(
-                snap,
-                if tables.is_none() {
-                    "tables"
-                } else {
-                    "settings"
-                },
-            )
-        },
+        || needs_either(snap, "tables", tables.is_some(), "settings"),
         |(t, st), out| dead_tuples(input, t, st, out),
     );
     sink.check(
