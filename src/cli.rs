@@ -177,6 +177,11 @@ pub struct DoctorArgs {
     /// Include statements of every database, not just the current one.
     #[arg(long)]
     pub all_databases: bool,
+
+    /// Replay every fix, then every rollback in reverse, on a throwaway copy of the schema
+    /// (pg_dump --schema-only) and mark each fix verified or failed.
+    #[arg(long)]
+    pub verify_fixes: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -413,6 +413,10 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
         }
     }
     let mut a = sink.analysis;
+    // Report order first (names are given out in it), then the advice plan, then order again
+    // (merging can raise a finding's priority).
+    sort_findings(&mut a.findings);
+    crate::analyze::resolve::resolve(snap, th, &mut a.findings);
     sort_findings(&mut a.findings);
     a
 }

@@ -51,6 +51,13 @@ pub struct Finding {
     pub rollback_sql: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub confidence: Option<Confidence>,
+    /// Other checks that reached a verdict on the same object; the advice plan merged them into
+    /// this finding (its `check` is the reason the fix rests on, `message` states every reason).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub also_checks: Vec<String>,
+    /// After `doctor --verify-fixes`: `verified`, or `failed: <error>` (fix or rollback).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub verification: Option<String>,
 }
 
 impl Finding {
@@ -72,6 +79,8 @@ impl Finding {
             fix_sql: None,
             rollback_sql: None,
             confidence: None,
+            also_checks: Vec::new(),
+            verification: None,
         }
     }
 

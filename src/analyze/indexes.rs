@@ -63,7 +63,7 @@ pub fn run(input: &Input, sink: &mut Sink) {
     );
 }
 
-fn obj(ix: &IndexInfo) -> String {
+pub fn obj(ix: &IndexInfo) -> String {
     qualified(&ix.schema, &ix.name)
 }
 
@@ -72,13 +72,13 @@ fn table_of(ix: &IndexInfo) -> String {
 }
 
 /// Backs a PRIMARY KEY, UNIQUE or EXCLUDE constraint, or enforces uniqueness itself.
-fn enforces_something(ix: &IndexInfo) -> bool {
+pub fn enforces_something(ix: &IndexInfo) -> bool {
     ix.is_primary || ix.is_unique || ix.is_exclusion || ix.constraint_name.is_some()
 }
 
 /// The foreign keys of this index's table whose columns this index's leading key columns cover
 /// (in any order), so the index serves the FK's lookups.
-fn supported_fks<'a>(ix: &IndexInfo, fks: &'a [ForeignKey]) -> Vec<&'a ForeignKey> {
+pub fn supported_fks<'a>(ix: &IndexInfo, fks: &'a [ForeignKey]) -> Vec<&'a ForeignKey> {
     fks.iter()
         .filter(|fk| fk.table_oid == ix.table_oid && index_covers_fk(ix, fk))
         .collect()
@@ -226,6 +226,31 @@ fn def_key(ix: &IndexInfo) -> DefKey<'_> {
         ix.expressions.as_deref(),
         ix.predicate.as_deref(),
     )
+}
+
+/// `b` answers every query `a` answers and enforces whatever `a` enforces: it is identical to
+/// `a` (uniqueness aside, unless `a` is unique), or `a`'s btree keys are a left prefix of `b`'s
+/// with the same operator classes, collations, order, expressions and predicate.
+pub fn covers(b: &IndexInfo, a: &IndexInfo) -> bool {
+    if b.oid == a.oid || b.table_oid != a.table_oid || !b.is_valid {
+        return false;
+    }
+    if def_key(a) == def_key(b) {
+        return b.is_unique || !a.is_unique;
+    }
+    if a.is_unique || a.method != "btree" || b.method != "btree" {
+        return false;
+    }
+    let ak = a.key_attnums();
+    let bk = b.key_attnums();
+    a.key_count as usize == a.attnums.len()
+        && bk.len() > ak.len()
+        && bk[..ak.len()] == *ak
+        && b.opclasses.get(..ak.len()) == a.opclasses.get(..ak.len())
+        && b.collations.get(..ak.len()) == a.collations.get(..ak.len())
+        && b.options.get(..ak.len()) == a.options.get(..ak.len())
+        && b.expressions == a.expressions
+        && b.predicate == a.predicate
 }
 
 /// Which of two identical indexes to keep: the constraint's, then a unique one, then the more
@@ -388,8 +413,42 @@ fn redundant(indexes: &[IndexInfo], out: &mut Vec<Finding>) {
     }
 }
 
+/// The original name when `ix` is the leftover of a failed `REINDEX CONCURRENTLY` or
+/// `CREATE INDEX CONCURRENTLY` rebuild (`<name>_ccnew[N]`, `<name>_ccold[N]`): an invalid index
+/// with that suffix whose table holds another index of the same columns, expressions and
+/// predicate.
+pub fn leftover_of<'a>(ix: &IndexInfo, indexes: &'a [IndexInfo]) -> Option<&'a IndexInfo> {
+    if ix.is_valid {
+        return None;
+    }
+    let stem = ix.name.trim_end_matches(|c: char| c.is_ascii_digit());
+    let base = stem
+        .strip_suffix("_ccnew")
+        .or_else(|| stem.strip_suffix("_ccold"))?;
+    indexes.iter().find(|o| {
+        o.oid != ix.oid
+            && o.table_oid == ix.table_oid
+            && o.attnums == ix.attnums
+            && o.expressions == ix.expressions
+            && o.predicate == ix.predicate
+            && o.method == ix.method
+            // PostgreSQL cuts a long name before adding the suffix.
+            && (o.name == base || o.name.starts_with(base))
+    })
+}
+
+/// An invalid unique index (not a leftover) whose rebuild fails if the table holds duplicate
+/// keys: the collector counts them before doctor proposes a rebuild.
+pub fn needs_duplicate_check(ix: &IndexInfo, indexes: &[IndexInfo]) -> bool {
+    !ix.is_valid
+        && ix.is_unique
+        && !ix.on_partitioned_table
+        && leftover_of(ix, indexes).is_none()
+}
+
 fn invalid(input: &Input, indexes: &[IndexInfo], out: &mut Vec<Finding>) {
     let sessions = input.snap.activity.sessions.as_deref().unwrap_or(&[]);
+    let checks = input.snap.schema.fix_checks.as_ref();
     for ix in indexes.iter().filter(|i| !i.is_valid) {
         // A concurrent build in progress is invalid until it finishes: not a finding.
         let building = sessions.iter().any(|s| {
@@ -402,27 +461,117 @@ fn invalid(input: &Input, indexes: &[IndexInfo], out: &mut Vec<Finding>) {
         if building {
             continue;
         }
+        let mut detail = json!({
+            "bytes": ix.bytes,
+            "is_ready": ix.is_ready,
+            "definition": ix.definition,
+        });
+        let base = Finding::new(
+            "invalid_index",
+            Severity::Warning,
+            Priority::High,
+            obj(ix),
+            String::new(),
+        )
+        .table(table_of(ix));
+        if let Some(orig) = leftover_of(ix, indexes) {
+            detail["leftover_of"] = json!(obj(orig));
+            out.push(
+                Finding {
+                    message: format!(
+                        "index {} is the leftover of a failed concurrent rebuild of {}: it answers no query, but every write still maintains it; drop it ({} itself is untouched)",
+                        obj(ix),
+                        obj(orig),
+                        obj(orig)
+                    ),
+                    ..base
+                }
+                .detail(detail)
+                .fix(
+                    sqlfix::drop_index(ix),
+                    Some(sqlfix::nothing_to_undo(
+                        "the leftover answered no query and pg_dump leaves invalid indexes out",
+                    )),
+                ),
+            );
+            continue;
+        }
+        if ix.on_partitioned_table {
+            // Left invalid by CREATE INDEX ... ON ONLY: valid once every partition's index is
+            // attached, which a rebuild does not do.
+            out.push(
+                Finding {
+                    message: format!(
+                        "index {} of partitioned table {} is invalid: some partition has no index attached to it; create the matching index on each partition and ALTER INDEX {} ATTACH PARTITION it (no automatic fix)",
+                        obj(ix),
+                        table_of(ix),
+                        obj(ix)
+                    ),
+                    ..base
+                }
+                .detail(detail),
+            );
+            continue;
+        }
+        let dup = checks.and_then(|c| c.duplicates(ix.oid));
+        if ix.is_unique {
+            match dup {
+                Some(d) if d.duplicated_values.is_some_and(|n| n > 0) => {
+                    detail["duplicated_values"] = json!(d.duplicated_values);
+                    detail["list_duplicates_sql"] = json!(d.list_query);
+                    out.push(
+                        Finding {
+                            message: format!(
+                                "unique index {} is invalid and {} key value{} of {} are held by more than one row: a rebuild fails until they are resolved; list them with: {}",
+                                obj(ix),
+                                d.duplicated_values.unwrap_or(0),
+                                if d.duplicated_values == Some(1) { "" } else { "s" },
+                                table_of(ix),
+                                d.list_query
+                            ),
+                            ..base
+                        }
+                        .detail(detail),
+                    );
+                    continue;
+                }
+                Some(d) if d.duplicated_values == Some(0) => {}
+                other => {
+                    let why = other
+                        .and_then(|d| d.error.clone())
+                        .unwrap_or_else(|| "duplicate keys were not checked".into());
+                    if let Some(d) = other.filter(|d| !d.list_query.is_empty()) {
+                        detail["list_duplicates_sql"] = json!(d.list_query);
+                    }
+                    detail["duplicate_check_error"] = json!(why);
+                    out.push(
+                        Finding {
+                            message: format!(
+                                "unique index {} is invalid; whether its table holds duplicate keys is unknown ({why}), so no rebuild is proposed: a rebuild fails while duplicates exist",
+                                obj(ix)
+                            ),
+                            ..base
+                        }
+                        .detail(detail),
+                    );
+                    continue;
+                }
+            }
+        }
         out.push(
-            Finding::new(
-                "invalid_index",
-                Severity::Warning,
-                Priority::High,
-                obj(ix),
-                format!(
+            Finding {
+                message: format!(
                     "index {} is invalid (a CREATE INDEX CONCURRENTLY or REINDEX failed): queries never use it, but every write still maintains it; rebuild it (or drop it if it is not needed)",
                     obj(ix)
                 ),
-            )
-            .table(table_of(ix))
-            .detail(json!({
-                "bytes": ix.bytes,
-                "is_ready": ix.is_ready,
-                "definition": ix.definition,
-            }))
+                ..base
+            }
+            .detail(detail)
             .fix(
                 sqlfix::reindex(ix),
-                Some(sqlfix::nothing_to_undo(
-                    "REINDEX rebuilds the same definition; the invalid index answered no query",
+                Some(format!(
+                    "-- the original index was invalid and answered no query: dropping the rebuilt one restores that\n{}",
+                    sqlfix::drop_index(ix)
                 )),
             ),
         );

@@ -7,6 +7,7 @@ pub mod finding;
 pub mod indexes;
 pub mod queries;
 pub mod report;
+pub mod resolve;
 pub mod score;
 pub mod sqlfix;
 pub mod statements;

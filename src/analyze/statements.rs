@@ -47,7 +47,7 @@ fn preload_sql(caps: &Capabilities) -> String {
         ""
     };
     format!(
-        "{caveat}ALTER SYSTEM SET shared_preload_libraries = '{}';\n-- then restart PostgreSQL (a reload is not enough)",
+        "{caveat}-- restart PostgreSQL afterwards (a reload is not enough)\nALTER SYSTEM SET shared_preload_libraries = '{}';",
         libs.replace('\'', "''")
     )
 }
@@ -212,9 +212,9 @@ pub fn check(caps: &Capabilities, stmts: Option<&StatementsSnapshot>) -> Vec<Fin
             }))
             .fix(
                 format!(
-                    "ALTER SYSTEM SET pg_stat_statements.max = {suggested};\n-- then restart PostgreSQL"
+                    "-- restart PostgreSQL afterwards\nALTER SYSTEM SET pg_stat_statements.max = {suggested};"
                 ),
-                Some("ALTER SYSTEM RESET pg_stat_statements.max;\n-- then restart PostgreSQL".into()),
+                Some("-- restart PostgreSQL afterwards\nALTER SYSTEM RESET pg_stat_statements.max;".into()),
             ),
         );
     }
@@ -362,7 +362,7 @@ mod tests {
             .fix_sql
             .as_deref()
             .unwrap()
-            .starts_with("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements';"));
+            .ends_with("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements';"));
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub fn run(input: &Input, sink: &mut Sink) {
         "table_without_pk",
         tables.zip(s.indexes.as_deref()),
         || needs_either(snap, "tables", tables.is_some(), "indexes"),
-        |(t, ix), out| without_pk(t, ix, out),
+        |(t, ix), out| without_pk(input, t, ix, out),
     );
     let seqs = s.sequences.as_deref();
     sink.check(
@@ -127,26 +127,156 @@ fn table_bloat(
     }
 }
 
-fn without_pk(tables: &[TableInfo], indexes: &[IndexInfo], out: &mut Vec<Finding>) {
-    let with_pk: HashSet<i64> = indexes
+/// A unique index PostgreSQL can turn into a primary key: valid, btree, plain columns in
+/// default order, no predicate, no INCLUDE columns.
+fn pk_capable(i: &IndexInfo) -> bool {
+    i.is_unique
+        && i.is_valid
+        && !i.is_exclusion
+        && i.method == "btree"
+        && i.predicate.is_none()
+        && i.expressions.is_none()
+        && i.key_count as usize == i.attnums.len()
+        && i.options.iter().all(|o| *o == 0)
+        && i.columns.iter().all(|c| c.is_some())
+}
+
+fn tables_with_pk(indexes: &[IndexInfo]) -> HashSet<i64> {
+    indexes
         .iter()
         .filter(|i| i.is_primary)
         .map(|i| i.table_oid)
+        .collect()
+}
+
+/// The unique index whose columns would become the primary key of `t`: one that backs no
+/// constraint first (it can be attached as is), then the fewest columns, then the oldest.
+fn pk_candidate<'a>(t: &TableInfo, indexes: &'a [IndexInfo]) -> Option<&'a IndexInfo> {
+    indexes
+        .iter()
+        .filter(|i| i.table_oid == t.oid && pk_capable(i))
+        .min_by_key(|i| (i.constraint_name.is_some(), i.attnums.len(), i.oid))
+}
+
+/// The index of each ordinary table without a primary key that would become it (the collector
+/// checks these for NULLs).
+pub fn pk_candidates<'a>(tables: &[TableInfo], indexes: &'a [IndexInfo]) -> Vec<&'a IndexInfo> {
+    let with_pk = tables_with_pk(indexes);
+    tables
+        .iter()
+        .filter(|t| t.kind == "r" && !t.is_partition && !with_pk.contains(&t.oid))
+        .filter_map(|t| pk_candidate(t, indexes))
+        .collect()
+}
+
+/// Fix and rollback that make `i` (or a new unique index on its columns, when `i` already backs
+/// a UNIQUE constraint) the primary key; NOT NULL is set on nullable columns by PostgreSQL
+/// itself and dropped again by the rollback.
+fn pk_fix(input: &Input, t: &TableInfo, i: &IndexInfo) -> (String, String) {
+    let name = qualified(&t.schema, &t.name);
+    let cols: Vec<&str> = i.columns.iter().flatten().map(|c| c.as_str()).collect();
+    let nullable: Vec<&str> = cols
+        .iter()
+        .zip(i.not_null.iter().chain(std::iter::repeat(&false)))
+        .filter(|(_, nn)| !**nn)
+        .map(|(c, _)| *c)
         .collect();
+    let mut fix = String::new();
+    let mut rollback = String::new();
+    if !nullable.is_empty() {
+        fix.push_str(&format!(
+            "-- also sets NOT NULL on {} (checked: no NULLs), scanning the table under an ACCESS EXCLUSIVE lock\n",
+            nullable.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let index_name = if i.constraint_name.is_some() {
+        // Attached to its UNIQUE constraint, the index cannot become the primary key too: build
+        // an identical one for it.
+        let mut taken: HashSet<String> = input
+            .snap
+            .schema
+            .relation_names
+            .iter()
+            .flatten()
+            .filter(|r| r.schema == t.schema)
+            .map(|r| r.name.clone())
+            .collect();
+        let pk = sqlfix::free_name(&format!("{}_pkey", t.name), &name, &mut taken);
+        let col_list: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
+        fix.push_str(&format!(
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {name} ({});\n",
+            quote_ident(&pk),
+            col_list.join(", ")
+        ));
+        pk
+    } else {
+        i.name.clone()
+    };
+    let q = quote_ident(&index_name);
+    // The constraint takes the index's name, so nothing is renamed.
+    fix.push_str(&format!(
+        "ALTER TABLE {name} ADD CONSTRAINT {q} PRIMARY KEY USING INDEX {q};"
+    ));
+    rollback.push_str(&format!("ALTER TABLE {name} DROP CONSTRAINT {q};"));
+    for c in &nullable {
+        rollback.push_str(&format!(
+            "\nALTER TABLE {name} ALTER COLUMN {} DROP NOT NULL;",
+            quote_ident(c)
+        ));
+    }
+    if i.constraint_name.is_none() {
+        // Dropping the constraint drops its index: build the original unique index again.
+        rollback.push('\n');
+        rollback.push_str(&sqlfix::create_index(i));
+    }
+    (fix, rollback)
+}
+
+fn without_pk(input: &Input, tables: &[TableInfo], indexes: &[IndexInfo], out: &mut Vec<Finding>) {
+    let with_pk = tables_with_pk(indexes);
+    let checks = input.snap.schema.fix_checks.as_ref();
     for t in tables {
         // Materialized views cannot have one; a partition inherits its parent's verdict.
         if !(t.kind == "r" || t.kind == "p") || t.is_partition || with_pk.contains(&t.oid) {
             continue;
         }
         let name = qualified(&t.schema, &t.name);
-        let candidate = indexes.iter().find(|i| {
-            i.table_oid == t.oid
-                && i.is_unique
-                && i.is_valid
-                && i.predicate.is_none()
-                && i.expressions.is_none()
-                && i.key_count as usize == i.attnums.len()
-        });
+        let candidate = pk_candidate(t, indexes);
+        let mut detail = json!({"rows": t.reltuples as i64, "kind": t.kind});
+        // Why no fix is given, when none is.
+        let mut fix = None;
+        let note = match candidate {
+            None => "; no unique index on plain columns could become it: choose the key columns and add one (no automatic fix)".to_string(),
+            Some(i) => {
+                let iname = qualified(&i.schema, &i.name);
+                detail["candidate_index"] = json!(iname);
+                let nulls = checks.and_then(|c| c.nulls(i.oid));
+                if t.kind == "p" {
+                    format!("; unique index {iname} has the columns, but PostgreSQL cannot turn an existing index into a partitioned table's primary key: ALTER TABLE {name} ADD PRIMARY KEY builds a new one under a lock (no automatic fix)")
+                } else if i.not_null.len() == i.attnums.len() && i.not_null.iter().all(|n| *n) {
+                    fix = Some(pk_fix(input, t, i));
+                    format!("; unique index {iname} covers NOT NULL columns and can become it")
+                } else {
+                    match nulls {
+                        Some(n) if n.has_nulls == Some(false) => {
+                            fix = Some(pk_fix(input, t, i));
+                            format!("; unique index {iname} can become it (its columns hold no NULLs)")
+                        }
+                        Some(n) if n.has_nulls == Some(true) => {
+                            detail["key_columns_hold_nulls"] = json!(true);
+                            format!("; unique index {iname} cannot become it while its columns hold NULLs (no automatic fix)")
+                        }
+                        other => {
+                            let why = other
+                                .and_then(|n| n.error.clone())
+                                .unwrap_or_else(|| "not checked".into());
+                            detail["null_check_error"] = json!(why);
+                            format!("; unique index {iname} could become it, but whether its columns hold NULLs is unknown ({why}; no automatic fix)")
+                        }
+                    }
+                }
+            }
+        };
         let mut f = Finding::new(
             "table_without_pk",
             Severity::Warning,
@@ -157,31 +287,14 @@ fn without_pk(tables: &[TableInfo], indexes: &[IndexInfo], out: &mut Vec<Finding
             },
             name.clone(),
             format!(
-                "table {} has no primary key: rows cannot be identified reliably (logical replication needs one to replicate updates and deletes){}",
+                "table {} has no primary key: rows cannot be identified reliably (logical replication needs one to replicate updates and deletes){note}",
                 name,
-                match candidate {
-                    Some(i) => format!(
-                        "; unique index {} can become it if its columns are NOT NULL",
-                        qualified(&i.schema, &i.name)
-                    ),
-                    None => String::new(),
-                }
             ),
         )
         .table(name.clone())
-        .detail(json!({"rows": t.reltuples as i64, "kind": t.kind}));
-        if let Some(i) = candidate {
-            let pk = quote_ident(&format!("{}_pkey", t.name));
-            f = f.fix(
-                format!(
-                    "ALTER TABLE {name} ADD CONSTRAINT {pk} PRIMARY KEY USING INDEX {};",
-                    quote_ident(&i.name)
-                ),
-                Some(format!(
-                    "ALTER TABLE {name} DROP CONSTRAINT {pk};\n{}",
-                    sqlfix::create_index(i)
-                )),
-            );
+        .detail(detail);
+        if let Some((fix, rollback)) = fix {
+            f = f.fix(fix, Some(rollback));
         }
         out.push(f);
     }
@@ -263,11 +376,25 @@ fn sequences(input: &Input, seqs: &[SequenceInfo], out: &mut Vec<Finding>) {
                         type_max(&c.data_type).unwrap_or(0)
                     ),
                     format!(
-                        "ALTER TABLE {t} ALTER COLUMN {} TYPE bigint; -- rewrites the table under an ACCESS EXCLUSIVE lock",
-                        quote_ident(&c.column)
+                        "-- rewrites the table under an ACCESS EXCLUSIVE lock\nALTER TABLE {t} ALTER COLUMN {} TYPE bigint;{}",
+                        quote_ident(&c.column),
+                        // A serial's sequence is as narrow as its column: widen both.
+                        if s.data_type != "bigint" {
+                            format!("\nALTER SEQUENCE {name} AS bigint MAXVALUE {};", i64::MAX)
+                        } else {
+                            String::new()
+                        }
                     ),
                     format!(
-                        "ALTER TABLE {t} ALTER COLUMN {} TYPE {};",
+                        "{}ALTER TABLE {t} ALTER COLUMN {} TYPE {};",
+                        if s.data_type != "bigint" {
+                            format!(
+                                "ALTER SEQUENCE {name} AS {} MAXVALUE {};\n",
+                                s.data_type, s.max_value
+                            )
+                        } else {
+                            String::new()
+                        },
                         quote_ident(&c.column),
                         c.data_type
                     ),

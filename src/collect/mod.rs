@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod capabilities;
+pub mod fixcheck;
 pub mod host;
 pub mod schema;
 

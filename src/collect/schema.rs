@@ -73,6 +73,9 @@ pub struct IndexInfo {
     pub attnums: Vec<i16>,
     /// Column names in the same order; `None` for an expression.
     pub columns: Vec<Option<String>>,
+    /// Whether each column (same order) is declared NOT NULL; false for an expression.
+    #[serde(default)]
+    pub not_null: Vec<bool>,
     pub opclasses: Vec<i64>,
     pub collations: Vec<i64>,
     /// Per-column flags (DESC, NULLS FIRST).
@@ -201,6 +204,37 @@ pub struct SchemaSnapshot {
     pub foreign_keys: Option<Vec<ForeignKey>>,
     pub sequences: Option<Vec<SequenceInfo>>,
     pub column_stats: Option<Vec<ColumnStats>>,
+    /// Every relation name (tables, indexes, sequences, views, ...) per schema, so generated
+    /// index names never collide with one.
+    #[serde(default)]
+    pub relation_names: Option<Vec<RelationName>>,
+    /// Read-only data checks a fix depends on (duplicate keys, NULLs in key columns).
+    #[serde(default)]
+    pub fix_checks: Option<crate::collect::fixcheck::FixChecks>,
+}
+
+/// One relation's schema and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelationName {
+    pub schema: String,
+    pub name: String,
+}
+
+const Q_RELATION_NAMES: &str = include_str!("../sql/doctor_relation_names.sql");
+
+pub async fn relation_names(
+    pool: &PgPool,
+    schemas: &[String],
+) -> Result<Vec<RelationName>, CollectError> {
+    const N: &str = "doctor_relation_names";
+    let d = |e| CollectError::decode(N, e);
+    fetch_map(pool, N, Q_RELATION_NAMES, schemas, |r| {
+        Ok(RelationName {
+            schema: r.try_get("schema").map_err(d)?,
+            name: r.try_get("name").map_err(d)?,
+        })
+    })
+    .await
 }
 
 const Q_TABLES: &str = include_str!("../sql/doctor_tables.sql");
@@ -384,6 +418,7 @@ pub async fn indexes(
             key_count: r.try_get("key_count").map_err(d)?,
             attnums: r.try_get("attnums").map_err(d)?,
             columns: r.try_get("columns").map_err(d)?,
+            not_null: r.try_get("not_null").map_err(d)?,
             opclasses: r.try_get("opclasses").map_err(d)?,
             collations: r.try_get("collations").map_err(d)?,
             options: r.try_get("options").map_err(d)?,

@@ -42,6 +42,12 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
         .map(|w| crate::util::parse_duration("--window", w))
         .transpose()?;
     let interval = crate::util::parse_duration("--interval", &args.interval)?;
+    if args.verify_fixes && (args.monitor || args.from_snapshot.is_some()) {
+        return Err(Error::Usage(
+            "--verify-fixes needs one run on a live database (not --monitor or --from-snapshot)"
+                .into(),
+        ));
+    }
     if args.monitor && args.from_snapshot.is_some() {
         return Err(Error::Usage(
             "--monitor needs a live database, not --from-snapshot".into(),
@@ -75,7 +81,10 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
     loop {
         let snap = collect_snapshot(ctx, &db, &copts).await?;
         th.statement_limits = statement_limits(budgets.as_ref(), &snap);
-        let report = doctor_report(&snap, &th, &sel, &opts);
+        let mut report = doctor_report(&snap, &th, &sel, &opts);
+        if args.verify_fixes {
+            crate::commands::verify_fixes::verify(ctx, &db, &snap, &mut report.findings).await?;
+        }
         emit(ctx, args, &report, out, args.monitor)?;
         code = exit_code(&report, args.fail_on);
         if !args.monitor {
@@ -162,6 +171,9 @@ pub fn restrict_to_schemas(snap: &mut Snapshot, schemas: &[String]) {
         v.retain(|t| keep(&t.schema));
     }
     if let Some(v) = sc.column_stats.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    if let Some(v) = sc.relation_names.as_mut() {
         v.retain(|t| keep(&t.schema));
     }
     sc.schema_filter = schemas.to_vec();

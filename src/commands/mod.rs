@@ -12,6 +12,7 @@ pub mod demo_workload;
 pub mod doctor;
 pub mod migrate;
 pub mod snapshot;
+pub mod verify_fixes;
 
 /// Run a command; `Ok` carries the exit code (0, or 1 when findings/breaches demand it).
 pub async fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<i32, Error> {

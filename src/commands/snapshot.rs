@@ -148,14 +148,33 @@ pub async fn collect_snapshot(
         keep(sk, db, &role, "table_sizes", r)?;
     }
     let sk = &mut skipped;
+    let indexes = keep(sk, db, &role, "indexes", indexes)?;
+    let relation_names = schema::relation_names(pool, schemas).await;
+    let relation_names = keep(sk, db, &role, "relation_names", relation_names)?;
+    // The data checks some fixes depend on (duplicate keys, NULL key columns): only for the
+    // few indexes whose fix needs them.
+    let fix_checks = match (&tables, &indexes) {
+        (Some(t), Some(ix)) => {
+            let unique: Vec<&schema::IndexInfo> = ix
+                .iter()
+                .filter(|i| crate::analyze::indexes::needs_duplicate_check(i, ix))
+                .collect();
+            let pk = crate::analyze::tables::pk_candidates(t, ix);
+            Some(crate::collect::fixcheck::collect(pool, &unique, &pk).await)
+        }
+        _ => None,
+    };
+    let sk = &mut skipped;
     let schema_snap = schema::SchemaSnapshot {
         schema_filter: schemas.clone(),
         settings: keep(sk, db, &role, "settings", settings)?,
         tables,
-        indexes: keep(sk, db, &role, "indexes", indexes)?,
+        indexes,
         foreign_keys: keep(sk, db, &role, "foreign_keys", fks)?,
         sequences: keep(sk, db, &role, "sequences", seqs)?,
         column_stats: keep(sk, db, &role, "column_stats", cols)?,
+        relation_names,
+        fix_checks,
     };
     let database = keep(sk, db, &role, "database", dbstats)?;
     let sessions = keep(sk, db, &role, "sessions", sessions)?;

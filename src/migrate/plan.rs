@@ -241,10 +241,17 @@ pub fn plan(
             continue;
         };
         let fixes: Vec<String> = split(fix).into_iter().map(|s| s.text).collect();
+        // `SELECT 1` is doctor's do-nothing rollback: the down file then says why in a comment.
         let rollbacks: Vec<String> = f
             .rollback_sql
             .as_deref()
-            .map(|r| split(r).into_iter().map(|s| s.text).collect())
+            .map(|r| {
+                split(r)
+                    .into_iter()
+                    .map(|s| s.text)
+                    .filter(|t| normalize(t) != "select 1")
+                    .collect()
+            })
             .unwrap_or_default();
         if fixes.is_empty() {
             left_out.push(Left {
@@ -258,7 +265,7 @@ pub fn plan(
             .rollback_sql
             .as_deref()
             .filter(|r| rollbacks.is_empty() && !r.trim().is_empty())
-            .map(one_line);
+            .map(|r| one_line(r.trim_end().trim_end_matches("SELECT 1;")));
         let pairs: Vec<(String, Option<String>)> = if rollbacks.len() == fixes.len() {
             fixes
                 .into_iter()

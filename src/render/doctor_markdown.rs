@@ -219,6 +219,9 @@ fn finding(out: &mut dyn Write, n: usize, f: &Finding) -> io::Result<()> {
     if let Some(rb) = &f.rollback_sql {
         writeln!(out, "Rollback:\n\n```sql\n{rb}\n```\n")?;
     }
+    if let Some(v) = &f.verification {
+        writeln!(out, "Verification: {}\n", esc(v))?;
+    }
     Ok(())
 }
 

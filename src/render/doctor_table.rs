@@ -448,6 +448,9 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write, color: bool) -> io::Res
                 if let Some(rb) = &f.rollback_sql {
                     writeln!(out, "  rollback: {}", rb.replace('\n', "\n            "))?;
                 }
+                if let Some(v) = &f.verification {
+                    writeln!(out, "  verification: {v}")?;
+                }
             }
         }
     }

@@ -22,6 +22,10 @@ SELECT /* dbdoctor */ i.indexrelid::int8                                  AS oid
                FROM unnest(string_to_array(i.indkey::text, ' ')::int2[]) WITH ORDINALITY k(attnum, ord)
                LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
               ORDER BY k.ord)                              AS columns,
+       ARRAY(SELECT COALESCE(a.attnotnull, false)
+               FROM unnest(string_to_array(i.indkey::text, ' ')::int2[]) WITH ORDINALITY k(attnum, ord)
+               LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+              ORDER BY k.ord)                              AS not_null,
        string_to_array(i.indclass::text, ' ')::int8[]     AS opclasses,
        string_to_array(i.indcollation::text, ' ')::int8[] AS collations,
        string_to_array(i.indoption::text, ' ')::int2[]    AS options,
