@@ -410,7 +410,8 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
         let a: Vec<&str> = after.lines().collect();
         let only_before: Vec<&&str> = b.iter().filter(|l| !a.contains(l)).collect();
         let only_after: Vec<&&str> = a.iter().filter(|l| !b.contains(l)).collect();
-        panic!("schema differs after the rollbacks\nonly before: {only_before:#?}\nonly after: {only_after:#?}");
+        let ev: Vec<&&str> = a.iter().filter(|l| l.contains("events")).collect();
+        panic!("schema differs after the rollbacks\nonly before: {only_before:#?}\nonly after: {only_after:#?}\n{ev:#?}\n{set:#?}");
     }
 
     // --- --verify-fixes reaches the same verdict on a throwaway cluster --------------------

@@ -22,7 +22,9 @@ pub fn drop_index(ix: &IndexInfo) -> String {
 pub fn create_index(ix: &IndexInfo) -> String {
     let def = ix.definition.trim_end_matches(';');
     if ix.on_partitioned_table {
-        return format!("{def};");
+        // pg_get_indexdef says `ON ONLY` for a partitioned table's index: built that way it
+        // stays invalid with no partition index attached. Without ONLY it recurses.
+        return format!("{};", def.replacen(" ON ONLY ", " ON ", 1));
     }
     for prefix in ["CREATE UNIQUE INDEX ", "CREATE INDEX "] {
         if let Some(rest) = def.strip_prefix(prefix) {
