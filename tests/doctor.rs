@@ -201,6 +201,16 @@ async fn invalid_index_from_a_failed_concurrent_build() {
     c.close().await.unwrap();
     let r = doctor(&db, "", &["--checks", "invalid_index"]).await;
     let f = finding(&r, "invalid_index", "public.t_v_unique");
+    // The table holds a duplicate key: a rebuild would fail, so none is proposed; the finding
+    // says so and gives the query that lists the duplicates.
+    assert!(f.get("fix_sql").is_none(), "{f:#}");
+    assert_eq!(f["detail"]["duplicated_values"], 1, "{f:#}");
+    assert!(f["message"].as_str().unwrap().contains("fails until"), "{f:#}");
+    let mut c = db.connect().await;
+    c.execute("DELETE FROM t WHERE id = 2").await.unwrap();
+    c.close().await.unwrap();
+    let r = doctor(&db, "", &["--checks", "invalid_index"]).await;
+    let f = finding(&r, "invalid_index", "public.t_v_unique");
     assert_eq!(
         f["fix_sql"],
         "REINDEX INDEX CONCURRENTLY public.t_v_unique;"

@@ -169,6 +169,21 @@ pub fn pk_candidates<'a>(tables: &[TableInfo], indexes: &'a [IndexInfo]) -> Vec<
         .collect()
 }
 
+/// Schema and name of every table and index in the snapshot.
+fn indexes_and_tables<'a>(input: &'a Input) -> impl Iterator<Item = (String, String)> + 'a {
+    let s = &input.snap.schema;
+    s.tables
+        .iter()
+        .flatten()
+        .map(|t| (t.schema.clone(), t.name.clone()))
+        .chain(
+            s.indexes
+                .iter()
+                .flatten()
+                .map(|i| (i.schema.clone(), i.name.clone())),
+        )
+}
+
 /// Fix and rollback that make `i` (or a new unique index on its columns, when `i` already backs
 /// a UNIQUE constraint) the primary key; NOT NULL is set on nullable columns by PostgreSQL
 /// itself and dropped again by the rollback.
@@ -189,34 +204,42 @@ fn pk_fix(input: &Input, t: &TableInfo, i: &IndexInfo) -> (String, String) {
             nullable.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
         ));
     }
-    let index_name = if i.constraint_name.is_some() {
+    // The constraint gets the conventional `<table>_pkey` name, or a hashed one when a relation
+    // of the schema already has it.
+    let mut taken: HashSet<String> = input
+        .snap
+        .schema
+        .relation_names
+        .iter()
+        .flatten()
+        .filter(|r| r.schema == t.schema)
+        .map(|r| r.name.clone())
+        .chain(
+            indexes_and_tables(input)
+                .filter(|(s, _)| *s == t.schema)
+                .map(|(_, n)| n),
+        )
+        .collect();
+    let pk = sqlfix::free_name(&format!("{}_pkey", t.name), &name, &mut taken);
+    let q = quote_ident(&pk);
+    if i.constraint_name.is_some() {
         // Attached to its UNIQUE constraint, the index cannot become the primary key too: build
         // an identical one for it.
-        let mut taken: HashSet<String> = input
-            .snap
-            .schema
-            .relation_names
-            .iter()
-            .flatten()
-            .filter(|r| r.schema == t.schema)
-            .map(|r| r.name.clone())
-            .collect();
-        let pk = sqlfix::free_name(&format!("{}_pkey", t.name), &name, &mut taken);
         let col_list: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
         fix.push_str(&format!(
-            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {name} ({});\n",
-            quote_ident(&pk),
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {q} ON {name} ({});\n",
             col_list.join(", ")
         ));
-        pk
+        fix.push_str(&format!(
+            "ALTER TABLE {name} ADD CONSTRAINT {q} PRIMARY KEY USING INDEX {q};"
+        ));
     } else {
-        i.name.clone()
-    };
-    let q = quote_ident(&index_name);
-    // The constraint takes the index's name, so nothing is renamed.
-    fix.push_str(&format!(
-        "ALTER TABLE {name} ADD CONSTRAINT {q} PRIMARY KEY USING INDEX {q};"
-    ));
+        // The index is renamed to the constraint's name; the rollback builds it again.
+        fix.push_str(&format!(
+            "ALTER TABLE {name} ADD CONSTRAINT {q} PRIMARY KEY USING INDEX {};",
+            quote_ident(&i.name)
+        ));
+    }
     rollback.push_str(&format!("ALTER TABLE {name} DROP CONSTRAINT {q};"));
     for c in &nullable {
         rollback.push_str(&format!(
