@@ -117,7 +117,14 @@ async fn doctor(url: &str, extra: &[&str]) -> Run {
         let budgets = dir.path().join("budgets.toml");
         std::fs::write(&budgets, format!("version = 1\n[thresholds]\n{THRESHOLDS}")).unwrap();
         let out = common::dbdoctor()
-            .args(["--database-url", &url, "--format", "json", "doctor", "--budgets"])
+            .args([
+                "--database-url",
+                &url,
+                "--format",
+                "json",
+                "doctor",
+                "--budgets",
+            ])
             .arg(&budgets)
             .args(&extra)
             .output()
@@ -133,6 +140,29 @@ async fn doctor(url: &str, extra: &[&str]) -> Run {
     .unwrap()
 }
 
+/// `migrate plan --dry-run --format json` on `url`, with the test thresholds.
+async fn migrate_plan(url: &str) -> Value {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let budgets = dir.path().join("budgets.toml");
+        std::fs::write(&budgets, format!("version = 1\n[thresholds]\n{THRESHOLDS}")).unwrap();
+        let out = common::dbdoctor()
+            .args(["--database-url", &url, "--format", "json", "migrate", "plan", "--dry-run"])
+            .arg("--source")
+            .arg(dir.path().join("migrations"))
+            .arg("--budgets")
+            .arg(&budgets)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(0), "migrate plan failed: {stderr}");
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON ({e}): {stderr}"))
+    })
+    .await
+    .unwrap()
+}
+
 /// Run one statement in autocommit; `Err` with the server's message.
 async fn try_exec(c: &mut PgConnection, sql: &str) -> Result<(), String> {
     c.execute(sql).await.map(|_| ()).map_err(|e| e.to_string())
@@ -142,7 +172,13 @@ async fn try_exec(c: &mut PgConnection, sql: &str) -> Result<(), String> {
 fn schema_dump(url: &str) -> Option<String> {
     let (pg_dump, _) = dbdoctor::migrate::backup::find_pg_dump(13)?;
     let out = std::process::Command::new(pg_dump)
-        .args(["--schema-only", "--no-owner", "--no-privileges", "--dbname", url])
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--dbname",
+            url,
+        ])
         .output()
         .ok()?;
     assert!(
@@ -178,10 +214,15 @@ async fn plant(db: &TestDb) {
             "tags hold a duplicate",
         ),
     ] {
-        assert!(try_exec(&mut c, sql).await.is_err(), "{sql} should fail: {why}");
+        assert!(
+            try_exec(&mut c, sql).await.is_err(),
+            "{sql} should fail: {why}"
+        );
     }
     // The duplicate goes: the invalid index can now be rebuilt.
-    c.execute("DELETE FROM vouchers WHERE id = 2").await.unwrap();
+    c.execute("DELETE FROM vouchers WHERE id = 2")
+        .await
+        .unwrap();
     c.execute(USE_THEN_ADD).await.unwrap();
     c.execute("ANALYZE").await.unwrap();
     c.execute(FLUSH).await.unwrap();
@@ -195,7 +236,10 @@ fn fix_set(run: &Run) -> Vec<(String, Option<String>)> {
     for f in run.findings() {
         if let Some(fix) = f["fix_sql"].as_str() {
             if seen.insert(fix.to_string()) {
-                out.push((fix.to_string(), f["rollback_sql"].as_str().map(String::from)));
+                out.push((
+                    fix.to_string(),
+                    f["rollback_sql"].as_str().map(String::from),
+                ));
             }
         }
     }
@@ -223,7 +267,8 @@ fn index_names(script: &str, verb: &str) -> Vec<String> {
                     out.push(i.idxname.clone())
                 }
                 Some(pg_query::NodeEnum::DropStmt(d))
-                    if verb == "drop" && d.remove_type == pg_query::protobuf::ObjectType::ObjectIndex as i32 =>
+                    if verb == "drop"
+                        && d.remove_type == pg_query::protobuf::ObjectType::ObjectIndex as i32 =>
                 {
                     out.push(format!("{:?}", d.objects));
                 }
@@ -256,7 +301,10 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
         "public.orders_customer_region_idx"
     );
     // A chain of prefixes resolves to its widest, used member; unused + redundant is one finding.
-    for ix in ["public.orders_created_idx", "public.orders_created_region_idx"] {
+    for ix in [
+        "public.orders_created_idx",
+        "public.orders_created_region_idx",
+    ] {
         let on = run.on(ix);
         assert_eq!(on.len(), 1, "one finding per index: {on:#?}");
         assert_eq!(on[0]["check"], "redundant_index", "{:#}", on[0]);
@@ -265,11 +313,16 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
             on[0]["detail"]["kept_covering_index"],
             "public.orders_created_region_note_idx"
         );
-        assert!(on[0]["message"].as_str().unwrap().contains("also unused_index"));
+        assert!(on[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("also unused_index"));
     }
     assert!(run.on("public.orders_created_region_note_idx").is_empty());
     // Duplicates of a used index go, the 63-byte quoted one too; the used one stays.
-    assert!(run.get("duplicate_index", "public.orders_region_b").is_some());
+    assert!(run
+        .get("duplicate_index", "public.orders_region_b")
+        .is_some());
     let long = run
         .get("duplicate_index", &format!("public.\"{LONG_INDEX}\""))
         .expect("63-byte duplicate");
@@ -291,7 +344,10 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
     let codes = run
         .get("invalid_index", "public.codes_code_key")
         .expect("invalid unique index with duplicates");
-    assert!(codes.get("fix_sql").is_none(), "no failing rebuild: {codes:#}");
+    assert!(
+        codes.get("fix_sql").is_none(),
+        "no failing rebuild: {codes:#}"
+    );
     assert_eq!(codes["detail"]["duplicated_values"], 50);
     let list = codes["detail"]["list_duplicates_sql"].as_str().unwrap();
     assert!(codes["message"].as_str().unwrap().contains("fails until"));
@@ -302,12 +358,18 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
     let vouchers = run
         .get("invalid_index", "public.vouchers_code_key")
         .expect("invalid unique index without duplicates");
-    assert!(vouchers["fix_sql"].as_str().unwrap().starts_with("REINDEX INDEX CONCURRENTLY"));
+    assert!(vouchers["fix_sql"]
+        .as_str()
+        .unwrap()
+        .starts_with("REINDEX INDEX CONCURRENTLY"));
     let leftover = run
         .get("invalid_index", "public.tags_name_idx_ccnew")
         .expect("leftover");
     assert_eq!(leftover["detail"]["leftover_of"], "public.tags_name_idx");
-    assert!(leftover["fix_sql"].as_str().unwrap().starts_with("DROP INDEX CONCURRENTLY"));
+    assert!(leftover["fix_sql"]
+        .as_str()
+        .unwrap()
+        .starts_with("DROP INDEX CONCURRENTLY"));
     assert!(run
         .get("table_without_pk", "public.nopk_plain")
         .and_then(|f| f.get("fix_sql"))
@@ -319,7 +381,11 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
     let nulls = run.get("table_without_pk", "public.nopk_nulls").unwrap();
     assert!(nulls.get("fix_sql").is_none(), "{nulls:#}");
     assert!(nulls["message"].as_str().unwrap().contains("NULLs"));
-    assert!(run.get("table_without_pk", "public.events").unwrap().get("fix_sql").is_none());
+    assert!(run
+        .get("table_without_pk", "public.events")
+        .unwrap()
+        .get("fix_sql")
+        .is_none());
     for f in run.findings() {
         for key in ["fix_sql", "rollback_sql"] {
             if let Some(s) = f[key].as_str() {
@@ -345,6 +411,26 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
     }
     assert!(created.len() >= 5, "{created:?}");
 
+    // --- `migrate plan` writes exactly the index part of that set ---------------------------
+    let plan = migrate_plan(&orig.url).await;
+    let planned_drops: HashSet<String> = plan["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| index_names(m["sql"].as_str().unwrap(), "drop"))
+        .collect();
+    let advised_drops: HashSet<String> = run
+        .findings()
+        .iter()
+        .filter(|f| {
+            dbdoctor::migrate::plan::INDEX_CHECKS.contains(&f["check"].as_str().unwrap())
+        })
+        .filter_map(|f| f["fix_sql"].as_str())
+        .flat_map(|s| index_names(s, "drop"))
+        .collect();
+    assert_eq!(planned_drops, advised_drops);
+    assert!(!planned_drops.iter().any(|d| d.contains("\"orders_customer_idx\"")));
+
     // --- Apply the whole set to a copy ------------------------------------------------------
     let copy_name = format!("{}_copy", orig.name);
     let mut admin = PgConnection::connect(&common::server().url("postgres"))
@@ -368,14 +454,22 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
             failures.push(e);
         }
     }
-    assert!(failures.is_empty(), "{} failing fixes: {failures:#?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} failing fixes: {failures:#?}",
+        failures.len()
+    );
     let invalid: Vec<String> = sqlx::query_scalar(
         "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid ORDER BY 1",
     )
     .fetch_all(&mut c)
     .await
     .unwrap();
-    assert_eq!(invalid, vec!["codes_code_key".to_string()], "only the unfixable one is left");
+    assert_eq!(
+        invalid,
+        vec!["codes_code_key".to_string()],
+        "only the unfixable one is left"
+    );
     c.close().await.ok();
 
     // --- The fixed findings are gone ------------------------------------------------------
@@ -402,7 +496,11 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
             }
         }
     }
-    assert!(failures.is_empty(), "{} failing rollbacks: {failures:#?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} failing rollbacks: {failures:#?}",
+        failures.len()
+    );
     c.close().await.ok();
     let after = schema_dump(&copy_url).unwrap();
     if before != after {
@@ -425,5 +523,56 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
             assert!(f.get("verification").is_none(), "{f:#}");
         }
     }
-    assert_eq!(n, run.findings().iter().filter(|f| f.get("fix_sql").is_some()).count());
+    assert_eq!(
+        n,
+        run.findings()
+            .iter()
+            .filter(|f| f.get("fix_sql").is_some())
+            .count()
+    );
+}
+
+#[tokio::test]
+async fn verify_fixes_shows_in_markdown_and_table_and_needs_a_live_database() {
+    let db = common::fresh_db().await;
+    db.exec(
+        "CREATE TABLE parent (id bigint PRIMARY KEY);
+         CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint REFERENCES parent (id));",
+    )
+    .await;
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        for (format, line) in [
+            ("markdown", "Verification: verified"),
+            ("table", "verification: verified"),
+        ] {
+            let out = common::dbdoctor()
+                .args(["--database-url", &url, "--format", format, "doctor"])
+                .args(["--checks", "fk_without_index", "--verify-fixes"])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(stdout.contains("child_parent_id_idx"), "{stdout}");
+            assert!(stdout.contains(line), "{format}: {stdout}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let snap = dir.path().join("s.json");
+        std::fs::write(&snap, "{}").unwrap();
+        let out = common::dbdoctor()
+            .args(["doctor", "--verify-fixes", "--from-snapshot"])
+            .arg(&snap)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--verify-fixes"), "{err}");
+    })
+    .await
+    .unwrap();
 }

@@ -205,7 +205,10 @@ async fn invalid_index_from_a_failed_concurrent_build() {
     // says so and gives the query that lists the duplicates.
     assert!(f.get("fix_sql").is_none(), "{f:#}");
     assert_eq!(f["detail"]["duplicated_values"], 1, "{f:#}");
-    assert!(f["message"].as_str().unwrap().contains("fails until"), "{f:#}");
+    assert!(
+        f["message"].as_str().unwrap().contains("fails until"),
+        "{f:#}"
+    );
     let mut c = db.connect().await;
     c.execute("DELETE FROM t WHERE id = 2").await.unwrap();
     c.close().await.unwrap();

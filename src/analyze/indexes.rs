@@ -440,10 +440,7 @@ pub fn leftover_of<'a>(ix: &IndexInfo, indexes: &'a [IndexInfo]) -> Option<&'a I
 /// An invalid unique index (not a leftover) whose rebuild fails if the table holds duplicate
 /// keys: the collector counts them before doctor proposes a rebuild.
 pub fn needs_duplicate_check(ix: &IndexInfo, indexes: &[IndexInfo]) -> bool {
-    !ix.is_valid
-        && ix.is_unique
-        && !ix.on_partitioned_table
-        && leftover_of(ix, indexes).is_none()
+    !ix.is_valid && ix.is_unique && !ix.on_partitioned_table && leftover_of(ix, indexes).is_none()
 }
 
 fn invalid(input: &Input, indexes: &[IndexInfo], out: &mut Vec<Finding>) {

@@ -327,7 +327,10 @@ fn allocate_names(snap: &Snapshot, findings: &mut [Finding]) {
         for (old, new) in &renames {
             let (qo, qn) = (quote_ident(old), quote_ident(new));
             f.fix_sql = f.fix_sql.as_deref().map(|x| replace_ident(x, &qo, &qn));
-            f.rollback_sql = f.rollback_sql.as_deref().map(|x| replace_ident(x, &qo, &qn));
+            f.rollback_sql = f
+                .rollback_sql
+                .as_deref()
+                .map(|x| replace_ident(x, &qo, &qn));
             if f.check == "missing_index" && f.object.ends_with(&qo) {
                 f.object = format!("{}{qn}", &f.object[..f.object.len() - qo.len()]);
             }
@@ -389,7 +392,10 @@ mod tests {
         );
         // The duplicate of the narrow one still goes: the narrow one stays to cover it.
         let copy = on(&f, "public.idx_meals_cooked_on_copy");
-        assert_eq!(copy[0].detail["kept_covering_index"], "public.idx_meals_cooked_on");
+        assert_eq!(
+            copy[0].detail["kept_covering_index"],
+            "public.idx_meals_cooked_on"
+        );
     }
 
     #[test]
@@ -410,6 +416,30 @@ mod tests {
     }
 
     #[test]
+    fn no_rebuild_of_an_index_the_plan_drops() {
+        let snap = sample_snapshot();
+        let th = Thresholds::default();
+        let mut f = crate::analyze::doctor::findings(&snap, &th);
+        f.push(
+            Finding::new(
+                "index_bloat",
+                Severity::Warning,
+                Priority::Medium,
+                "public.idx_meals_cooked_on_copy",
+                "bloated",
+            )
+            .fix(
+                "REINDEX INDEX CONCURRENTLY public.idx_meals_cooked_on_copy;",
+                None,
+            ),
+        );
+        resolve(&snap, &th, &mut f);
+        let bloat = f.iter().find(|x| x.check == "index_bloat").unwrap();
+        assert!(bloat.fix_sql.is_none(), "{bloat:#?}");
+        assert!(bloat.message.contains("drops this index"));
+    }
+
+    #[test]
     fn a_taken_name_is_replaced_in_fix_and_rollback() {
         let mut snap = sample_snapshot();
         snap.schema.relation_names = Some(vec![crate::collect::schema::RelationName {
@@ -419,13 +449,21 @@ mod tests {
         let f = crate::analyze::doctor::findings(&snap, &Thresholds::default());
         let fk = f
             .iter()
-            .find(|x| x.check == "fk_without_index" && x.fix_sql.as_deref().is_some_and(|s| s.contains("public.meals")))
+            .find(|x| {
+                x.check == "fk_without_index"
+                    && x.fix_sql
+                        .as_deref()
+                        .is_some_and(|s| s.contains("public.meals"))
+            })
             .expect("fk finding on meals");
         let fix = fk.fix_sql.as_deref().unwrap();
         let rb = fk.rollback_sql.as_deref().unwrap();
         assert!(!fix.contains("meals_user_id_idx "), "{fix}");
         let name = &created_indexes(fix)[0].1;
-        assert!(name.starts_with("meals_user_id_") && name.len() <= 63, "{name}");
+        assert!(
+            name.starts_with("meals_user_id_") && name.len() <= 63,
+            "{name}"
+        );
         assert!(rb.contains(name.as_str()), "{rb}");
     }
 

@@ -52,7 +52,10 @@ pub const MAX_IDENT_BYTES: usize = 63;
 /// long names that share their first 50 bytes still differ.
 pub fn index_name(schema: &str, table: &str, columns: &[String]) -> String {
     let base = format!("{}_{}_idx", table, columns.join("_"));
-    fit_name(&base, &format!("{schema}\u{0}{table}\u{0}{}", columns.join("\u{0}")))
+    fit_name(
+        &base,
+        &format!("{schema}\u{0}{table}\u{0}{}", columns.join("\u{0}")),
+    )
 }
 
 /// `base` itself when it fits in 63 bytes, else its start plus `_<hash of seed>_idx`.

@@ -86,16 +86,17 @@ fn one_line(e: &sqlx::Error) -> String {
 
 /// Count the duplicated key values under each of `unique` (invalid unique indexes) and look for
 /// NULLs in the columns of each of `pk_candidates`. A failed check is recorded, never fatal.
-pub async fn collect(pool: &PgPool, unique: &[&IndexInfo], pk_candidates: &[&IndexInfo]) -> FixChecks {
+pub async fn collect(
+    pool: &PgPool,
+    unique: &[&IndexInfo],
+    pk_candidates: &[&IndexInfo],
+) -> FixChecks {
     let mut out = FixChecks::default();
     for ix in unique {
         let (list, result) = match key_expressions(pool, ix).await {
             Ok(keys) => {
                 let list = list_duplicates_sql(ix, &keys);
-                let count = format!(
-                    "SELECT count(*) FROM ({}) d",
-                    list.trim_end_matches(';')
-                );
+                let count = format!("SELECT count(*) FROM ({}) d", list.trim_end_matches(';'));
                 let r: Result<i64, sqlx::Error> =
                     sqlx::query_scalar(&tag(&count)).fetch_one(pool).await;
                 (list, r)

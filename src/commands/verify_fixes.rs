@@ -75,9 +75,10 @@ pub async fn verify(
         ))
     })?;
     ctx.progress("verifying fixes: starting a throwaway PostgreSQL");
-    let cluster = tokio::task::spawn_blocking(|| EphemeralCluster::start(&EphemeralOptions::default()))
-        .await
-        .context("cluster start task")??;
+    let cluster =
+        tokio::task::spawn_blocking(|| EphemeralCluster::start(&EphemeralOptions::default()))
+            .await
+            .context("cluster start task")??;
     let result = replay(ctx, db, snap, &pg_dump, &cluster, &set).await;
     tokio::task::spawn_blocking(move || drop(cluster))
         .await
@@ -134,7 +135,9 @@ async fn replay(
     if !out.status.success() {
         return Err(fail(format!(
             "loading the schema failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim().replace('\n', " ")
+            String::from_utf8_lossy(&out.stderr)
+                .trim()
+                .replace('\n', " ")
         )));
     }
     let mut conn = PgConnection::connect(&cluster.url(COPY_DATABASE))
@@ -145,7 +148,11 @@ async fn replay(
     // throwaway cluster).
     for ix in snap.schema.indexes.iter().flatten().filter(|i| !i.is_valid) {
         let name = qualified(&ix.schema, &ix.name);
-        if conn.execute(format!("{};", ix.definition).as_str()).await.is_ok() {
+        if conn
+            .execute(format!("{};", ix.definition).as_str())
+            .await
+            .is_ok()
+        {
             let _ = sqlx::query(
                 "UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)",
             )
