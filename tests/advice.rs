@@ -148,7 +148,15 @@ async fn migrate_plan(url: &str) -> Value {
         let budgets = dir.path().join("budgets.toml");
         std::fs::write(&budgets, format!("version = 1\n[thresholds]\n{THRESHOLDS}")).unwrap();
         let out = common::dbdoctor()
-            .args(["--database-url", &url, "--format", "json", "migrate", "plan", "--dry-run"])
+            .args([
+                "--database-url",
+                &url,
+                "--format",
+                "json",
+                "migrate",
+                "plan",
+                "--dry-run",
+            ])
             .arg("--source")
             .arg(dir.path().join("migrations"))
             .arg("--budgets")
@@ -422,14 +430,14 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
     let advised_drops: HashSet<String> = run
         .findings()
         .iter()
-        .filter(|f| {
-            dbdoctor::migrate::plan::INDEX_CHECKS.contains(&f["check"].as_str().unwrap())
-        })
+        .filter(|f| dbdoctor::migrate::plan::INDEX_CHECKS.contains(&f["check"].as_str().unwrap()))
         .filter_map(|f| f["fix_sql"].as_str())
         .flat_map(|s| index_names(s, "drop"))
         .collect();
     assert_eq!(planned_drops, advised_drops);
-    assert!(!planned_drops.iter().any(|d| d.contains("\"orders_customer_idx\"")));
+    assert!(!planned_drops
+        .iter()
+        .any(|d| d.contains("\"orders_customer_idx\"")));
 
     // --- Apply the whole set to a copy ------------------------------------------------------
     let copy_name = format!("{}_copy", orig.name);

@@ -152,7 +152,7 @@ fn resolve_drops(
             primary.priority = primary.priority.max(other.priority);
             primary.severity = primary.severity.max(other.severity);
         }
-        if g.len() > 0 {
+        if !g.is_empty() {
             if let Some(d) = primary.detail.as_object_mut() {
                 d.insert("reasons".into(), json!(reasons));
             }
