@@ -71,7 +71,10 @@ fn versioned_and_plain_names_that_bindgen_loads_are_found() {
 #[test]
 fn libclang_path_is_honoured_as_folder_or_file() {
     let empty = tree(&[]);
-    let t = tree(&["opt/llvm/lib/libclang.so.17", "opt/other/libclang-cpp.so.17"]);
+    let t = tree(&[
+        "opt/llvm/lib/libclang.so.17",
+        "opt/other/libclang-cpp.so.17",
+    ]);
     assert!(detects(empty.path(), Some(&t.path().join("opt/llvm/lib"))));
     assert!(detects(
         empty.path(),

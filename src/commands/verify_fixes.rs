@@ -35,7 +35,7 @@ pub fn fix_set(findings: &[Finding]) -> Vec<(String, Option<String>)> {
 /// failure stops the script.
 pub async fn run_script(conn: &mut PgConnection, script: &str) -> Result<(), String> {
     for st in crate::migrate::split::split(script) {
-        if st.text.trim().is_empty() {
+        if st.text.trim().is_empty() || signals_a_session(&st.text) {
             continue;
         }
         conn.execute(st.text.as_str()).await.map_err(|e| {
@@ -51,6 +51,14 @@ pub async fn run_script(conn: &mut PgConnection, script: &str) -> Result<(), Str
         })?;
     }
     Ok(())
+}
+
+/// `SELECT pg_cancel_backend(pid)` / `pg_terminate_backend(pid)`: aimed at a live session of the
+/// target, so meaningless on the copy, where the same pid may even be one of its own processes.
+fn signals_a_session(stmt: &str) -> bool {
+    let s = stmt.to_ascii_lowercase();
+    s.trim_start().starts_with("select")
+        && (s.contains("pg_cancel_backend(") || s.contains("pg_terminate_backend("))
 }
 
 fn fail(why: impl std::fmt::Display) -> Error {
@@ -217,4 +225,18 @@ async fn dump_schema(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_signals_are_not_replayed() {
+        assert!(signals_a_session("SELECT pg_terminate_backend(123)"));
+        assert!(signals_a_session("select pg_cancel_backend(9)"));
+        assert!(!signals_a_session(
+            "ALTER ROLE app SET idle_in_transaction_session_timeout = '5min'"
+        ));
+    }
 }
