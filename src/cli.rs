@@ -12,7 +12,10 @@ Exit codes:
   2  usage or configuration error
   3  cannot connect, or the role lacks a needed privilege
   4  migration validation failed
-  5  migration apply failed (the database is left as it was before the failing migration)";
+  5  migration apply failed (a transactional migration is rolled back whole; a -- no-transaction
+     file keeps the statements before the failing one, and the message names them)
+  6  the database returned an unexpected error (neither a connection nor a privilege problem)
+130  interrupted by Ctrl-C";
 
 /// Tells a PostgreSQL team what is slow, what is wasteful, what will break and what to change.
 #[derive(Debug, Parser)]

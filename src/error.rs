@@ -17,6 +17,9 @@ pub enum Error {
     /// A migration failed while being applied.
     #[error("{0}")]
     MigrationFailed(String),
+    /// The server answered with an error that is neither a connection nor a privilege problem.
+    #[error("{0}")]
+    Database(String),
     /// A subcommand or option that is not built yet.
     #[error("{0} is not available yet in this version of dbdoctor")]
     NotBuilt(String),
@@ -32,26 +35,33 @@ impl Error {
             Error::Connect(_) => exit::CONNECT,
             Error::MigrationInvalid(_) => exit::MIGRATION_INVALID,
             Error::MigrationFailed(_) => exit::MIGRATION_FAILED,
+            Error::Database(_) => exit::DATABASE_ERROR,
             Error::Other(e) => {
-                // An sqlx error buried in context still means the database is out of reach.
-                if e.chain().any(|c| {
-                    c.downcast_ref::<sqlx::Error>().is_some_and(|s| {
-                        matches!(
-                            s,
-                            sqlx::Error::Io(_)
-                                | sqlx::Error::Tls(_)
-                                | sqlx::Error::PoolTimedOut
-                                | sqlx::Error::PoolClosed
-                        )
-                    })
-                }) {
-                    exit::CONNECT
-                } else {
-                    exit::USAGE
+                let sqlx_err = e.chain().find_map(|c| c.downcast_ref::<sqlx::Error>());
+                match sqlx_err {
+                    // An sqlx error buried in context still means the database is out of reach.
+                    Some(
+                        sqlx::Error::Io(_)
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed,
+                    ) => exit::CONNECT,
+                    Some(s) if crate::db::connect::is_connection_lost(s) => exit::CONNECT,
+                    Some(sqlx::Error::Database(d)) if is_privilege_code(d.code().as_deref()) => {
+                        exit::CONNECT
+                    }
+                    Some(sqlx::Error::Database(_)) => exit::DATABASE_ERROR,
+                    _ => exit::USAGE,
                 }
             }
         }
     }
+}
+
+/// SQLSTATEs that mean the role may not do this: insufficient_privilege and the
+/// invalid-authorization class.
+pub fn is_privilege_code(code: Option<&str>) -> bool {
+    matches!(code, Some(c) if c == "42501" || c.starts_with("28"))
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -10,7 +10,12 @@ pub const USAGE: i32 = 2;
 pub const CONNECT: i32 = 3;
 /// Migration validation failed (bad file names, drift, syntax errors, unsafe statements).
 pub const MIGRATION_INVALID: i32 = 4;
-/// Migration apply failed; the database is left as it was before the failing migration.
+/// Migration apply failed. A migration that runs in a transaction is rolled back whole; a
+/// `-- no-transaction` file keeps the statements before the failing one (the message names them
+/// and `_dbdoctor_migrations` records it as partial). Earlier migrations of the run stay applied.
 pub const MIGRATION_FAILED: i32 = 5;
+/// The database returned an error that is neither a connection nor a privilege problem (a bug,
+/// a corrupt catalog, a statement the server refused for another reason).
+pub const DATABASE_ERROR: i32 = 6;
 /// Interrupted by Ctrl-C (SIGINT); everything dbdoctor started was stopped and removed.
 pub const INTERRUPTED: i32 = 130;

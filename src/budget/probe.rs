@@ -209,14 +209,17 @@ struct Shared {
     done: Arc<AtomicU64>,
     /// Set on the first error anywhere: every connection stops.
     failed: Arc<AtomicBool>,
+    /// Executions attempted in every phase of the probe (sequence bookkeeping).
+    attempted: Arc<AtomicU64>,
 }
 
 impl Shared {
-    fn new(done: Arc<AtomicU64>, failed: Arc<AtomicBool>) -> Shared {
+    fn new(done: Arc<AtomicU64>, failed: Arc<AtomicBool>, attempted: Arc<AtomicU64>) -> Shared {
         Shared {
             issued: Arc::new(AtomicU64::new(0)),
             done,
             failed,
+            attempted,
         }
     }
 }
@@ -233,6 +236,7 @@ async fn phase(
         issued,
         done,
         failed,
+        attempted,
     } = shared;
     let started = Instant::now();
     let deadline = match stop {
@@ -245,6 +249,7 @@ async fn phase(
         let issued = Arc::clone(&issued);
         let failed = Arc::clone(&failed);
         let done = Arc::clone(&done);
+        let attempted = Arc::clone(&attempted);
         handles.push(tokio::spawn(async move {
             let mut rng = Rng::new(seed.wrapping_add(i as u64 * 7919 + 1));
             let mut w = Worker {
@@ -275,6 +280,7 @@ async fn phase(
                     .iter()
                     .map(|g| generate(g, &mut rng, seq))
                     .collect();
+                attempted.fetch_add(1, Ordering::Relaxed);
                 match execute_once(&mut conn, &probe.sql, values, probe.allow_writes).await {
                     Ok(d) => {
                         if record {
@@ -333,7 +339,19 @@ async fn phase(
         return Err(if crate::db::connect::is_connection_lost(&e) {
             Error::Connect(format!("lost the connection to the database: {msg}"))
         } else {
-            Error::Usage(msg)
+            match &e {
+                sqlx::Error::Database(d)
+                    if crate::error::is_privilege_code(d.code().as_deref()) =>
+                {
+                    Error::Connect(msg)
+                }
+                // The fix is in budgets.toml (allow_writes), a configuration error.
+                sqlx::Error::Database(d) if d.code().as_deref() == Some("25006") => {
+                    Error::Usage(msg)
+                }
+                sqlx::Error::Database(_) => Error::Database(msg),
+                _ => Error::Usage(msg),
+            }
         });
     }
     Ok((conns, workers, elapsed))
@@ -354,11 +372,145 @@ pub fn client_threads(concurrency: u32) -> u32 {
 /// See [`client_threads`].
 pub const MIN_CLIENT_THREADS: u32 = 4;
 
-/// Run one probe to completion.
+/// Run one probe to completion. A probe with `allow_writes` rolls back every execution, but
+/// sequences are not transactional: the ones it advanced are set back afterwards (see
+/// [`settle_sequences`]).
 pub async fn run(
     settings: &ConnectSettings,
     probe: &Probe,
     opts: RunOptions,
+) -> Result<ProbeResult, Error> {
+    let before = if probe.allow_writes {
+        Some(sequences_now(settings).await?)
+    } else {
+        None
+    };
+    let attempted = Arc::new(AtomicU64::new(0));
+    let result = measure(settings, probe, opts, Arc::clone(&attempted)).await;
+    if let Some(before) = before {
+        let executions = attempted.load(Ordering::Relaxed);
+        let left = settle_sequences(settings, &before, executions).await?;
+        for (name, drawn) in left {
+            eprintln!(
+                "warning: probe `{}`: sequence {name} stays advanced by {drawn} value(s): another session may have drawn from it during the probe, so it was not set back",
+                probe.name
+            );
+        }
+    }
+    result
+}
+
+/// Where a sequence stood before a writing probe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceState {
+    pub name: String,
+    /// `None` when no value has been drawn yet (`is_called = false`).
+    pub last_value: Option<i64>,
+    pub start_value: i64,
+    pub increment: i64,
+}
+
+const Q_SEQUENCES: &str = include_str!("../sql/budget_sequences.sql");
+
+/// Every sequence this role may read and set.
+pub async fn sequences_now(settings: &ConnectSettings) -> Result<Vec<SequenceState>, Error> {
+    let mut c = open(settings, false).await?;
+    let rows: Vec<(String, Option<i64>, i64, i64)> =
+        sqlx::query_as(&crate::collect::statements::tag(Q_SEQUENCES))
+            .fetch_all(&mut c)
+            .await
+            .map_err(|e| Error::Database(format!("read the sequences before a writing probe: {e}")))?;
+    let _ = c.close().await;
+    Ok(rows
+        .into_iter()
+        .map(|(name, last_value, start_value, increment)| SequenceState {
+            name,
+            last_value,
+            start_value,
+            increment,
+        })
+        .collect())
+}
+
+/// How many values were drawn between two states, when that is a whole number of steps.
+pub fn values_drawn(before: &SequenceState, after: Option<i64>) -> Option<i64> {
+    let after = after?;
+    let inc = before.increment;
+    if inc == 0 {
+        return None;
+    }
+    let (from, extra) = match before.last_value {
+        Some(b) => (b, 0),
+        None => (before.start_value, 1),
+    };
+    let diff = after.checked_sub(from)?;
+    (diff % inc == 0).then_some(diff / inc + extra)
+}
+
+/// The rule for setting a sequence back: the probe drew the same number of values on every
+/// execution (the total is a whole multiple of its executions), which another session drawing
+/// at the same time would almost always break.
+pub fn may_restore(drawn: i64, executions: u64) -> bool {
+    drawn > 0 && executions > 0 && (drawn as u64).is_multiple_of(executions)
+}
+
+/// Set back every sequence the probe advanced, when [`may_restore`] holds and nobody drew from it
+/// since we looked (checked in the same statement as the `setval`). Returns the sequences left
+/// advanced, with how many values were drawn.
+pub async fn settle_sequences(
+    settings: &ConnectSettings,
+    before: &[SequenceState],
+    executions: u64,
+) -> Result<Vec<(String, i64)>, Error> {
+    let now = sequences_now(settings).await?;
+    let mut left = Vec::new();
+    let mut writer: Option<PgConnection> = None;
+    for b in before {
+        let Some(after) = now.iter().find(|n| n.name == b.name) else {
+            continue;
+        };
+        if after.last_value == b.last_value {
+            continue;
+        }
+        let drawn = values_drawn(b, after.last_value);
+        match drawn {
+            Some(d) if may_restore(d, executions) => {
+                if writer.is_none() {
+                    writer = Some(open(settings, true).await?);
+                }
+                let c = writer.as_mut().expect("just opened");
+                let (value, is_called) = match b.last_value {
+                    Some(v) => (v, true),
+                    None => (b.start_value, false),
+                };
+                let set: Option<i64> = sqlx::query_scalar(&crate::collect::statements::tag(
+                    "SELECT setval($1::regclass, $2, $3) WHERE pg_sequence_last_value($1::regclass) IS NOT DISTINCT FROM $4",
+                ))
+                .bind(&b.name)
+                .bind(value)
+                .bind(is_called)
+                .bind(after.last_value)
+                .fetch_optional(&mut *c)
+                .await
+                .map_err(|e| Error::Database(format!("set sequence {} back: {e}", b.name)))?;
+                if set.is_none() {
+                    left.push((b.name.clone(), d));
+                }
+            }
+            other => left.push((b.name.clone(), other.unwrap_or(0))),
+        }
+    }
+    if let Some(c) = writer {
+        let _ = c.close().await;
+    }
+    Ok(left)
+}
+
+async fn measure(
+    settings: &ConnectSettings,
+    probe: &Probe,
+    opts: RunOptions,
+    attempted: Arc<AtomicU64>,
 ) -> Result<ProbeResult, Error> {
     let parsed = classify(&probe.sql);
     let class = probe.class.unwrap_or(parsed.class);
@@ -377,8 +529,16 @@ pub async fn run(
     let failed = Arc::new(AtomicBool::new(false));
     let warm_done = Arc::new(AtomicU64::new(0));
     let measured = Arc::new(AtomicU64::new(0));
-    let warm_shared = Shared::new(Arc::clone(&warm_done), Arc::clone(&failed));
-    let measure_shared = Shared::new(Arc::clone(&measured), Arc::clone(&failed));
+    let warm_shared = Shared::new(
+        Arc::clone(&warm_done),
+        Arc::clone(&failed),
+        Arc::clone(&attempted),
+    );
+    let measure_shared = Shared::new(
+        Arc::clone(&measured),
+        Arc::clone(&failed),
+        Arc::clone(&attempted),
+    );
     let mut handles = Vec::new();
     for t in 0..threads {
         // Connections dealt round-robin: thread t gets every threads-th one.
@@ -392,6 +552,7 @@ pub async fn run(
                 Arc::clone(&failed),
             );
             let (warm_shared, measure_shared) = (warm_shared.clone(), measure_shared.clone());
+            let attempted = Arc::clone(&attempted);
             let seed = opts.seed.wrapping_add(u64::from(t) * 0x1_0000);
             std::thread::Builder::new()
                 .name(format!("probe-{t}"))
@@ -418,7 +579,11 @@ pub async fn run(
                             cs.push(open(&settings, probe.allow_writes).await?);
                         }
                         // Prepare on every connection before timing anything: one untimed execution each.
-                        let prep = Shared::new(Arc::new(AtomicU64::new(0)), Arc::clone(&failed));
+                        let prep = Shared::new(
+                            Arc::new(AtomicU64::new(0)),
+                            Arc::clone(&failed),
+                            Arc::clone(&attempted),
+                        );
                         let (cs, _, _) = phase(
                             cs,
                             &probe,

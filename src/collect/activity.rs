@@ -108,7 +108,11 @@ pub async fn sessions(pool: &PgPool) -> Result<Vec<Session>, CollectError> {
                 xact_ms: r.try_get("xact_ms").map_err(d)?,
                 query_ms: r.try_get("query_ms").map_err(d)?,
                 state_ms: r.try_get("state_ms").map_err(d)?,
-                query: r.try_get("query").map_err(d)?,
+                // pg_stat_activity shows statements verbatim: never let a password through.
+                query: r
+                    .try_get::<Option<String>, _>("query")
+                    .map_err(d)?
+                    .map(|q| crate::db::redact::redact_sql_secrets(&q)),
                 xmin_age: r.try_get("xmin_age").map_err(d)?,
                 blocked_by: r.try_get("blocked_by").map_err(d)?,
                 waiting_for: r.try_get("waiting_for").map_err(d)?,

@@ -268,14 +268,12 @@ async fn apply_schema(pool: &sqlx::PgPool) -> Result<(), Error> {
         .collect();
     let source = crate::migrate::source::from_files(std::path::Path::new("migrations"), files);
     let options = (*pool.connect_options()).clone();
-    let settings = crate::db::ConnectSettings {
-        display: crate::db::connect::describe(&options),
+    let mut settings = crate::db::ConnectSettings::from_options(
         options,
-        connect_timeout: std::time::Duration::from_secs(10),
-        statement_timeout: std::time::Duration::from_secs(60),
-        lock_timeout: std::time::Duration::from_secs(5),
-        password: None,
-    };
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(60),
+    );
+    settings.lock_timeout = std::time::Duration::from_secs(5);
     let opts = crate::migrate::apply::Options {
         target: None,
         lock_timeout: std::time::Duration::from_secs(5),

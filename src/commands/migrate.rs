@@ -305,6 +305,8 @@ fn write_report(
             "planned": report.planned,
             "done": report.done,
             "backup": report.backup,
+            "data_saved": report.data_saved,
+            "restore": report.restore,
             "warnings": report.warnings,
             "steps": report.steps,
         });
@@ -343,6 +345,12 @@ fn write_report(
         .context("write")?;
         if let Some(b) = &report.backup {
             writeln!(out, "schema backup: {b}").context("write")?;
+        }
+        for d in &report.data_saved {
+            writeln!(out, "data saved (restore script): {d}").context("write")?;
+        }
+        for r in &report.restore {
+            writeln!(out, "{r}").context("write")?;
         }
     }
     Ok(())

@@ -2,13 +2,12 @@
 //! ours carries: application_name, statement_timeout, lock_timeout and, for read-only commands,
 //! read-only transactions.
 
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection};
 
-use crate::db::redact::redact_url;
+use crate::db::conninfo::{process_env, ConnInfo, Host};
 use crate::error::Error;
 
 /// Whether our sessions may write.
@@ -23,70 +22,98 @@ pub enum SessionMode {
 /// Validated connection settings, built before any I/O.
 #[derive(Debug, Clone)]
 pub struct ConnectSettings {
+    /// The parsed target: sqlx's options and every child process's environment come from it.
+    pub info: ConnInfo,
     pub options: PgConnectOptions,
     /// Password-free description used in every message: `postgres://user@host:port/db`.
     pub display: String,
     pub connect_timeout: Duration,
     pub statement_timeout: Duration,
     pub lock_timeout: Duration,
+    /// The decoded password (for child processes' `PGPASSWORD`; never shown).
     pub password: Option<String>,
 }
 
 impl ConnectSettings {
-    /// From `--database-url`/`DATABASE_URL` when given, else from the libpq `PG*` variables.
+    /// From `--database-url`/`DATABASE_URL` when given, else from the libpq `PG*` variables;
+    /// parts a URL leaves out come from the `PG*` variables too, as in libpq.
     pub fn resolve(
         url: Option<&str>,
         connect_timeout: Duration,
         statement_timeout: Duration,
     ) -> Result<Self, Error> {
-        let (options, password) = match url {
-            Some(u) if !u.trim().is_empty() => {
-                if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
-                    return Err(Error::Usage(format!(
-                        "invalid database URL {}: it must start with postgres:// or postgresql://",
-                        redact_url(u)
-                    )));
-                }
-                let opts = PgConnectOptions::from_str(u).map_err(|e| {
-                    Error::Usage(format!(
-                        "invalid database URL {}: {}",
-                        redact_url(u),
-                        crate::db::redact::scrub(&e.to_string(), None)
-                    ))
-                })?;
-                let password = url::Url::parse(u)
-                    .ok()
-                    .and_then(|p| p.password().map(|s| s.to_string()))
-                    .or_else(|| std::env::var("PGPASSWORD").ok());
-                (opts, password)
-            }
-            // PgConnectOptions::new() reads PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE,
-            // PGSSLMODE, PGSSLROOTCERT and friends, exactly as libpq does.
-            _ => (PgConnectOptions::new(), std::env::var("PGPASSWORD").ok()),
+        let info = match url {
+            Some(u) if !u.trim().is_empty() => ConnInfo::from_url(u.trim(), &process_env)?,
+            _ => ConnInfo::from_env(&process_env)?,
         };
-        let options = options.application_name("dbdoctor");
-        let display = describe(&options);
-        Ok(ConnectSettings {
+        Ok(Self::from_info(info, connect_timeout, statement_timeout))
+    }
+
+    /// From an already parsed target.
+    pub fn from_info(
+        info: ConnInfo,
+        connect_timeout: Duration,
+        statement_timeout: Duration,
+    ) -> Self {
+        ConnectSettings {
+            options: info.pg_options(),
+            display: info.display(),
+            // A connect_timeout in the URL or PGCONNECT_TIMEOUT wins over the flag's default.
+            connect_timeout: info.connect_timeout.unwrap_or(connect_timeout),
+            statement_timeout,
+            lock_timeout: Duration::from_secs(1),
+            password: info.password.clone(),
+            info,
+        }
+    }
+
+    /// From sqlx options built elsewhere (a pool's). Child processes get no password from these.
+    pub fn from_options(
+        options: PgConnectOptions,
+        connect_timeout: Duration,
+        statement_timeout: Duration,
+    ) -> Self {
+        let info = ConnInfo {
+            host: match options.get_socket() {
+                Some(dir) => Host::Socket(dir.clone()),
+                None if options.get_host().starts_with('/') => {
+                    Host::Socket(options.get_host().into())
+                }
+                None => Host::Tcp(options.get_host().to_string()),
+            },
+            port: options.get_port(),
+            user: options.get_username().to_string(),
+            password: None,
+            database: options
+                .get_database()
+                .unwrap_or(options.get_username())
+                .to_string(),
+            sslmode: None,
+            sslrootcert: None,
+            sslcert: None,
+            sslkey: None,
+            connect_timeout: None,
+        };
+        ConnectSettings {
+            display: info.display(),
             options,
-            display,
             connect_timeout,
             statement_timeout,
             lock_timeout: Duration::from_secs(1),
-            password,
-        })
+            password: None,
+            info,
+        }
     }
 
     pub fn host(&self) -> String {
-        self.options.get_host().to_string()
+        match &self.info.host {
+            Host::Tcp(h) => h.clone(),
+            Host::Socket(d) => d.display().to_string(),
+        }
     }
 
     pub fn is_local(&self) -> bool {
-        let h = self.options.get_host();
-        self.options.get_socket().is_some()
-            || h.starts_with('/')
-            || h == "localhost"
-            || h == "127.0.0.1"
-            || h == "::1"
+        self.info.is_local()
     }
 
     fn session_options(&self, mode: SessionMode) -> PgConnectOptions {
@@ -101,39 +128,6 @@ impl ConnectSettings {
 
 fn ms(d: Duration) -> String {
     format!("{}ms", d.as_millis().max(1))
-}
-
-/// `postgres://user@host:port/db` — never the password.
-pub fn describe(o: &PgConnectOptions) -> String {
-    // A unix socket (`?host=/dir`) is kept apart from the host name by sqlx.
-    let socket = o.get_socket().map(|p| p.display().to_string());
-    let host = socket.as_deref().unwrap_or(o.get_host());
-    let db = o.get_database().unwrap_or(o.get_username());
-    if host.starts_with('/') {
-        format!(
-            "postgres://{}@localhost/{}?host={}&port={}",
-            o.get_username(),
-            db,
-            host,
-            o.get_port()
-        )
-    } else if host.contains(':') {
-        format!(
-            "postgres://{}@[{}]:{}/{}",
-            o.get_username(),
-            host,
-            o.get_port(),
-            db
-        )
-    } else {
-        format!(
-            "postgres://{}@{}:{}/{}",
-            o.get_username(),
-            host,
-            o.get_port(),
-            db
-        )
-    }
 }
 
 /// A connected database: the pool plus what it took to connect.
@@ -178,7 +172,6 @@ pub async fn connect(settings: &ConnectSettings, mode: SessionMode) -> Result<Db
 /// One line naming the target (never the password) and what went wrong.
 pub fn connect_error(settings: &ConnectSettings, e: &sqlx::Error) -> Error {
     let target = &settings.display;
-    let pw = settings.password.as_deref();
     let why = match e {
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some("28P01") => format!(
@@ -206,7 +199,9 @@ pub fn connect_error(settings: &ConnectSettings, e: &sqlx::Error) -> Error {
         sqlx::Error::Tls(t) => format!("TLS error: {t}"),
         other => other.to_string(),
     };
-    let msg = crate::db::redact::scrub(&format!("cannot connect to {target}: {why}"), pw);
+    // The reason comes from the server or the network, never from our URL; mask by structure
+    // anyway in case a message quotes a connection string.
+    let msg = crate::db::redact::redact_url(&format!("cannot connect to {target}: {why}"));
     Error::Connect(msg.replace('\n', " "))
 }
 

@@ -28,6 +28,9 @@ pub struct EphemeralOptions {
     pub pg_stat_statements_in_template: bool,
     /// Serve TLS with this certificate and key (PEM); `hostssl` then requires a password.
     pub tls: Option<TlsFiles>,
+    /// Require the password (scram-sha-256) on the unix socket too, not only over TCP, so that
+    /// every connection form is authenticated and a wrong password fails.
+    pub password_auth_on_socket: bool,
 }
 
 /// A server certificate and its private key, PEM encoded.
@@ -125,7 +128,12 @@ impl EphemeralCluster {
             .arg("-D")
             .arg(&self.data_dir)
             .args(["-U", SUPERUSER, "-E", "UTF8", "--locale=C", "--no-sync"])
-            .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
+            .arg(if opts.password_auth_on_socket {
+                "--auth-local=scram-sha-256"
+            } else {
+                "--auth-local=trust"
+            })
+            .arg("--auth-host=scram-sha-256")
             .arg(format!("--pwfile={}", pwfile.display()))
             .output()
             .map_err(|e| {
@@ -320,7 +328,9 @@ impl EphemeralCluster {
         cmd.current_dir(&self.root).process_group(0);
         cmd.env_remove("PGDATA")
             .env_remove("PGPORT")
-            .env_remove("PGHOST");
+            .env_remove("PGHOST")
+            // Setup connections (pg_basebackup) authenticate when the socket asks for a password.
+            .env("PGPASSWORD", &self.password);
         if let Some((uid, gid)) = self.run_as {
             cmd.uid(uid).gid(gid);
         }
@@ -336,6 +346,7 @@ impl EphemeralCluster {
             PathBuf::from("psql")
         };
         let out = Command::new(program)
+            .env("PGPASSWORD", &self.password)
             .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
             .arg(&self.socket_dir)
             .args([
@@ -376,7 +387,8 @@ impl EphemeralCluster {
     pub fn bindir(&self) -> &Path {
         &self.bindir
     }
-    /// The superuser's password (TCP connections need it; the unix socket trusts local users).
+    /// The superuser's password (TCP connections need it; the unix socket trusts local users
+    /// unless `password_auth_on_socket` was set).
     pub fn password(&self) -> &str {
         &self.password
     }

@@ -2,6 +2,7 @@
 //! and the throwaway cluster used by `demo` and the tests.
 
 pub mod connect;
+pub mod conninfo;
 pub mod ephemeral;
 pub mod redact;
 

@@ -7,12 +7,13 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pg_query::protobuf::ObjectType;
+use pg_query::protobuf::{AlterTableType, ObjectType};
 use pg_query::NodeEnum;
 use serde::Serialize;
 use sqlx::{Connection, Executor, PgConnection};
 
-use super::locks::{drop_objects, statement_lock, StatementLock};
+use super::backup::{DataLoss, SavedData};
+use super::locks::{drop_objects, rangevar_name, statement_lock, StatementLock};
 use super::source::{hex, Migration, Source, SqlFile};
 use super::split::{split, Statement};
 use super::tracking::{self, ExtraRow, State};
@@ -74,6 +75,10 @@ pub struct Report {
     /// Versions that would run (dry-run) or ran.
     pub planned: Vec<i64>,
     pub backup: Option<String>,
+    /// Data saved before the run (tables and columns the migrations drop or retype).
+    pub data_saved: Vec<String>,
+    /// After a revert: how to put back data a reverted migration had removed.
+    pub restore: Vec<String>,
     pub warnings: Vec<String>,
     pub steps: Vec<Step>,
 }
@@ -133,6 +138,8 @@ struct Planned {
     concurrent_index: Option<String>,
     /// Indexes this statement drops (their definitions go into the backup).
     drops_indexes: Vec<String>,
+    /// Tables and columns whose data this statement removes or rewrites (saved before the run).
+    data_loss: Vec<DataLoss>,
 }
 
 fn plan_file(file: &SqlFile) -> Vec<Planned> {
@@ -148,6 +155,7 @@ fn plan_file(file: &SqlFile) -> Vec<Planned> {
             let lock = node.as_ref().and_then(statement_lock);
             let mut concurrent_index = None;
             let mut drops_indexes = Vec::new();
+            let mut data_loss = Vec::new();
             match &node {
                 Some(NodeEnum::IndexStmt(s)) if s.concurrent && !s.idxname.is_empty() => {
                     let schema = s
@@ -164,6 +172,33 @@ fn plan_file(file: &SqlFile) -> Vec<Planned> {
                 Some(NodeEnum::DropStmt(s)) if s.remove_type == ObjectType::ObjectIndex as i32 => {
                     drops_indexes = drop_objects(&s.objects);
                 }
+                Some(NodeEnum::DropStmt(s)) if s.remove_type == ObjectType::ObjectTable as i32 => {
+                    data_loss = drop_objects(&s.objects)
+                        .into_iter()
+                        .map(|table| DataLoss::Table { table })
+                        .collect();
+                }
+                Some(NodeEnum::AlterTableStmt(s)) => {
+                    if let Some(rel) = s.relation.as_ref() {
+                        let table = rangevar_name(rel);
+                        for cmd in &s.cmds {
+                            if let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() {
+                                let sub = AlterTableType::try_from(c.subtype)
+                                    .unwrap_or(AlterTableType::Undefined);
+                                if matches!(
+                                    sub,
+                                    AlterTableType::AtDropColumn | AlterTableType::AtAlterColumnType
+                                ) && !c.name.is_empty()
+                                {
+                                    data_loss.push(DataLoss::Column {
+                                        table: table.clone(),
+                                        column: c.name.clone(),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
                 _ => {}
             }
             Planned {
@@ -171,6 +206,7 @@ fn plan_file(file: &SqlFile) -> Vec<Planned> {
                 lock,
                 concurrent_index,
                 drops_indexes,
+                data_loss,
             }
         })
         .collect()
@@ -317,7 +353,7 @@ impl Session {
                     .map(|(pid, app, state, query, mode)| {
                         format!(
                             "pid {pid} ({mode}, application '{app}', {state}: {})",
-                            query.replace('\n', " ")
+                            crate::db::redact::redact_sql_secrets(query).replace('\n', " ")
                         )
                     })
                     .collect();
@@ -694,10 +730,34 @@ async fn apply_locked(
         .map_err(|e| Error::MigrationFailed(pg_message(&e)))?;
 
     // Backup before the first change.
+    let losses: Vec<(i64, DataLoss)> = {
+        let mut seen = Vec::new();
+        for (m, plan) in pending.iter().zip(plans.iter()) {
+            for l in plan.iter().flat_map(|p| p.data_loss.iter()) {
+                if !seen.iter().any(|(_, x)| x == l) {
+                    seen.push((m.version, l.clone()));
+                }
+            }
+        }
+        seen
+    };
+    let mut saved: Vec<(i64, SavedData)> = Vec::new();
     let backup = if opts.no_backup {
         sess.progress
             .line("WARNING: --no-backup: no schema backup is taken before these migrations");
         report.warnings.push("no backup taken (--no-backup)".into());
+        if !losses.is_empty() {
+            let list: Vec<String> = losses
+                .iter()
+                .map(|(v, l)| format!("{} (migration {v})", describe_loss(l)))
+                .collect();
+            let msg = format!(
+                "--no-backup: the data of {} is NOT saved and cannot be restored by `migrate revert`",
+                list.join(", ")
+            );
+            sess.progress.line(format!("WARNING: {msg}"));
+            report.warnings.push(msg);
+        }
         None
     } else {
         let file = super::backup::backup_path(&opts.backup_dir, &sess.database);
@@ -706,7 +766,7 @@ async fn apply_locked(
             .flatten()
             .flat_map(|p| p.drops_indexes.iter().cloned())
             .collect();
-        let mut note = super::backup::describe_command(&sess.settings, &file);
+        let mut note = super::backup::describe_command(&sess.settings, &file, opts.lock_timeout);
         if !dropped.is_empty() {
             note.push_str(&format!(
                 ", then append pg_get_indexdef() of {}",
@@ -714,18 +774,71 @@ async fn apply_locked(
             ));
         }
         sess.record("backup", None, format!("-- {note}")).note = Some(file.display().to_string());
+        for (v, l) in &losses {
+            sess.record(
+                "backup",
+                Some(*v),
+                format!(
+                    "-- save the data of {} (migration {v}) beside it: {}",
+                    describe_loss(l),
+                    match l {
+                        DataLoss::Table { .. } => "pg_dump --data-only -t <table>",
+                        DataLoss::Column { .. } =>
+                            "COPY (SELECT <primary key>, <column> FROM <table>) TO STDOUT (csv) and a restore script",
+                    }
+                ),
+            );
+        }
         if !opts.dry_run {
             let major = (sess.server_version_num / 10_000) as u32;
             sess.progress
                 .line(format!("backing up the schema to {}", file.display()));
             let settings = sess.settings.clone();
-            super::backup::take(&mut sess.conn, &settings, major, &file, &dropped).await?;
+            super::backup::take(
+                &mut sess.conn,
+                &settings,
+                major,
+                &file,
+                &dropped,
+                opts.lock_timeout,
+            )
+            .await?;
+            for (v, l) in &losses {
+                if let Some(d) = super::backup::save_data(
+                    &mut sess.conn,
+                    &settings,
+                    major,
+                    &file,
+                    l,
+                    opts.lock_timeout,
+                )
+                .await?
+                {
+                    sess.progress.line(format!(
+                        "saved the data of {} to {}",
+                        d.what,
+                        d.data_files
+                            .first()
+                            .unwrap_or(&d.restore_file)
+                            .display()
+                    ));
+                    report.data_saved.push(d.restore_file.display().to_string());
+                    saved.push((*v, d));
+                }
+            }
         }
         Some(file.display().to_string())
     };
     report.backup = backup.clone();
 
     ensure_tables(sess, state).await?;
+    if !saved.is_empty() {
+        sess.send("tracking", None, tracking::ADD_DATA_BACKUP_COLUMN)
+            .await
+            .map_err(|e| {
+                Error::MigrationFailed(format!("extend _dbdoctor_migrations: {}", pg_message(&e)))
+            })?;
+    }
 
     for (i, (m, plan)) in pending.iter().zip(plans.iter()).enumerate() {
         let started = Instant::now();
@@ -760,6 +873,25 @@ async fn apply_locked(
                 if !opts.dry_run {
                     sess.progress
                         .line(format!("  ok {} in {:.0} ms", m.version, d.elapsed_ms));
+                    let mine: Vec<String> = saved
+                        .iter()
+                        .filter(|(v, _)| *v == m.version)
+                        .map(|(_, d)| format!("{}: {}", d.what, d.restore_file.display()))
+                        .collect();
+                    if !mine.is_empty() {
+                        sqlx::query(tracking::SET_DATA_BACKUP)
+                            .bind(m.version)
+                            .bind(mine.join("\n"))
+                            .execute(&mut sess.conn)
+                            .await
+                            .map_err(|e| {
+                                Error::MigrationFailed(format!(
+                                    "migration {} was applied, but recording where its data was saved failed: {}",
+                                    m.version,
+                                    pg_message(&e)
+                                ))
+                            })?;
+                    }
                 }
                 report.done.push(d);
             }
@@ -771,7 +903,7 @@ async fn apply_locked(
                     .map(|m| m.version.to_string())
                     .collect();
                 let kept = if m.up.no_tx {
-                    "it ran without a transaction: the statements before the failing one stay applied and the migration is recorded as partial in _dbdoctor_migrations"
+                    "it ran without a transaction (-- no-transaction), so the statements named above stay applied and it is recorded as partial in _dbdoctor_migrations"
                 } else {
                     "it was rolled back and is not recorded"
                 };
@@ -786,6 +918,38 @@ async fn apply_locked(
         }
     }
     Ok(report)
+}
+
+/// The start of a statement on one line, secrets masked.
+fn summary(sql: &str) -> String {
+    let one = crate::db::redact::redact_sql_secrets(sql)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if one.chars().count() > 60 {
+        format!("{}…", one.chars().take(60).collect::<String>())
+    } else {
+        one
+    }
+}
+
+/// A file name as one shell word.
+fn shell_quote(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+:".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// `table public.meals` / `column kcal of meals`.
+fn describe_loss(l: &DataLoss) -> String {
+    match l {
+        DataLoss::Table { table } => format!("table {table}"),
+        DataLoss::Column { table, column } => {
+            format!("column {} of {table}", quote_ident(column))
+        }
+    }
 }
 
 fn position(file: &SqlFile, stmt: &Statement) -> String {
@@ -851,7 +1015,11 @@ async fn run_one(
 }
 
 fn stmt_step(sess: &mut Session, version: i64, p: &Planned) {
-    let step = sess.record("statement", Some(version), p.stmt.text.clone());
+    let step = sess.record(
+        "statement",
+        Some(version),
+        crate::db::redact::redact_sql_secrets(&p.stmt.text),
+    );
     step.lock = p
         .lock
         .as_ref()
@@ -884,7 +1052,7 @@ async fn run_tx_once(
         sess.steps.push(Step {
             kind: "statement",
             version: Some(v),
-            sql: p.stmt.text.clone(),
+            sql: crate::db::redact::redact_sql_secrets(&p.stmt.text),
             lock: p.lock.as_ref().map(|l| l.describe()),
             note: None,
         });
@@ -1079,11 +1247,24 @@ async fn run_no_tx(
                             .bind(v)
                             .bind(i as i32)
                             .bind(&msg)
-                            .bind(&p.stmt.text)
+                            .bind(crate::db::redact::redact_sql_secrets(&p.stmt.text))
                             .execute(&mut sess.conn)
                             .await;
                     }
-                    return Err(msg);
+                    let stayed = if i == 0 {
+                        "none of its statements had completed".to_string()
+                    } else {
+                        let list: Vec<String> = plan[..i]
+                            .iter()
+                            .map(|q| format!("line {} `{}`", q.stmt.line, summary(&q.stmt.text)))
+                            .collect();
+                        format!(
+                            "{i} of its {} statements stayed applied: {}",
+                            plan.len(),
+                            list.join(", ")
+                        )
+                    };
+                    return Err(format!("{msg}; {stayed}"));
                 }
             }
         }
@@ -1252,6 +1433,23 @@ async fn revert_locked(
                         "  reverted {} in {:.0} ms",
                         m.version, d.elapsed_ms
                     ));
+                }
+                if let Some(saved) = state
+                    .extras
+                    .get(&m.version)
+                    .and_then(|e| e.data_backup.as_deref())
+                {
+                    for line in saved.lines().filter(|l| !l.trim().is_empty()) {
+                        let (what, file) = line.rsplit_once(": ").unwrap_or(("data", line));
+                        let hint = format!(
+                            "migration {} had removed the data of {what}; put it back with: psql \"{}\" -v ON_ERROR_STOP=1 -f {}",
+                            m.version,
+                            sess.settings.display,
+                            shell_quote(file)
+                        );
+                        sess.progress.line(format!("  {hint}"));
+                        report.restore.push(hint);
+                    }
                 }
                 report.done.push(d);
             }

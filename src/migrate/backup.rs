@@ -1,13 +1,16 @@
 //! The backup taken before the first change: `pg_dump --schema-only` with a pg_dump at least as
-//! new as the server, plus the definition of every index the pending migrations drop.
+//! new as the server, the definition of every index the pending migrations drop, and the data of
+//! every table or column they drop or retype.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use sqlx::PgConnection;
 
 use crate::db::ConnectSettings;
 use crate::error::Error;
+use crate::util::quote_ident;
 
 /// A pg_dump whose major version is at least the server's (an older one refuses to dump).
 pub fn find_pg_dump(server_major: u32) -> Option<(PathBuf, u32)> {
@@ -62,16 +65,60 @@ pub fn backup_path(dir: &Path, database: &str) -> PathBuf {
 }
 
 /// The command line shown in `--dry-run` (no password: it goes through PGPASSWORD).
-pub fn describe_command(settings: &ConnectSettings, file: &Path) -> String {
-    let o = &settings.options;
+pub fn describe_command(settings: &ConnectSettings, file: &Path, lock_wait: Duration) -> String {
+    let i = &settings.info;
     format!(
-        "pg_dump --schema-only --host {} --port {} --username {} --dbname {} --file {}",
-        o.get_host(),
-        o.get_port(),
-        o.get_username(),
-        o.get_database().unwrap_or(o.get_username()),
+        "pg_dump --schema-only -w --lock-wait-timeout={} --host {} --port {} --username {} --dbname {} --file {}",
+        lock_wait.as_millis().max(1),
+        settings.host(),
+        i.port,
+        i.user,
+        i.database,
         file.display()
     )
+}
+
+fn fail(why: String) -> Error {
+    Error::MigrationFailed(format!(
+        "backup failed, nothing was changed: {why} (fix it, or pass --no-backup to skip the backup)"
+    ))
+}
+
+/// Run pg_dump against the same target as our own connection: the environment is built from the
+/// parsed settings (decoded password in PGPASSWORD, socket directory, TLS files), `-w` so it can
+/// never stop at a password prompt, and `--lock-wait-timeout` so it never queues behind a lock.
+async fn run_pg_dump(
+    pg_dump: &Path,
+    settings: &ConnectSettings,
+    lock_wait: Duration,
+    args: &[&std::ffi::OsStr],
+) -> Result<(), Error> {
+    let mut cmd = tokio::process::Command::new(pg_dump);
+    cmd.arg("-w")
+        .arg(format!("--lock-wait-timeout={}", lock_wait.as_millis().max(1)))
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    for (k, v) in settings.info.child_env() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cmd
+        .output()
+        .await
+        .map_err(|e| fail(format!("cannot run {}: {e}", pg_dump.display())))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        // pg_dump never sees our URL; mask by structure in case it quotes a conninfo.
+        let err = crate::db::redact::redact_url(err.trim());
+        return Err(fail(format!(
+            "pg_dump exited with {}: {}",
+            out.status,
+            err.replace('\n', " ")
+        )));
+    }
+    Ok(())
 }
 
 /// Run pg_dump, then append the definitions of the indexes that will be dropped.
@@ -81,48 +128,21 @@ pub async fn take(
     server_major: u32,
     file: &Path,
     dropped_indexes: &[String],
+    lock_wait: Duration,
 ) -> Result<(), Error> {
-    let fail = |why: String| {
-        Error::MigrationFailed(format!(
-            "backup failed, nothing was changed: {why} (fix it, or pass --no-backup to skip the backup)"
-        ))
-    };
-    let (pg_dump, _) = find_pg_dump(server_major).ok_or_else(|| {
-        fail(format!(
-            "no pg_dump of version {server_major} or newer found (install the PostgreSQL {server_major} client or set PG_BINDIR)"
-        ))
-    })?;
+    let pg_dump = pg_dump_for(server_major)?;
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let o = &settings.options;
-    let mut cmd = tokio::process::Command::new(&pg_dump);
-    cmd.arg("--schema-only")
-        .arg("--file")
-        .arg(file)
-        .env("PGHOST", o.get_host())
-        .env("PGPORT", o.get_port().to_string())
-        .env("PGUSER", o.get_username())
-        .env("PGDATABASE", o.get_database().unwrap_or(o.get_username()))
-        .env("PGAPPNAME", "dbdoctor");
-    match &settings.password {
-        Some(p) => cmd.env("PGPASSWORD", p),
-        None => cmd.env_remove("PGPASSWORD"),
-    };
-    let out = cmd
-        .output()
-        .await
-        .map_err(|e| fail(format!("cannot run {}: {e}", pg_dump.display())))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let err = crate::db::redact::scrub(err.trim(), settings.password.as_deref());
-        return Err(fail(format!(
-            "pg_dump exited with {}: {}",
-            out.status,
-            err.replace('\n', " ")
-        )));
-    }
+    run_pg_dump(
+        &pg_dump,
+        settings,
+        lock_wait,
+        &["--schema-only".as_ref(), "--file".as_ref(), file.as_os_str()],
+    )
+    .await?;
+    mask_dump_secrets(file)?;
     if !dropped_indexes.is_empty() {
         let mut trailer =
             String::from("\n-- dbdoctor: definitions of the indexes the migrations below drop\n");
@@ -145,6 +165,216 @@ pub async fn take(
             .open(file)
             .map_err(|e| fail(format!("cannot append to {}: {e}", file.display())))?;
         f.write_all(trailer.as_bytes())
+            .map_err(|e| fail(format!("cannot write {}: {e}", file.display())))?;
+    }
+    Ok(())
+}
+
+fn pg_dump_for(server_major: u32) -> Result<PathBuf, Error> {
+    find_pg_dump(server_major).map(|(p, _)| p).ok_or_else(|| {
+        fail(format!(
+            "no pg_dump of version {server_major} or newer found (install the PostgreSQL {server_major} client or set PG_BINDIR)"
+        ))
+    })
+}
+
+/// A schema dump holds user mappings and subscriptions with their passwords: mask them, like
+/// every other text dbdoctor writes (those objects must be re-created with their secrets by hand).
+fn mask_dump_secrets(file: &Path) -> Result<(), Error> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| fail(format!("cannot read {}: {e}", file.display())))?;
+    let mut changed = false;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let upper = line.trim_start().to_ascii_uppercase();
+        let secretive = ["CREATE USER MAPPING", "ALTER USER MAPPING", "CREATE SUBSCRIPTION", "ALTER SUBSCRIPTION", "CREATE SERVER", "ALTER SERVER"]
+            .iter()
+            .any(|p| upper.starts_with(p));
+        let masked = if secretive {
+            crate::db::redact::redact_sql_secrets(line)
+        } else {
+            line.to_string()
+        };
+        if masked != line {
+            changed = true;
+            out.push_str("-- dbdoctor: a secret in the next statement was masked; re-create it with its real value\n");
+        }
+        out.push_str(&masked);
+    }
+    if changed {
+        std::fs::write(file, out)
+            .map_err(|e| fail(format!("cannot write {}: {e}", file.display())))?;
+    }
+    Ok(())
+}
+
+/// Data a pending migration removes or rewrites: a whole table, or one column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataLoss {
+    /// `DROP TABLE` (the name as written in the migration).
+    Table { table: String },
+    /// `ALTER TABLE … DROP COLUMN` or `ALTER COLUMN … TYPE`.
+    Column { table: String, column: String },
+}
+
+/// Where one piece of data was saved and how to put it back.
+#[derive(Debug, Clone)]
+pub struct SavedData {
+    /// e.g. `table public.meals` or `column public.meals.kcal`.
+    pub what: String,
+    /// The file to run with psql once the down migration has re-created the table or column.
+    pub restore_file: PathBuf,
+    /// Extra files (the CSV of a column).
+    pub data_files: Vec<PathBuf>,
+}
+
+/// Save the data of `loss` beside the schema backup `schema_file` (same prefix). A table or column
+/// that does not exist yet (created by an earlier migration of this run) has nothing to save.
+pub async fn save_data(
+    conn: &mut PgConnection,
+    settings: &ConnectSettings,
+    server_major: u32,
+    schema_file: &Path,
+    loss: &DataLoss,
+    lock_wait: Duration,
+) -> Result<Option<SavedData>, Error> {
+    let table = match loss {
+        DataLoss::Table { table } | DataLoss::Column { table, .. } => table,
+    };
+    let rel: Option<(String, String)> = sqlx::query_as(
+        "/* dbdoctor */ SELECT /* dbdoctor */ n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')",
+    )
+    .bind(table)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| fail(format!("look up table {table}: {e}")))?;
+    let Some((schema, name)) = rel else {
+        return Ok(None);
+    };
+    let qualified = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
+    let base = schema_file.to_string_lossy();
+    let base = base.strip_suffix("-schema.sql").unwrap_or(&base).to_string();
+    let slug = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+            .collect()
+    };
+    let column = match loss {
+        DataLoss::Column { column, .. } => Some(column),
+        DataLoss::Table { .. } => None,
+    };
+    if let Some(column) = column {
+        let attr: Option<String> = sqlx::query_scalar(
+            "/* dbdoctor */ SELECT /* dbdoctor */ format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
+        )
+        .bind(&qualified)
+        .bind(column)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| fail(format!("look up column {column} of {qualified}: {e}")))?;
+        let Some(col_type) = attr else {
+            return Ok(None);
+        };
+        let pk: Vec<(String, String)> = sqlx::query_as(
+            "/* dbdoctor */ SELECT /* dbdoctor */ a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY k.ord",
+        )
+        .bind(&qualified)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| fail(format!("read the primary key of {qualified}: {e}")))?;
+        if !pk.is_empty() && !pk.iter().any(|(n, _)| n == column) {
+            let csv = PathBuf::from(format!("{base}-data-{}.{}.csv", slug(&name), slug(column)));
+            let restore =
+                PathBuf::from(format!("{base}-data-{}.{}.restore.sql", slug(&name), slug(column)));
+            let cols: Vec<String> = pk.iter().map(|(n, _)| quote_ident(n)).collect();
+            let copy = format!(
+                "COPY (SELECT {}, {} FROM {qualified}) TO STDOUT WITH (FORMAT csv, HEADER)",
+                cols.join(", "),
+                quote_ident(column)
+            );
+            copy_to_file(conn, &copy, &csv).await?;
+            let defs: Vec<String> = pk
+                .iter()
+                .map(|(n, t)| format!("{} {t}", quote_ident(n)))
+                .chain([format!("{} {col_type}", quote_ident(column))])
+                .collect();
+            let join: Vec<String> = pk
+                .iter()
+                .map(|(n, _)| format!("t.{0} = r.{0}", quote_ident(n)))
+                .collect();
+            let script = format!(
+                "-- dbdoctor: puts back the values of column {col} of {qualified} ({col_type}) saved before the migration\n\
+                 -- that dropped or retyped it. Run it with psql once the column exists again (after `dbdoctor migrate revert`).\n\
+                 BEGIN;\n\
+                 CREATE TEMP TABLE dbdoctor_restore ({defs}) ON COMMIT DROP;\n\
+                 \\copy dbdoctor_restore FROM {file} WITH (FORMAT csv, HEADER)\n\
+                 UPDATE {qualified} AS t SET {col} = r.{col} FROM dbdoctor_restore AS r WHERE {join};\n\
+                 COMMIT;\n",
+                col = quote_ident(column),
+                defs = defs.join(", "),
+                file = crate::util::quote_literal(&absolute(&csv).display().to_string()),
+                join = join.join(" AND "),
+            );
+            std::fs::write(&restore, script)
+                .map_err(|e| fail(format!("cannot write {}: {e}", restore.display())))?;
+            return Ok(Some(SavedData {
+                what: format!("column {qualified}.{}", quote_ident(column)),
+                restore_file: absolute(&restore),
+                data_files: vec![absolute(&csv)],
+            }));
+        }
+        // No primary key to match rows on (or the column is part of it): save the whole table.
+    }
+    let file = PathBuf::from(format!("{base}-data-{}.sql", slug(&name)));
+    let pattern = format!("{}.{}", dq(&schema), dq(&name));
+    let pg_dump = pg_dump_for(server_major)?;
+    run_pg_dump(
+        &pg_dump,
+        settings,
+        lock_wait,
+        &[
+            "--data-only".as_ref(),
+            "-t".as_ref(),
+            pattern.as_ref(),
+            "--file".as_ref(),
+            file.as_os_str(),
+        ],
+    )
+    .await?;
+    Ok(Some(SavedData {
+        what: match column {
+            Some(c) => format!(
+                "table {qualified} (for its column {}; it has no primary key to match rows on)",
+                quote_ident(c)
+            ),
+            None => format!("table {qualified}"),
+        },
+        restore_file: absolute(&file),
+        data_files: Vec::new(),
+    }))
+}
+
+/// A pg_dump `-t` pattern matching exactly this name.
+fn dq(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+async fn copy_to_file(conn: &mut PgConnection, copy: &str, file: &Path) -> Result<(), Error> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    let mut f = std::fs::File::create(file)
+        .map_err(|e| fail(format!("cannot create {}: {e}", file.display())))?;
+    let mut stream = conn
+        .copy_out_raw(copy)
+        .await
+        .map_err(|e| fail(format!("{copy}: {e}")))?;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| fail(format!("{copy}: {e}")))?;
+        f.write_all(&chunk)
             .map_err(|e| fail(format!("cannot write {}: {e}", file.display())))?;
     }
     Ok(())

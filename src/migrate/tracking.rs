@@ -17,6 +17,12 @@ pub const INSERT_SQLX: &str = "INSERT INTO _sqlx_migrations (version, descriptio
 pub const DELETE_SQLX: &str = "DELETE FROM _sqlx_migrations WHERE version = $1";
 pub const UPSERT_DBDOCTOR: &str = "INSERT INTO _dbdoctor_migrations (version, description, statements_applied, statements_total, success, error, error_statement, backup_location, applied_by, marked_applied, dbdoctor_version, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $5 THEN now() END) ON CONFLICT (version) DO UPDATE SET description = EXCLUDED.description, statements_applied = EXCLUDED.statements_applied, statements_total = EXCLUDED.statements_total, success = EXCLUDED.success, error = EXCLUDED.error, error_statement = EXCLUDED.error_statement, backup_location = EXCLUDED.backup_location, applied_by = EXCLUDED.applied_by, marked_applied = EXCLUDED.marked_applied, dbdoctor_version = EXCLUDED.dbdoctor_version, started_at = CASE WHEN EXCLUDED.statements_applied = 0 AND NOT EXCLUDED.success THEN now() ELSE _dbdoctor_migrations.started_at END, finished_at = EXCLUDED.finished_at";
 pub const DELETE_DBDOCTOR: &str = "DELETE FROM _dbdoctor_migrations WHERE version = $1";
+/// Where the data a migration removes was saved (a column added by dbdoctor after the first
+/// release, hence added when absent).
+pub const ADD_DATA_BACKUP_COLUMN: &str =
+    "ALTER TABLE _dbdoctor_migrations ADD COLUMN IF NOT EXISTS data_backup TEXT";
+pub const SET_DATA_BACKUP: &str =
+    "UPDATE _dbdoctor_migrations SET data_backup = $2 WHERE version = $1";
 pub const PROGRESS_DBDOCTOR: &str = "UPDATE _dbdoctor_migrations SET statements_applied = $2, error = $3, error_statement = $4 WHERE version = $1";
 
 /// A row of `_sqlx_migrations`.
@@ -46,6 +52,8 @@ pub struct Extra {
     pub error: Option<String>,
     pub error_statement: Option<String>,
     pub backup_location: Option<String>,
+    /// One line per saved table or column: `what: restore file`.
+    pub data_backup: Option<String>,
     pub applied_by: String,
     pub marked_applied: bool,
 }
@@ -150,6 +158,7 @@ pub async fn read_state(conn: &mut PgConnection) -> anyhow::Result<State> {
                 error: r.try_get("error").context("error")?,
                 error_statement: r.try_get("error_statement").context("error_statement")?,
                 backup_location: r.try_get("backup_location").context("backup_location")?,
+                data_backup: r.try_get("data_backup").context("data_backup")?,
                 applied_by: r.try_get("applied_by").context("applied_by")?,
                 marked_applied: r.try_get("marked_applied").context("marked_applied")?,
             };

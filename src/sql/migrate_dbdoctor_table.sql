@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS _dbdoctor_migrations (
     error TEXT,
     error_statement TEXT,
     backup_location TEXT,
+    data_backup TEXT,
     applied_by TEXT NOT NULL,
     marked_applied BOOLEAN NOT NULL DEFAULT false,
     dbdoctor_version TEXT NOT NULL,

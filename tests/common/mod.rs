@@ -143,10 +143,128 @@ pub fn dbdoctor() -> assert_cmd::Command {
         "PGPASSWORD",
         "PGDATABASE",
         "PGSSLMODE",
+        "PGSSLROOTCERT",
+        "PGSSLCERT",
+        "PGSSLKEY",
+        "PGCONNECT_TIMEOUT",
+        "PGHOSTADDR",
+        "PGSERVICE",
         "NO_COLOR",
     ] {
         cmd.env_remove(var);
     }
     cmd.timeout(std::time::Duration::from_secs(300));
     cmd
+}
+
+/// Run openssl in `dir` (test certificates only).
+fn openssl_in(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl is needed for the TLS tests");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// In `dir`: `ca.crt`, and `server.crt`/`server.key` for localhost and 127.0.0.1 signed by it.
+pub fn make_server_certs(dir: &std::path::Path) -> dbdoctor::db::ephemeral::TlsFiles {
+    openssl_in(
+        dir,
+        &[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+            "-days", "2", "-subj", "/CN=dbdoctor test CA",
+        ],
+    );
+    openssl_in(
+        dir,
+        &[
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+            "-subj", "/CN=localhost",
+        ],
+    );
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl_in(
+        dir,
+        &[
+            "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf",
+        ],
+    );
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    dbdoctor::db::ephemeral::TlsFiles {
+        cert_pem: read("server.crt"),
+        key_pem: read("server.key"),
+    }
+}
+
+/// A cluster of its own that asks for the password (scram-sha-256) on every connection, unix
+/// socket included, and serves TLS with `tls` when given.
+pub fn start_password_cluster(
+    tls: Option<dbdoctor::db::ephemeral::TlsFiles>,
+) -> Option<EphemeralCluster> {
+    match EphemeralCluster::start(&EphemeralOptions {
+        pg_stat_statements_in_template: true,
+        password_auth_on_socket: true,
+        tls,
+        ..Default::default()
+    }) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("SKIP: password cluster: {e}");
+            None
+        }
+    }
+}
+
+/// Every file under `dir`, as text (for searching written files).
+pub fn all_text_under(dir: &std::path::Path) -> String {
+    let mut text = String::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                text.push_str(&all_text_under(&p));
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                text.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+    text
+}
+
+/// A password written as an SQL string constant in each quoting form PostgreSQL knows:
+/// `'…'`, `E'…'`, `$$…$$`, `$tag$…$tag$`, `U&'…'`. Forms that cannot hold it are left out.
+pub fn sql_string_forms(pw: &str) -> Vec<(&'static str, String)> {
+    let mut v = vec![("plain", format!("'{}'", pw.replace('\'', "''")))];
+    v.push((
+        "escape",
+        format!("E'{}'", pw.replace('\\', "\\\\").replace('\'', "\\'")),
+    ));
+    if !pw.contains('$') {
+        v.push(("dollar", format!("$${pw}$$")));
+    }
+    if !pw.contains("$k9$") {
+        v.push(("tagged", format!("$k9${pw}$k9$")));
+    }
+    let mut u = String::from("U&'");
+    for ch in pw.chars() {
+        match ch {
+            '\'' => u.push_str("''"),
+            '\\' => u.push_str("\\\\"),
+            c if c.is_ascii() && !c.is_ascii_control() => u.push(c),
+            c => u.push_str(&format!("\\+{:06X}", c as u32)),
+        }
+    }
+    u.push('\'');
+    v.push(("unicode", u));
+    v
 }
