@@ -464,6 +464,12 @@ async fn planted_passwords_appear_in_no_output_and_no_file() {
         }
     }
     let files = all_text_under(work.path());
+    for pw in &passwords {
+        if let Some(i) = files.find(pw.as_str()) {
+            let start = files[..i].rfind('\n').unwrap_or(0);
+            eprintln!("LEAK: {:?}", &files[start.saturating_sub(300)..(i + 10).min(files.len())]);
+        }
+    }
     assert!(files.contains("CREATE USER MAPPING"), "the schema backup was written");
     for pw in &passwords {
         assert!(!files.contains(pw.as_str()), "a written file holds a planted password");

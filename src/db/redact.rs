@@ -29,6 +29,27 @@ pub fn redact_url(text: &str) -> String {
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
             .map(|e| i + e)
             .unwrap_or(rest.len());
+        let mut url_end = url_end;
+        let candidate = &rest[scheme_start..url_end];
+        if !candidate.contains('@') && url::Url::parse(candidate).is_err() {
+            // A password with a space or a quote cuts the URL short: when an '@' follows on the
+            // same line, everything up to it is user-info.
+            let line_end = rest[url_end..]
+                .find(['\n', '\r'])
+                .map(|e| url_end + e)
+                .unwrap_or(rest.len());
+            let next_url = rest[url_end..line_end]
+                .find("://")
+                .map(|e| url_end + e)
+                .unwrap_or(line_end);
+            if let Some(at) = rest[url_end..next_url].rfind('@') {
+                let at = url_end + at;
+                url_end = rest[at..]
+                    .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
+                    .map(|e| at + e)
+                    .unwrap_or(rest.len());
+            }
+        }
         let candidate = &rest[scheme_start..url_end];
         out.push_str(&url_without_password(candidate));
         rest = &rest[url_end..];

@@ -178,18 +178,21 @@ fn pg_dump_for(server_major: u32) -> Result<PathBuf, Error> {
     })
 }
 
-/// A schema dump holds user mappings and subscriptions with their passwords: mask them, like
-/// every other text dbdoctor writes (those objects must be re-created with their secrets by hand).
+/// A schema dump holds user mappings, servers and subscriptions with their passwords (and any
+/// comment may hold a conninfo): mask them, like every other text dbdoctor writes. Those values
+/// must be set again by hand after a restore; the dump says so above each masked line.
 fn mask_dump_secrets(file: &Path) -> Result<(), Error> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| fail(format!("cannot read {}: {e}", file.display())))?;
     let mut changed = false;
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
-        let upper = line.trim_start().to_ascii_uppercase();
-        let secretive = ["CREATE USER MAPPING", "ALTER USER MAPPING", "CREATE SUBSCRIPTION", "ALTER SUBSCRIPTION", "CREATE SERVER", "ALTER SERVER"]
+        // Only lines that name a secret key are read at all (user mappings, servers,
+        // subscriptions, comments holding a conninfo).
+        let lower = line.to_ascii_lowercase();
+        let secretive = ["password", "passfile", "sslkey"]
             .iter()
-            .any(|p| upper.starts_with(p));
+            .any(|k| lower.contains(k));
         let masked = if secretive {
             crate::db::redact::redact_sql_secrets(line)
         } else {
