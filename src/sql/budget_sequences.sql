@@ -10,6 +10,10 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_sequence s ON s.seqrelid = c.oid
 WHERE c.relkind = 'S'
   AND NOT pg_is_other_temp_schema(n.oid)
-  AND has_sequence_privilege(c.oid, 'UPDATE')
-  AND (has_sequence_privilege(c.oid, 'SELECT') OR has_sequence_privilege(c.oid, 'USAGE'))
+  -- CASE: the privilege functions refuse relations that are not sequences, and the planner may
+  -- test conditions in any order.
+  AND CASE WHEN c.relkind = 'S'
+           THEN has_sequence_privilege(c.oid, 'UPDATE')
+                AND (has_sequence_privilege(c.oid, 'SELECT') OR has_sequence_privilege(c.oid, 'USAGE'))
+           ELSE false END
 ORDER BY 1
