@@ -39,7 +39,8 @@ async fn exit_0_ok() {
 #[tokio::test]
 async fn exit_1_findings_or_breach() {
     let db = fresh_db().await;
-    db.exec("SELECT pg_sleep(0.05); SELECT pg_sleep(0.05);").await;
+    db.exec("SELECT pg_sleep(0.05); SELECT pg_sleep(0.05);")
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let b = dir.path().join("budgets.toml");
     std::fs::write(&b, "version = 1\n\n[latency.simple]\np95_ms = 1\n").unwrap();
@@ -104,14 +105,16 @@ async fn exit_5_apply_failed_names_what_stayed_applied() {
     let t = text(&out);
     assert_eq!(code_of(&out), Some(5), "{t}");
     assert!(t.contains("2 of its 3 statements stayed applied"), "{t}");
-    assert!(t.contains("CREATE TABLE kept_a") && t.contains("CREATE TABLE kept_b"), "{t}");
+    assert!(
+        t.contains("CREATE TABLE kept_a") && t.contains("CREATE TABLE kept_b"),
+        "{t}"
+    );
     let mut c = db.connect().await;
-    let n: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_class WHERE relname IN ('kept_a', 'kept_b')",
-    )
-    .fetch_one(&mut c)
-    .await
-    .unwrap();
+    let n: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_class WHERE relname IN ('kept_a', 'kept_b')")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
     assert_eq!(n, 2, "what the message names is really still there");
 }
 

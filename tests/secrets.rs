@@ -203,7 +203,10 @@ async fn no_command_ever_prints_the_password() {
 /// Statements that carry a secret, built around one SQL string constant `lit` (or a conninfo
 /// holding the raw password `pw`).
 fn secret_statements(lit: &str, pw: &str) -> Vec<String> {
-    let conninfo = format!("host=db.example password={} dbname=shop", conninfo_value(pw));
+    let conninfo = format!(
+        "host=db.example password={} dbname=shop",
+        conninfo_value(pw)
+    );
     let conninfo_lit = format!("'{}'", conninfo.replace('\'', "''"));
     let dollar_conninfo = if conninfo.contains('$') {
         conninfo_lit.clone()
@@ -362,7 +365,11 @@ async fn planted_passwords_appear_in_no_output_and_no_file() {
         .filter(|p| texts.iter().any(|t| t.contains(p.as_str())))
         .count();
     if version < 160000 {
-        assert_eq!(planted, passwords.len(), "pg_stat_statements should hold them");
+        assert_eq!(
+            planted,
+            passwords.len(),
+            "pg_stat_statements should hold them"
+        );
     }
     let activity: Vec<String> =
         sqlx::query_scalar("SELECT query FROM pg_stat_activity WHERE query <> ''")
@@ -394,7 +401,12 @@ async fn planted_passwords_appear_in_no_output_and_no_file() {
     let url = db.url.clone();
     let mut runs: Vec<Vec<String>> = Vec::new();
     for f in ["table", "json", "markdown"] {
-        runs.push(vec!["-v".into(), "doctor".into(), "--format".into(), f.into()]);
+        runs.push(vec![
+            "-v".into(),
+            "doctor".into(),
+            "--format".into(),
+            f.into(),
+        ]);
     }
     runs.push(vec!["doctor".into(), "--report".into(), path("report.md")]);
     runs.push(vec!["snapshot".into(), "--out".into(), snap.clone()]);
@@ -408,7 +420,12 @@ async fn planted_passwords_appear_in_no_output_and_no_file() {
             f.into(),
         ]);
     }
-    runs.push(vec!["migrate".into(), "status".into(), "--source".into(), m.clone()]);
+    runs.push(vec![
+        "migrate".into(),
+        "status".into(),
+        "--source".into(),
+        m.clone(),
+    ]);
     runs.push(vec![
         "migrate".into(),
         "apply".into(),
@@ -431,7 +448,12 @@ async fn planted_passwords_appear_in_no_output_and_no_file() {
         "--source".into(),
         m.clone(),
     ]);
-    runs.push(vec!["migrate".into(), "plan".into(), "--source".into(), m.clone()]);
+    runs.push(vec![
+        "migrate".into(),
+        "plan".into(),
+        "--source".into(),
+        m.clone(),
+    ]);
     for (i, args) in runs.iter().enumerate() {
         let out = dbdoctor()
             .args(args)
@@ -445,7 +467,10 @@ async fn planted_passwords_appear_in_no_output_and_no_file() {
             String::from_utf8_lossy(&out.stderr)
         );
         for pw in &passwords {
-            assert!(!text.contains(pw.as_str()), "run {i} {args:?} printed a planted password");
+            assert!(
+                !text.contains(pw.as_str()),
+                "run {i} {args:?} printed a planted password"
+            );
         }
         assert!(out.status.code().is_some(), "{args:?} was killed");
         if args.contains(&"apply".to_string()) && !args.contains(&"--dry-run".to_string()) {
@@ -467,12 +492,21 @@ async fn planted_passwords_appear_in_no_output_and_no_file() {
     for pw in &passwords {
         if let Some(i) = files.find(pw.as_str()) {
             let start = files[..i].rfind('\n').unwrap_or(0);
-            eprintln!("LEAK: {:?}", &files[start.saturating_sub(300)..(i + 10).min(files.len())]);
+            eprintln!(
+                "LEAK: {:?}",
+                &files[start.saturating_sub(300)..(i + 10).min(files.len())]
+            );
         }
     }
-    assert!(files.contains("CREATE USER MAPPING"), "the schema backup was written");
+    assert!(
+        files.contains("CREATE USER MAPPING"),
+        "the schema backup was written"
+    );
     for pw in &passwords {
-        assert!(!files.contains(pw.as_str()), "a written file holds a planted password");
+        assert!(
+            !files.contains(pw.as_str()),
+            "a written file holds a planted password"
+        );
     }
     drop(idle);
 }
@@ -539,7 +573,9 @@ async fn every_documented_connection_form_works_with_password_auth() {
         ),
         (
             "socket, empty host",
-            Some(format!("postgres://app:{enc_pw}@/DB?host={sock}&port={port}")),
+            Some(format!(
+                "postgres://app:{enc_pw}@/DB?host={sock}&port={port}"
+            )),
             vec![],
         ),
         (

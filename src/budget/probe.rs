@@ -419,7 +419,9 @@ pub async fn sequences_now(settings: &ConnectSettings) -> Result<Vec<SequenceSta
         sqlx::query_as(&crate::collect::statements::tag(Q_SEQUENCES))
             .fetch_all(&mut c)
             .await
-            .map_err(|e| Error::Database(format!("read the sequences before a writing probe: {e}")))?;
+            .map_err(|e| {
+                Error::Database(format!("read the sequences before a writing probe: {e}"))
+            })?;
     let _ = c.close().await;
     Ok(rows
         .into_iter()

@@ -224,9 +224,9 @@ impl ConnInfo {
         }
         let connect_timeout = match p.connect_timeout.or_else(|| env("PGCONNECT_TIMEOUT")) {
             Some(t) => {
-                let s = t
-                    .parse::<u64>()
-                    .map_err(|_| format!("connect_timeout `{t}` is not a whole number of seconds"))?;
+                let s = t.parse::<u64>().map_err(|_| {
+                    format!("connect_timeout `{t}` is not a whole number of seconds")
+                })?;
                 // libpq: 0 means wait forever, and values below 2 are raised to 2.
                 (s > 0).then(|| Duration::from_secs(s.max(2)))
             }
@@ -476,8 +476,8 @@ mod tests {
 
     #[test]
     fn tcp_url_with_percent_encoded_password() {
-        let c = parse("postgres://app:p%40ss%3Aw%2Frd@db.example:6543/shop?sslmode=require")
-            .unwrap();
+        let c =
+            parse("postgres://app:p%40ss%3Aw%2Frd@db.example:6543/shop?sslmode=require").unwrap();
         assert_eq!(c.host, Host::Tcp("db.example".into()));
         assert_eq!(c.port, 6543);
         assert_eq!(c.user, "app");
@@ -501,11 +501,7 @@ mod tests {
             "postgresql:///db?host=%2Fvar%2Frun%2Fpostgresql&user=user",
         ] {
             let c = parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
-            assert_eq!(
-                c.host,
-                Host::Socket("/var/run/postgresql".into()),
-                "{url}"
-            );
+            assert_eq!(c.host, Host::Socket("/var/run/postgresql".into()), "{url}");
             assert_eq!(c.user, "user");
             assert_eq!(c.database, "db");
             assert_eq!(

@@ -263,7 +263,9 @@ mod tests {
     #[test]
     fn same_user_and_password_does_not_mangle_the_message() {
         assert_eq!(
-            redact_url("cannot connect to postgres://postgres:postgres@nohost.invalid:5432/postgres"),
+            redact_url(
+                "cannot connect to postgres://postgres:postgres@nohost.invalid:5432/postgres"
+            ),
             "cannot connect to postgres://postgres@nohost.invalid:5432/postgres"
         );
     }
@@ -287,8 +289,14 @@ mod tests {
             "U&'it\\0027s secret'",
             "e'secret\\n'",
         ] {
-            let out = masked(&format!("CREATE ROLE app LOGIN PASSWORD {lit} VALID UNTIL 'x'"), "secret");
-            assert_eq!(out, "CREATE ROLE app LOGIN PASSWORD '***' VALID UNTIL 'x'", "{lit}");
+            let out = masked(
+                &format!("CREATE ROLE app LOGIN PASSWORD {lit} VALID UNTIL 'x'"),
+                "secret",
+            );
+            assert_eq!(
+                out, "CREATE ROLE app LOGIN PASSWORD '***' VALID UNTIL 'x'",
+                "{lit}"
+            );
         }
         assert_eq!(
             masked("alter user bob with encrypted password 'p4ss'", "p4ss"),
@@ -303,7 +311,10 @@ mod tests {
     #[test]
     fn options_and_conninfo_values_are_masked() {
         assert_eq!(
-            masked("CREATE USER MAPPING FOR u SERVER s OPTIONS (user 'u', password $$pw1$$)", "pw1"),
+            masked(
+                "CREATE USER MAPPING FOR u SERVER s OPTIONS (user 'u', password $$pw1$$)",
+                "pw1"
+            ),
             "CREATE USER MAPPING FOR u SERVER s OPTIONS (user 'u', password '***')"
         );
         assert_eq!(
@@ -311,16 +322,25 @@ mod tests {
             "ALTER USER MAPPING FOR u SERVER s OPTIONS (SET \"password\" '***', ADD sslkey '***', ADD sslpassword '***')"
         );
         assert_eq!(
-            masked("SELECT dblink_connect('host=h password=hunter2 dbname=d')", "hunter2"),
+            masked(
+                "SELECT dblink_connect('host=h password=hunter2 dbname=d')",
+                "hunter2"
+            ),
             "SELECT dblink_connect('host=h password=*** dbname=d')"
         );
         let out = masked(
             "CREATE SUBSCRIPTION s CONNECTION $c$host=h password = 'a b''c' dbname=d$c$ PUBLICATION p",
             "a b",
         );
-        assert!(out.starts_with("CREATE SUBSCRIPTION s CONNECTION $c$host=h password = ***"), "{out}");
+        assert!(
+            out.starts_with("CREATE SUBSCRIPTION s CONNECTION $c$host=h password = ***"),
+            "{out}"
+        );
         assert!(out.ends_with("$c$ PUBLICATION p"), "{out}");
-        let out = masked("SELECT dblink('postgres://u:hunter3@h/d', 'select 1')", "hunter3");
+        let out = masked(
+            "SELECT dblink('postgres://u:hunter3@h/d', 'select 1')",
+            "hunter3",
+        );
         assert!(out.contains("postgres://u@h/d"), "{out}");
     }
 

@@ -187,7 +187,8 @@ fn plan_file(file: &SqlFile) -> Vec<Planned> {
                                     .unwrap_or(AlterTableType::Undefined);
                                 if matches!(
                                     sub,
-                                    AlterTableType::AtDropColumn | AlterTableType::AtAlterColumnType
+                                    AlterTableType::AtDropColumn
+                                        | AlterTableType::AtAlterColumnType
                                 ) && !c.name.is_empty()
                                 {
                                     data_loss.push(DataLoss::Column {
@@ -817,10 +818,7 @@ async fn apply_locked(
                     sess.progress.line(format!(
                         "saved the data of {} to {}",
                         d.what,
-                        d.data_files
-                            .first()
-                            .unwrap_or(&d.restore_file)
-                            .display()
+                        d.data_files.first().unwrap_or(&d.restore_file).display()
                     ));
                     report.data_saved.push(d.restore_file.display().to_string());
                     saved.push((*v, d));
@@ -935,7 +933,9 @@ fn summary(sql: &str) -> String {
 
 /// A file name as one shell word.
 fn shell_quote(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+:".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))

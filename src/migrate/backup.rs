@@ -95,7 +95,10 @@ async fn run_pg_dump(
 ) -> Result<(), Error> {
     let mut cmd = tokio::process::Command::new(pg_dump);
     cmd.arg("-w")
-        .arg(format!("--lock-wait-timeout={}", lock_wait.as_millis().max(1)))
+        .arg(format!(
+            "--lock-wait-timeout={}",
+            lock_wait.as_millis().max(1)
+        ))
         .args(args)
         .stdin(std::process::Stdio::null());
     for (k, v) in settings.info.child_env() {
@@ -139,7 +142,11 @@ pub async fn take(
         &pg_dump,
         settings,
         lock_wait,
-        &["--schema-only".as_ref(), "--file".as_ref(), file.as_os_str()],
+        &[
+            "--schema-only".as_ref(),
+            "--file".as_ref(),
+            file.as_os_str(),
+        ],
     )
     .await?;
     mask_dump_secrets(file)?;
@@ -256,10 +263,19 @@ pub async fn save_data(
     };
     let qualified = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
     let base = schema_file.to_string_lossy();
-    let base = base.strip_suffix("-schema.sql").unwrap_or(&base).to_string();
+    let base = base
+        .strip_suffix("-schema.sql")
+        .unwrap_or(&base)
+        .to_string();
     let slug = |s: &str| -> String {
         s.chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect()
     };
     let column = match loss {
@@ -287,8 +303,11 @@ pub async fn save_data(
         .map_err(|e| fail(format!("read the primary key of {qualified}: {e}")))?;
         if !pk.is_empty() && !pk.iter().any(|(n, _)| n == column) {
             let csv = PathBuf::from(format!("{base}-data-{}.{}.csv", slug(&name), slug(column)));
-            let restore =
-                PathBuf::from(format!("{base}-data-{}.{}.restore.sql", slug(&name), slug(column)));
+            let restore = PathBuf::from(format!(
+                "{base}-data-{}.{}.restore.sql",
+                slug(&name),
+                slug(column)
+            ));
             let cols: Vec<String> = pk.iter().map(|(n, _)| quote_ident(n)).collect();
             let copy = format!(
                 "COPY (SELECT {}, {} FROM {qualified}) TO STDOUT WITH (FORMAT csv, HEADER)",
