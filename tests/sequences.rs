@@ -63,7 +63,7 @@ iterations = 7
         state("untouched_never_called").await,
     );
     assert_eq!(before.0, (10, true));
-    assert_eq!(before.1 .1, false, "other_id_seq was never called");
+    assert!(!before.1 .1, "other_id_seq was never called");
 
     let out = dbdoctor()
         .args(["budget", "--format", "json", "--budgets"])

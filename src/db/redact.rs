@@ -158,10 +158,8 @@ pub fn redact_sql_secrets(sql: &str) -> String {
             let prev = i.checked_sub(1).map(|k| tokens[k]);
             let before_prev = i.checked_sub(2).map(|k| tokens[k]);
             let key_before = match prev {
-                Some((ps, pe, pt)) if pt == Token::Ascii61 => {
+                Some((_, _, Token::Ascii61)) => {
                     before_prev.is_some_and(|(s, e, t)| is_secret_key(sql, s, e, t))
-                        && pe <= start
-                        && ps < pe
                 }
                 Some((s, e, t)) => is_secret_key(sql, s, e, t),
                 None => false,
