@@ -762,3 +762,50 @@ async fn every_documented_connection_form_works_with_password_auth() {
     }
     admin.close().await.ok();
 }
+
+/// `--no-backup` names the data it will not save; `--dry-run` lists the saves it would make.
+#[tokio::test]
+async fn no_backup_says_which_data_is_not_saved() {
+    let db = fresh_db().await;
+    db.exec(
+        "CREATE TABLE meals (id bigint PRIMARY KEY, kcal int);
+         INSERT INTO meals VALUES (1, 100), (2, 200);
+         CREATE TABLE old_log (msg text);",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("1_drop.up.sql"),
+        "ALTER TABLE meals DROP COLUMN kcal;\nDROP TABLE old_log;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("1_drop.down.sql"),
+        "CREATE TABLE old_log (msg text);\nALTER TABLE meals ADD COLUMN kcal int;\n",
+    )
+    .unwrap();
+    let src = dir.path().display().to_string();
+    let out = dbdoctor()
+        .args(["migrate", "apply", "--dry-run", "--source", &src])
+        .args(["--database-url", &db.url])
+        .output()
+        .unwrap();
+    let stream = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stream}");
+    assert!(
+        stream.contains("save the data of column kcal of meals")
+            && stream.contains("save the data of table old_log"),
+        "{stream}"
+    );
+    let out = dbdoctor()
+        .args(["migrate", "apply", "--no-backup", "--source", &src])
+        .args(["--database-url", &db.url])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("WARNING: --no-backup: the data of column kcal of meals (migration 1), table old_log (migration 1) is NOT saved"),
+        "{err}"
+    );
+}

@@ -93,6 +93,7 @@ impl ConnectSettings {
             sslcert: None,
             sslkey: None,
             connect_timeout: None,
+            options: None,
         };
         ConnectSettings {
             display: info.display(),

@@ -32,6 +32,8 @@ pub struct ConnInfo {
     pub sslcert: Option<String>,
     pub sslkey: Option<String>,
     pub connect_timeout: Option<Duration>,
+    /// Server settings for the session, libpq's `options` (`-c name=value ...`).
+    pub options: Option<String>,
 }
 
 // Hand-written so that `{:?}` can never show the password.
@@ -144,11 +146,12 @@ impl ConnInfo {
                 "sslcert" => p.sslcert = Some(v),
                 "sslkey" => p.sslkey = Some(v),
                 "connect_timeout" => p.connect_timeout = Some(v),
+                "options" => p.options = Some(v),
                 // Accepted for compatibility; every session of ours is named dbdoctor.
                 "application_name" => {}
                 other => {
                     return Err(bad(format!(
-                        "unknown parameter `{other}` (dbdoctor reads host, port, user, password, dbname, sslmode, sslrootcert, sslcert, sslkey, connect_timeout, application_name)"
+                        "unknown parameter `{other}` (dbdoctor reads host, port, user, password, dbname, sslmode, sslrootcert, sslcert, sslkey, connect_timeout, options, application_name)"
                     )))
                 }
             }
@@ -232,6 +235,10 @@ impl ConnInfo {
             }
             None => None,
         };
+        let options = p.options.or_else(|| env("PGOPTIONS"));
+        if let Some(o) = &options {
+            session_settings(o)?;
+        }
         Ok(ConnInfo {
             host,
             port,
@@ -243,6 +250,7 @@ impl ConnInfo {
             sslcert: p.sslcert.or_else(|| env("PGSSLCERT")),
             sslkey: p.sslkey.or_else(|| env("PGSSLKEY")),
             connect_timeout,
+            options,
         })
     }
 
@@ -274,6 +282,13 @@ impl ConnInfo {
         }
         if let Some(k) = &self.sslkey {
             o = o.ssl_client_key(k);
+        }
+        if let Some(settings) = self
+            .options
+            .as_deref()
+            .and_then(|t| session_settings(t).ok())
+        {
+            o = o.options(settings);
         }
         o
     }
@@ -309,6 +324,7 @@ impl ConnInfo {
             self.connect_timeout.map(|d| d.as_secs().to_string()),
         );
         set("PGAPPNAME", Some(APPLICATION_NAME.to_string()));
+        set("PGOPTIONS", self.options.clone());
         env
     }
 
@@ -344,6 +360,7 @@ struct Params {
     sslcert: Option<String>,
     sslkey: Option<String>,
     connect_timeout: Option<String>,
+    options: Option<String>,
 }
 
 #[derive(Default)]
@@ -354,6 +371,28 @@ struct Parts {
     password: Option<String>,
     database: Option<String>,
     params: Params,
+}
+
+/// `-c name=value`, `-cname=value` and `--name=value` words of libpq's `options`.
+fn session_settings(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut words = text.split_whitespace();
+    while let Some(w) = words.next() {
+        let pair = if w == "-c" {
+            words.next().unwrap_or("")
+        } else if let Some(rest) = w.strip_prefix("--") {
+            rest
+        } else if let Some(rest) = w.strip_prefix("-c") {
+            rest
+        } else {
+            return Err(format!("options `{text}`: expected `-c name=value` words"));
+        };
+        match pair.split_once('=') {
+            Some((k, v)) if !k.is_empty() => out.push((k.to_string(), v.to_string())),
+            _ => return Err(format!("options `{text}`: expected `-c name=value` words")),
+        }
+    }
+    Ok(out)
 }
 
 /// libpq's default with no host: the unix socket directory that holds this port's socket, else
@@ -571,6 +610,25 @@ mod tests {
             assert!(m.contains(part), "{url}: {m}");
             assert!(!m.contains("pw") && !m.contains("p%zz"), "{url}: {m}");
         }
+    }
+
+    #[test]
+    fn options_parameter_sets_session_settings() {
+        let c =
+            parse("postgres://u@h/d?options=-c%20search_path%3Dapp%20--work_mem%3D64MB").unwrap();
+        assert_eq!(
+            c.options.as_deref(),
+            Some("-c search_path=app --work_mem=64MB")
+        );
+        assert_eq!(
+            c.pg_options().get_options(),
+            Some("-c search_path=app -c work_mem=64MB")
+        );
+        let env = c.child_env();
+        assert!(env
+            .iter()
+            .any(|(k, v)| *k == "PGOPTIONS" && v.as_deref() == c.options.as_deref()));
+        assert!(parse("postgres://u@h/d?options=bogus").is_err());
     }
 
     #[test]
