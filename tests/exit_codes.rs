@@ -132,6 +132,26 @@ async fn exit_6_unexpected_database_error() {
         .output()
         .unwrap();
     assert_eq!(code_of(&out), Some(6), "{}", text(&out));
+
+    // A budget probe the server fails for a reason that is neither connection nor privilege.
+    let b = dir.path().join("budgets.toml");
+    std::fs::write(
+        &b,
+        "version = 1\n\n[[probes]]\nname = \"divide\"\nsql = \"SELECT 1 / $1\"\niterations = 3\n\n[[probes.params]]\nkind = \"int\"\nmin = 0\nmax = 0\n",
+    )
+    .unwrap();
+    let out = dbdoctor()
+        .args(["budget", "--budgets"])
+        .arg(&b)
+        .args(["--database-url", &db.url])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(code_of(&out), Some(6), "{t}");
+    assert!(
+        t.contains("probe `divide` failed") && t.contains("division by zero"),
+        "{t}"
+    );
 }
 
 #[tokio::test]

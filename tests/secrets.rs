@@ -793,6 +793,10 @@ async fn no_backup_says_which_data_is_not_saved() {
     let stream = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stream}");
     assert!(
+        stream.contains("pg_dump --schema-only -w --lock-wait-timeout=5000 "),
+        "{stream}"
+    );
+    assert!(
         stream.contains("save the data of column kcal of meals")
             && stream.contains("save the data of table old_log"),
         "{stream}"

@@ -236,6 +236,15 @@ mod tests {
     }
 
     #[test]
+    fn url_connect_timeout_wins_and_application_name_is_ours() {
+        let s = settings("postgres://app@db/shop?connect_timeout=7&application_name=mine").unwrap();
+        assert_eq!(s.connect_timeout, Duration::from_secs(7));
+        assert_eq!(s.options.get_application_name(), Some("dbdoctor"));
+        let s = settings("postgres://app@db/shop").unwrap();
+        assert_eq!(s.connect_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
     fn malformed_url_is_a_usage_error_without_password() {
         let e = settings("mysql://u:pw@h/d").unwrap_err();
         assert!(matches!(e, Error::Usage(_)));
