@@ -214,11 +214,23 @@ impl ConnInfo {
             .or_else(|| env("USER"))
             .or_else(|| env("LOGNAME"))
             .unwrap_or_else(|| "postgres".to_string());
-        let password = password.or_else(|| env("PGPASSWORD"));
         let database = database
             .filter(|d| !d.is_empty())
             .or_else(|| env("PGDATABASE"))
             .unwrap_or_else(|| user.clone());
+        // libpq's order: the URL, PGPASSWORD, then the password file.
+        let password = password.or_else(|| env("PGPASSWORD")).or_else(|| {
+            let file = env("PGPASSFILE")
+                .map(PathBuf::from)
+                .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".pgpass")))?;
+            let text = std::fs::read_to_string(file).ok()?;
+            let host_key = match &host {
+                Host::Tcp(h) => h.clone(),
+                // libpq matches a socket connection against `localhost`.
+                Host::Socket(_) => "localhost".to_string(),
+            };
+            pgpass_lookup(&text, &host_key, port, &database, &user)
+        });
         let sslmode = p.sslmode.or_else(|| env("PGSSLMODE"));
         if let Some(m) = &sslmode {
             PgSslMode::from_str(m).map_err(|_| {
@@ -393,6 +405,50 @@ fn session_settings(text: &str) -> Result<Vec<(String, String)>, String> {
         }
     }
     Ok(out)
+}
+
+/// The password of the first matching `host:port:database:user:password` line of a password
+/// file (`*` matches anything; `\:` and `\\` are a literal colon and backslash).
+pub fn pgpass_lookup(
+    text: &str,
+    host: &str,
+    port: u16,
+    database: &str,
+    user: &str,
+) -> Option<String> {
+    let port = port.to_string();
+    for line in text.lines() {
+        if line.trim_start().starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut fields = Vec::with_capacity(5);
+        let mut cur = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some(n) = chars.next() {
+                        cur.push(n);
+                    }
+                }
+                ':' if fields.len() < 4 => fields.push(std::mem::take(&mut cur)),
+                c => cur.push(c),
+            }
+        }
+        fields.push(cur);
+        if fields.len() != 5 {
+            continue;
+        }
+        let ok = |f: &str, want: &str| f == "*" || f == want;
+        if ok(&fields[0], host)
+            && ok(&fields[1], &port)
+            && ok(&fields[2], database)
+            && ok(&fields[3], user)
+        {
+            return Some(fields[4].clone());
+        }
+    }
+    None
 }
 
 /// libpq's default with no host: the unix socket directory that holds this port's socket, else
@@ -629,6 +685,28 @@ mod tests {
             .iter()
             .any(|(k, v)| *k == "PGOPTIONS" && v.as_deref() == c.options.as_deref()));
         assert!(parse("postgres://u@h/d?options=bogus").is_err());
+    }
+
+    #[test]
+    fn password_file_is_read_like_libpq() {
+        let text =
+            "# comment\nother:5432:*:*:nope\nlocalhost:6000:shop:app:pa\\:ss\n*:*:*:app:fallback\n";
+        assert_eq!(
+            pgpass_lookup(text, "localhost", 6000, "shop", "app").as_deref(),
+            Some("pa:ss")
+        );
+        assert_eq!(
+            pgpass_lookup(text, "db", 5432, "x", "app").as_deref(),
+            Some("fallback")
+        );
+        assert_eq!(pgpass_lookup(text, "db", 5432, "x", "bob"), None);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pgpass");
+        std::fs::write(&file, text).unwrap();
+        let f = file.display().to_string();
+        let env = move |k: &str| (k == "PGPASSFILE").then(|| f.clone());
+        let c = ConnInfo::from_url("postgres://app@/shop?host=/sock&port=6000", &env).unwrap();
+        assert_eq!(c.password.as_deref(), Some("pa:ss"));
     }
 
     #[test]
