@@ -199,26 +199,31 @@ async fn dump_schema(
     pg_dump: &std::path::Path,
     file: &std::path::Path,
 ) -> Result<(), Error> {
-    let o = &settings.options;
     let mut cmd = tokio::process::Command::new(pg_dump);
-    cmd.args(["--schema-only", "--no-owner", "--no-privileges", "--file"])
-        .arg(file)
-        .env("PGHOST", o.get_host())
-        .env("PGPORT", o.get_port().to_string())
-        .env("PGUSER", o.get_username())
-        .env("PGDATABASE", o.get_database().unwrap_or(o.get_username()))
-        .env("PGAPPNAME", "dbdoctor");
-    match &settings.password {
-        Some(p) => cmd.env("PGPASSWORD", p),
-        None => cmd.env_remove("PGPASSWORD"),
-    };
+    // -w: never wait at a password prompt; the target comes from the same parsed settings as
+    // dbdoctor's own sessions (socket, TLS, decoded password in PGPASSWORD).
+    cmd.args([
+        "-w",
+        "--schema-only",
+        "--no-owner",
+        "--no-privileges",
+        "--file",
+    ])
+    .arg(file)
+    .stdin(std::process::Stdio::null());
+    for (k, v) in settings.info.child_env() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
     let out = cmd
         .output()
         .await
         .map_err(|e| fail(format!("cannot run {}: {e}", pg_dump.display())))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let err = crate::db::redact::scrub(err.trim(), settings.password.as_deref());
+        let err = crate::db::redact::redact_url(err.trim());
         return Err(fail(format!(
             "pg_dump --schema-only of the target failed: {}",
             err.replace('\n', " ")
