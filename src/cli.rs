@@ -249,6 +249,9 @@ pub struct SourceArg {
     /// Folder holding the migrations (sqlx format).
     #[arg(long, value_name = "DIR", default_value = "migrations")]
     pub source: PathBuf,
+    /// Migration layout of --source (detected when omitted; `validate` also reads one file or `-`).
+    #[arg(long, value_enum, value_name = "LAYOUT")]
+    pub layout: Option<crate::migrate::layout::Layout>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,6 +296,13 @@ pub struct MigrateValidateArgs {
     /// Do not connect to a database even when one is configured.
     #[arg(long)]
     pub offline: bool,
+    /// Run each pending migration on a throwaway cluster (with the target's schema when a database
+    /// is configured) and report the locks each statement holds, rewrites and implicit objects.
+    #[arg(long)]
+    pub trace: bool,
+    /// With --trace: copy up to N rows of each touched table from the target first.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "trace")]
+    pub trace_rows: u64,
 }
 
 #[derive(Debug, Args, Clone)]

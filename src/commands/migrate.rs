@@ -124,6 +124,7 @@ async fn read_only_state(settings: &ConnectSettings) -> Result<State, Error> {
 }
 
 async fn status(ctx: &Ctx, a: &MigrateStatusArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    trackable(&a.source, "status")?;
     let source = source::load(&a.source.source)?;
     let state = read_only_state(&ctx.connect_settings()?).await?;
     let rows = status_rows(&source, &state);
@@ -246,6 +247,7 @@ fn options_from(
 }
 
 async fn apply_cmd(ctx: &Ctx, a: &MigrateApplyArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    trackable(&a.source, "apply")?;
     let source = source::load(&a.source.source)?;
     let settings = ctx.connect_settings()?;
     let mut opts = options_from(ctx, a.dry_run, &a.lock_timeout, &a.lock_wait)?;
@@ -269,6 +271,7 @@ async fn apply_cmd(ctx: &Ctx, a: &MigrateApplyArgs, out: &mut dyn Write) -> Resu
 }
 
 async fn revert_cmd(ctx: &Ctx, a: &MigrateRevertArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    trackable(&a.source, "revert")?;
     let source = source::load(&a.source.source)?;
     let settings = ctx.connect_settings()?;
     let mut opts = options_from(ctx, a.dry_run, &a.lock_timeout, &a.lock_wait)?;
@@ -397,9 +400,17 @@ fn write_stream(command: &str, report: &Report, out: &mut dyn Write) -> Result<(
 
 // ---------------------------------------------------------------- validate / plan
 
+/// Tracking commands read and write sqlx's bookkeeping only: refuse other layouts in one line.
+fn trackable(src: &crate::cli::SourceArg, command: &str) -> Result<(), Error> {
+    let layout = src
+        .layout
+        .unwrap_or_else(|| crate::migrate::layout::detect(&src.source));
+    crate::migrate::layout::require_trackable(layout, command)
+}
+
 async fn validate(ctx: &Ctx, a: &MigrateValidateArgs, out: &mut dyn Write) -> Result<i32, Error> {
-    let source = source::load(&a.source.source)?;
-    let mut diags = lint::lint_source(&source);
+    let (source, layout) = crate::migrate::layout::load(&a.source.source, a.source.layout)?;
+    let mut diags = lint::lint_source_with(&source, layout.statements_separately());
     let configured = ctx.database_url_given()
         || ["PGHOST", "PGDATABASE", "PGSERVICE"]
             .iter()
@@ -410,6 +421,18 @@ async fn validate(ctx: &Ctx, a: &MigrateValidateArgs, out: &mut dyn Write) -> Re
     }
     if a.replay {
         diags.extend(replay(ctx, &source).await?);
+    }
+    if a.trace {
+        let live = if !a.offline && configured {
+            Some(ctx.connect_settings()?)
+        } else {
+            None
+        };
+        let target = crate::migrate::trace_run::TraceTarget {
+            database: live.as_ref(),
+            rows: a.trace_rows,
+        };
+        diags.extend(crate::migrate::trace_run::run(&source, target, &|m| ctx.progress(m)).await?);
     }
     let files = source
         .migrations

@@ -2,9 +2,12 @@
 
 pub mod apply;
 pub mod backup;
+pub mod layout;
 pub mod lint;
 pub mod locks;
 pub mod plan;
 pub mod source;
 pub mod split;
+pub mod trace;
+pub mod trace_run;
 pub mod tracking;

@@ -25,6 +25,16 @@ const NON_VOLATILE: &[&str] = &[
     "json_build_object",
 ];
 
+/// Of those, the ones that take no argument: a call with arguments is some other function.
+const NO_ARGS: &[&str] = &[
+    "now",
+    "transaction_timestamp",
+    "statement_timestamp",
+    "current_timestamp",
+    "current_date",
+    "localtimestamp",
+];
+
 fn volatile_call(node: &pg_query::Node) -> Option<String> {
     node.node
         .as_ref()?
@@ -40,7 +50,9 @@ fn volatile_call(node: &pg_query::Node) -> Option<String> {
                         _ => None,
                     })
                     .unwrap_or_default();
-                (!NON_VOLATILE.contains(&name.as_str())).then_some(name)
+                let known = NON_VOLATILE.contains(&name.as_str())
+                    && !(NO_ARGS.contains(&name.as_str()) && !f.args.is_empty());
+                (!known).then_some(name)
             }
             _ => None,
         })
@@ -80,6 +92,11 @@ impl super::Rule for Rule {
                         "stored generated column {} rewrites {t} under ACCESS EXCLUSIVE",
                         col.colname
                     ));
+                } else if c.contype == ConstrType::ConstrDefault as i32 && cx.pg_below(11) {
+                    out.push(format!(
+                        "column {} is added to {t} with a default: before PostgreSQL 11 that rewrites the table under ACCESS EXCLUSIVE",
+                        col.colname
+                    ));
                 } else if c.contype == ConstrType::ConstrDefault as i32 {
                     if let Some(f) = c.raw_expr.as_deref().and_then(volatile_call) {
                         out.push(format!(
@@ -117,6 +134,14 @@ mod tests {
         )
         .is_empty());
         assert!(run(&Rule, "ALTER TABLE t ADD COLUMN c int DEFAULT 0;", false).is_empty());
+        assert_eq!(
+            run(&Rule, "ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now(123);", false).len(),
+            1
+        );
+        assert_eq!(
+            run(&Rule, "-- dbdoctor:pg-version 10\nALTER TABLE t ADD COLUMN c int DEFAULT 0;", false).len(),
+            1
+        );
         assert_eq!(
             run(&Rule, "ALTER TABLE t ADD COLUMN n bigserial;", false).len(),
             1

@@ -3,7 +3,7 @@
 use pg_query::protobuf::ConstrType;
 use pg_query::NodeEnum;
 
-use super::{added_constraint, alter_cmds, FileContext};
+use super::{added_column, added_constraint, alter_cmds, column_constraints, FileContext};
 use crate::migrate::locks::rangevar_name;
 
 pub struct Rule;
@@ -20,7 +20,12 @@ impl super::Rule for Rule {
             .into_iter()
             .filter(|(rel, _)| !cx.is_new_table(Some(rel)))
             .filter_map(|(rel, c)| {
-                let k = added_constraint(c)?;
+                // `ADD CONSTRAINT ... FOREIGN KEY` or `ADD COLUMN ... REFERENCES`.
+                let k = added_constraint(c).or_else(|| {
+                    column_constraints(added_column(c)?)
+                        .into_iter()
+                        .find(|k| k.contype == ConstrType::ConstrForeign as i32)
+                })?;
                 (k.contype == ConstrType::ConstrForeign as i32 && !k.skip_validation).then(|| {
                     let other = k.pktable.as_ref().map(rangevar_name).unwrap_or_default();
                     format!(

@@ -1,12 +1,57 @@
 //! adding-not-nullable-field: `SET NOT NULL` scans the table under ACCESS EXCLUSIVE.
 
-use pg_query::protobuf::AlterTableType;
+use pg_query::protobuf::{AlterTableType, ConstrType, NullTestType, RangeVar};
 use pg_query::NodeEnum;
 
-use super::{alter_cmds, subtype, FileContext};
+use super::{added_constraint, alter_cmds, subtype, FileContext};
 use crate::migrate::locks::rangevar_name;
 
 pub struct Rule;
+
+/// `expr` is `<col> IS NOT NULL`.
+fn is_not_null_of(expr: Option<&pg_query::Node>, col: &str) -> bool {
+    let Some(NodeEnum::NullTest(t)) = expr.and_then(|e| e.node.as_ref()) else {
+        return false;
+    };
+    if t.nulltesttype != NullTestType::IsNotNull as i32 {
+        return false;
+    }
+    match t.arg.as_ref().and_then(|a| a.node.as_ref()) {
+        Some(NodeEnum::ColumnRef(c)) => matches!(
+            c.fields.last().and_then(|f| f.node.as_ref()),
+            Some(NodeEnum::String(s)) if s.sval == col
+        ),
+        _ => false,
+    }
+}
+
+/// An earlier VALIDATE CONSTRAINT on the table proves the column NOT NULL: its CHECK, when the
+/// file adds it, tests this very column; one added by an earlier migration is trusted.
+fn proven(rel: &RangeVar, col: &str, cx: &FileContext) -> bool {
+    let table = rangevar_name(rel);
+    let earlier = &cx.all[..cx.index.min(cx.all.len())];
+    let mut validated = Vec::new();
+    for n in earlier {
+        for (r, c) in alter_cmds(n) {
+            if rangevar_name(r) == table && subtype(c) == AlterTableType::AtValidateConstraint {
+                validated.push(c.name.clone());
+            }
+        }
+    }
+    validated.iter().any(|name| {
+        let added = earlier.iter().flat_map(alter_cmds).find_map(|(r, c)| {
+            let k = added_constraint(c)?;
+            (rangevar_name(r) == table && &k.conname == name).then_some(k)
+        });
+        match added {
+            None => true,
+            Some(k) => {
+                k.contype == ConstrType::ConstrCheck as i32
+                    && is_not_null_of(k.raw_expr.as_deref(), col)
+            }
+        }
+    })
+}
 
 impl super::Rule for Rule {
     fn name(&self) -> &'static str {
@@ -21,7 +66,8 @@ impl super::Rule for Rule {
             .filter(|(rel, c)| {
                 subtype(c) == AlterTableType::AtSetNotNull
                     && !cx.is_new_table(Some(rel))
-                    && !cx.validated_tables.contains(&rangevar_name(rel))
+                    // Before PostgreSQL 12 SET NOT NULL ignores CHECK constraints.
+                    && (cx.pg_below(12) || !proven(rel, &c.name, cx))
             })
             .map(|(rel, c)| {
                 format!(
@@ -52,5 +98,12 @@ mod tests {
         );
         let safe = "ALTER TABLE orders VALIDATE CONSTRAINT status_nn;\nALTER TABLE orders ALTER COLUMN status SET NOT NULL;";
         assert!(run(&Rule, safe, false).is_empty());
+        assert_eq!(run(&Rule, &format!("-- dbdoctor:pg-version 11\n{safe}"), false).len(), 1);
+        let other_column = "ALTER TABLE foo ADD CONSTRAINT baz_nn CHECK (baz IS NOT NULL) NOT VALID;\nALTER TABLE foo VALIDATE CONSTRAINT baz_nn;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;";
+        assert_eq!(run(&Rule, other_column, false).len(), 1);
+        let same_column = other_column.replace("(baz IS", "(bar IS");
+        assert!(run(&Rule, &same_column, false).is_empty());
+        let not_validated = "ALTER TABLE foo ADD CONSTRAINT bar_nn CHECK (bar IS NOT NULL) NOT VALID;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;";
+        assert_eq!(run(&Rule, not_validated, false).len(), 1);
     }
 }

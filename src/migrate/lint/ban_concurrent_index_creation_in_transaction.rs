@@ -18,7 +18,7 @@ impl super::Rule for Rule {
         "PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY inside a transaction block, and the file runs in one. Put the statement alone in a file whose first line is `-- no-transaction`."
     }
     fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
-        if !cx.in_transaction {
+        if !cx.in_any_tx() {
             return vec![];
         }
         let what = match stmt {
@@ -37,6 +37,11 @@ impl super::Rule for Rule {
             }
             _ => return vec![],
         };
+        if !cx.in_transaction {
+            return vec![format!(
+                "{what} inside the BEGIN ... COMMIT written in the file: it will fail with \"cannot run inside a transaction block\""
+            )];
+        }
         vec![format!(
             "{what} in a file that runs inside a transaction: it will fail with \"cannot run inside a transaction block\" (the file has no `-- no-transaction` first line)"
         )]
@@ -57,5 +62,9 @@ mod tests {
         assert_eq!(run(&Rule, "DROP INDEX CONCURRENTLY i;", false).len(), 1);
         assert_eq!(run(&Rule, "REINDEX INDEX CONCURRENTLY i;", false).len(), 1);
         assert!(run(&Rule, "CREATE INDEX CONCURRENTLY i ON t (a);", true).is_empty());
+        assert_eq!(
+            run(&Rule, "BEGIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;", true).len(),
+            1
+        );
     }
 }

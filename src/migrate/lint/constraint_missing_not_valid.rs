@@ -3,7 +3,9 @@
 use pg_query::protobuf::ConstrType;
 use pg_query::NodeEnum;
 
-use super::{added_constraint, alter_cmds, FileContext};
+use pg_query::protobuf::AlterTableType;
+
+use super::{added_constraint, alter_cmds, subtype, FileContext};
 use crate::migrate::locks::rangevar_name;
 
 pub struct Rule;
@@ -16,6 +18,37 @@ impl super::Rule for Rule {
         "A new CHECK or FOREIGN KEY is verified against every row while the ALTER TABLE lock is held. Add it with NOT VALID (only new rows are checked), then run ALTER TABLE ... VALIDATE CONSTRAINT in a later migration, which does not block reads or writes."
     }
     fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
+        let mut out = validated_in_same_transaction(stmt, cx);
+        out.extend(added_without_not_valid(stmt, cx));
+        out
+    }
+}
+
+/// `VALIDATE CONSTRAINT` in the transaction that added the constraint NOT VALID: the ADD's lock
+/// is still held, so the validation scan blocks writes just as a plain ADD would.
+fn validated_in_same_transaction(stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
+    let earlier = cx.same_tx_earlier();
+    alter_cmds(stmt)
+        .into_iter()
+        .filter(|(_, c)| subtype(c) == AlterTableType::AtValidateConstraint)
+        .filter(|(rel, c)| {
+            earlier.iter().flat_map(alter_cmds).any(|(r, a)| {
+                rangevar_name(r) == rangevar_name(rel)
+                    && added_constraint(a).is_some_and(|k| k.skip_validation && k.conname == c.name)
+            })
+        })
+        .map(|(rel, c)| {
+            format!(
+                "constraint {} on {} is validated in the same transaction that added it NOT VALID: the ADD's lock is still held during the scan",
+                c.name,
+                rangevar_name(rel)
+            )
+        })
+        .collect()
+}
+
+fn added_without_not_valid(stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
+    {
         alter_cmds(stmt)
             .into_iter()
             .filter(|(rel, _)| !cx.is_new_table(Some(rel)))
@@ -72,5 +105,11 @@ mod tests {
             1
         );
         assert!(run(&Rule, "ALTER TABLE t VALIDATE CONSTRAINT c;", false).is_empty());
+        let both = "ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT f;";
+        // One transaction (the file's, or one written in it): flagged.
+        assert_eq!(run(&Rule, both, false).len(), 1);
+        assert_eq!(run(&Rule, &format!("BEGIN;\n{both}\nCOMMIT;"), true).len(), 1);
+        // Separate transactions: fine.
+        assert!(run(&Rule, both, true).is_empty());
     }
 }

@@ -3,7 +3,7 @@
 use pg_query::protobuf::ConstrType;
 use pg_query::NodeEnum;
 
-use super::{added_constraint, alter_cmds, FileContext};
+use super::{added_column, added_constraint, alter_cmds, column_constraints, FileContext};
 use crate::migrate::locks::rangevar_name;
 
 pub struct Rule;
@@ -20,7 +20,12 @@ impl super::Rule for Rule {
             .into_iter()
             .filter(|(rel, _)| !cx.is_new_table(Some(rel)))
             .filter_map(|(rel, c)| {
-                let k = added_constraint(c)?;
+                // `ADD CONSTRAINT ... UNIQUE` or `ADD COLUMN ... UNIQUE`.
+                let k = added_constraint(c).or_else(|| {
+                    column_constraints(added_column(c)?)
+                        .into_iter()
+                        .find(|k| k.contype == ConstrType::ConstrUnique as i32)
+                })?;
                 (k.contype == ConstrType::ConstrUnique as i32 && k.indexname.is_empty()).then(
                     || {
                         format!(

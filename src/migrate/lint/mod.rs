@@ -33,6 +33,26 @@ pub mod renaming_table;
 pub mod require_concurrent_index_creation;
 pub mod require_concurrent_index_deletion;
 pub mod transaction_nesting;
+// Rules added to match squawk's rule set.
+pub mod ban_alter_domain_with_add_constraint;
+pub mod ban_char_field;
+pub mod ban_create_domain_with_constraint;
+pub mod ban_drop_not_null;
+pub mod ban_duplicate_column_assignments;
+pub mod ban_truncate_cascade;
+pub mod ban_uncommitted_transaction;
+pub mod identifier_too_long;
+pub mod prefer_bigint_over_smallint;
+pub mod prefer_repack;
+pub mod prefer_text_field;
+pub mod prefer_timestamptz;
+pub mod require_concurrent_partition_detach;
+pub mod require_concurrent_reindex;
+pub mod require_enum_value_ordering;
+pub mod require_lock_timeout;
+pub mod require_statement_timeout;
+pub mod require_table_schema;
+pub mod require_timeout_settings;
 
 /// Name of the pseudo-rule for parse failures.
 pub const SYNTAX_ERROR: &str = "syntax-error";
@@ -88,12 +108,75 @@ pub struct FileContext {
     /// For a down file: what its up file created (`table`, `table.column`), which dropping
     /// merely undoes.
     pub undoes: HashSet<String>,
+    /// Every statement of the file, parsed (`all[index]` is this one); rules that look at the
+    /// statements around this one read it.
+    pub all: Vec<NodeEnum>,
+    /// This statement's text.
+    pub text: String,
+    /// Inside a `BEGIN ... COMMIT` written in the file itself.
+    pub in_explicit_tx: bool,
+    /// Index in `all` of the first statement of the transaction around this one.
+    pub tx_start: usize,
+    /// Target server major version from `-- dbdoctor:pg-version N` (unknown: a current server).
+    pub pg_version: Option<u32>,
+    /// Opt-in rules switched on with `-- dbdoctor:include rule[, rule]`.
+    pub included: HashSet<String>,
+    /// The runner sends each statement on its own (goose, Flyway), so a file outside a
+    /// transaction is not one implicit transaction.
+    pub statements_separately: bool,
 }
 
 impl FileContext {
     pub fn is_new_table(&self, rv: Option<&RangeVar>) -> bool {
         rv.is_some_and(|r| self.created_tables.contains(&rangevar_name(r)))
     }
+
+    /// The statement runs inside some transaction: the file's own or one written in it.
+    pub fn in_any_tx(&self) -> bool {
+        self.in_transaction || self.in_explicit_tx
+    }
+
+    /// Earlier statements of the same transaction (none outside a transaction).
+    pub fn same_tx_earlier(&self) -> &[NodeEnum] {
+        if !self.in_any_tx() {
+            return &[];
+        }
+        let end = self.index.min(self.all.len());
+        &self.all[self.tx_start.min(end)..end]
+    }
+
+    /// The target server is older than `major` (only when a version was declared).
+    pub fn pg_below(&self, major: u32) -> bool {
+        self.pg_version.is_some_and(|v| v < major)
+    }
+}
+
+/// File-wide directives: `-- dbdoctor:include rule, ...` and `-- dbdoctor:pg-version N`.
+pub fn file_directives(sql: &str) -> (HashSet<String>, Option<u32>) {
+    let mut included = HashSet::new();
+    let mut version = None;
+    for line in sql.lines() {
+        let line = line.trim();
+        let Some(comment) = line.strip_prefix("--") else {
+            continue;
+        };
+        let comment = comment.trim();
+        if let Some(rest) = comment.strip_prefix("dbdoctor:include") {
+            for r in rest.split(|c: char| c == ',' || c.is_whitespace()) {
+                if !r.is_empty() {
+                    included.insert(r.to_string());
+                }
+            }
+        } else if let Some(rest) = comment.strip_prefix("dbdoctor:pg-version") {
+            version = rest.trim().parse().ok();
+        }
+    }
+    // The deprecated alias switches on both timeout rules, as squawk's does.
+    if included.contains("require-timeout-settings") {
+        included.insert("require-lock-timeout".into());
+        included.insert("require-statement-timeout".into());
+    }
+    (included, version)
 }
 
 /// A safety rule.
@@ -107,6 +190,17 @@ pub trait Rule: Sync {
     fn help(&self) -> &'static str;
     /// Messages for this statement (empty when it is fine).
     fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String>;
+    /// Runs only when a file asks for it with `-- dbdoctor:include <name>`.
+    fn opt_in(&self) -> bool {
+        false
+    }
+}
+
+/// Every rule name `validate` knows, aliases included.
+pub fn all_rule_names() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = rules().iter().map(|r| r.name()).collect();
+    v.push(require_timeout_settings::ALIAS);
+    v
 }
 
 /// Every rule, in a stable order.
@@ -133,6 +227,24 @@ pub fn rules() -> Vec<&'static dyn Rule> {
         &prefer_identity::Rule,
         &prefer_robust_stmts::Rule,
         &transaction_nesting::Rule,
+        &ban_alter_domain_with_add_constraint::Rule,
+        &ban_char_field::Rule,
+        &ban_create_domain_with_constraint::Rule,
+        &ban_drop_not_null::Rule,
+        &ban_duplicate_column_assignments::Rule,
+        &ban_truncate_cascade::Rule,
+        &ban_uncommitted_transaction::Rule,
+        &identifier_too_long::Rule,
+        &prefer_bigint_over_smallint::Rule,
+        &prefer_repack::Rule,
+        &prefer_text_field::Rule,
+        &prefer_timestamptz::Rule,
+        &require_concurrent_partition_detach::Rule,
+        &require_concurrent_reindex::Rule,
+        &require_enum_value_ordering::Rule,
+        &require_lock_timeout::Rule,
+        &require_statement_timeout::Rule,
+        &require_table_schema::Rule,
     ]
 }
 
@@ -199,6 +311,48 @@ pub fn type_name(c: &ColumnDef) -> String {
             _ => None,
         })
         .unwrap_or_default()
+}
+
+/// Every column type a statement writes: CREATE TABLE columns, ADD COLUMN and ALTER COLUMN TYPE,
+/// with the column's name.
+pub fn typed_columns(stmt: &NodeEnum) -> Vec<(&str, &pg_query::protobuf::TypeName)> {
+    let mut out: Vec<(&str, &pg_query::protobuf::TypeName)> = column_defs(stmt)
+        .into_iter()
+        .filter_map(|c| Some((c.colname.as_str(), c.type_name.as_ref()?)))
+        .collect();
+    for (_, cmd) in alter_cmds(stmt) {
+        if subtype(cmd) != AlterTableType::AtAlterColumnType {
+            continue;
+        }
+        if let Some(NodeEnum::ColumnDef(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+            if let Some(t) = c.type_name.as_ref() {
+                out.push((cmd.name.as_str(), t));
+            }
+        }
+    }
+    out
+}
+
+/// The parts of a type's name, lowercased (`pg_catalog.varchar` -> [`pg_catalog`, `varchar`]).
+pub fn type_parts(t: &pg_query::protobuf::TypeName) -> Vec<String> {
+    t.names
+        .iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(NodeEnum::String(s)) => Some(s.sval.to_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A built-in type written by its SQL name: `pg_catalog.x` as the parser produces it for
+/// keywords, or the plain name.
+pub fn is_builtin_type(t: &pg_query::protobuf::TypeName, names: &[&str]) -> bool {
+    let parts = type_parts(t);
+    match parts.as_slice() {
+        [one] => names.contains(&one.as_str()),
+        [schema, one] => schema == "pg_catalog" && names.contains(&one.as_str()),
+        _ => false,
+    }
 }
 
 /// The constraints attached to a column definition.
@@ -315,6 +469,16 @@ pub fn lint_file_undoing(
     display: &str,
     undoes: HashSet<String>,
 ) -> Vec<Diagnostic> {
+    lint_file_with(file, display, undoes, false)
+}
+
+/// Lint one file of a layout whose runner may send statements one by one.
+pub fn lint_file_with(
+    file: &SqlFile,
+    display: &str,
+    undoes: HashSet<String>,
+    statements_separately: bool,
+) -> Vec<Diagnostic> {
     if let Err(e) = pg_query::parse(&file.sql) {
         let message = match &e {
             pg_query::Error::Parse(m) => m.clone(),
@@ -332,21 +496,39 @@ pub fn lint_file_undoing(
         }];
     }
     let stmts: Vec<Statement> = split(&file.sql);
+    let nodes: Vec<Option<NodeEnum>> = stmts.iter().map(|s| parse_stmt(&s.text)).collect();
+    let (included, pg_version) = file_directives(&file.sql);
     let mut cx = FileContext {
         in_transaction: !file.no_tx,
         statements: stmts.len(),
         undoes,
+        // A statement that does not parse alone (never, after the whole file parsed) is kept
+        // as an empty SELECT so that indexes line up.
+        all: nodes
+            .iter()
+            .map(|n| {
+                n.clone()
+                    .unwrap_or(NodeEnum::SelectStmt(Box::default()))
+            })
+            .collect(),
+        pg_version,
+        included,
+        statements_separately,
         ..Default::default()
     };
     let mut out = Vec::new();
     for (i, st) in stmts.iter().enumerate() {
         cx.index = i;
-        let Some(node) = parse_stmt(&st.text) else {
+        cx.text = st.text.clone();
+        let Some(node) = nodes[i].clone() else {
             continue;
         };
         let allowed = allowed_rules(&st.leading);
         for rule in rules() {
             if allowed.contains(rule.name()) {
+                continue;
+            }
+            if rule.opt_in() && !cx.included.contains(rule.name()) {
                 continue;
             }
             for message in rule.check(&node, &cx) {
@@ -374,14 +556,47 @@ pub fn lint_file_undoing(
                     }
                 }
             }
+            NodeEnum::TransactionStmt(t) => match transaction_kind(t) {
+                TxKind::Begin => {
+                    cx.in_explicit_tx = true;
+                    cx.tx_start = i + 1;
+                }
+                TxKind::End => {
+                    cx.in_explicit_tx = false;
+                    cx.tx_start = i + 1;
+                }
+                TxKind::Other => {}
+            },
             _ => {}
         }
     }
     out
 }
 
+/// How a transaction statement moves the file's own transaction state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxKind {
+    Begin,
+    End,
+    Other,
+}
+
+pub fn transaction_kind(t: &pg_query::protobuf::TransactionStmt) -> TxKind {
+    use pg_query::protobuf::TransactionStmtKind as K;
+    match K::try_from(t.kind) {
+        Ok(K::TransStmtBegin | K::TransStmtStart) => TxKind::Begin,
+        Ok(K::TransStmtCommit | K::TransStmtRollback) => TxKind::End,
+        _ => TxKind::Other,
+    }
+}
+
 /// Lint a whole folder: file problems first, then each up and down file.
 pub fn lint_source(source: &Source) -> Vec<Diagnostic> {
+    lint_source_with(source, false)
+}
+
+/// [`lint_source`] for a layout whose runner may send statements one by one.
+pub fn lint_source_with(source: &Source, statements_separately: bool) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = source
         .problems
         .iter()
@@ -403,10 +618,20 @@ pub fn lint_source(source: &Source) -> Vec<Diagnostic> {
         })
         .collect();
     for m in &source.migrations {
-        out.extend(lint_file(&m.up, &m.up.path.display().to_string()));
+        out.extend(lint_file_with(
+            &m.up,
+            &m.up.path.display().to_string(),
+            HashSet::new(),
+            statements_separately,
+        ));
         if let Some(d) = &m.down {
             let created = created_objects(&m.up.sql);
-            out.extend(lint_file_undoing(d, &d.path.display().to_string(), created));
+            out.extend(lint_file_with(
+                d,
+                &d.path.display().to_string(),
+                created,
+                statements_separately,
+            ));
         }
     }
     out

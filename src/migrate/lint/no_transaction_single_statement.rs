@@ -14,7 +14,7 @@ impl super::Rule for Rule {
         "sqlx sends a file as one query string, which PostgreSQL runs in an implicit transaction, so a CONCURRENTLY statement fails next to any other; and when a later statement fails the earlier ones stay applied. dbdoctor runs such files statement by statement, but keep one statement per `-- no-transaction` file so every tool runs it the same way."
     }
     fn check(&self, _stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
-        if cx.in_transaction || cx.statements < 2 || cx.index != 1 {
+        if cx.in_transaction || cx.statements < 2 || cx.index != 1 || cx.statements_separately {
             return vec![];
         }
         vec![format!(

@@ -3,7 +3,7 @@
 use pg_query::protobuf::TransactionStmtKind;
 use pg_query::NodeEnum;
 
-use super::FileContext;
+use super::{transaction_kind, FileContext, TxKind};
 
 pub struct Rule;
 
@@ -15,12 +15,21 @@ impl super::Rule for Rule {
         "dbdoctor and sqlx already wrap each migration file in a transaction together with its tracking row. A COMMIT inside the file ends that transaction early (the rest runs without it and a failure can no longer be rolled back), and BEGIN only draws a warning. Remove the transaction statements; use `-- no-transaction` for statements that must run outside one."
     }
     fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
-        if !cx.in_transaction {
-            return vec![];
-        }
         let NodeEnum::TransactionStmt(t) = stmt else {
             return vec![];
         };
+        if !cx.in_transaction {
+            // A `-- no-transaction` file may manage its own transactions, but not nest them.
+            return match (transaction_kind(t), cx.in_explicit_tx) {
+                (TxKind::Begin, true) => {
+                    vec!["BEGIN inside a transaction the file already began".into()]
+                }
+                (TxKind::End, false) => {
+                    vec!["COMMIT or ROLLBACK with no transaction open in the file".into()]
+                }
+                _ => vec![],
+            };
+        }
         let what = match TransactionStmtKind::try_from(t.kind) {
             Ok(TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart) => {
                 "BEGIN"
@@ -45,5 +54,8 @@ mod tests {
         assert_eq!(run(&Rule, "BEGIN;\nSELECT 1;\nCOMMIT;", false).len(), 2);
         assert!(run(&Rule, "SELECT 1;", false).is_empty());
         assert!(run(&Rule, "BEGIN;\nSELECT 1;\nCOMMIT;", true).is_empty());
+        assert!(run(&Rule, "BEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nCOMMIT;", true).is_empty());
+        assert_eq!(run(&Rule, "BEGIN;\nBEGIN;\nSELECT 1;\nCOMMIT;", true).len(), 1);
+        assert_eq!(run(&Rule, "BEGIN;\nSELECT 1;\nCOMMIT;\nCOMMIT;", true).len(), 1);
     }
 }

@@ -1,0 +1,564 @@
+//! `validate --trace`: runs migrations on a throwaway database and records, per statement, the
+//! locks its backend holds, the relations it rewrote, what it created implicitly and its time.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+use sqlx::{PgConnection, Row};
+
+use super::lint::{Diagnostic, Severity};
+use super::source::{Migration, SqlFile};
+use super::split::split;
+use crate::error::Error;
+use crate::util::human_bytes;
+
+/// Finding: a statement rewrote a table (its relfilenode changed).
+pub const TABLE_REWRITE: &str = "table_rewrite";
+/// Finding: a lock that blocks writes stays held while later statements of the transaction run.
+pub const LOCK_HELD_ACROSS_STATEMENTS: &str = "lock_held_across_statements";
+/// Note: one held-lock span (relation, mode, from which statement, until when).
+pub const LOCK_SPAN: &str = "trace";
+
+/// User relations and their files (catalogs and TOAST left out).
+const RELATIONS_SQL: &str = "SELECT c.oid::int8 AS oid, c.relfilenode::int8 AS filenode, \
+     n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, \
+     pg_relation_size(c.oid)::int8 AS bytes \
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' \
+       AND c.relkind IN ('r', 'i', 'm', 'p', 'I')";
+
+/// Constraints of user relations.
+const CONSTRAINTS_SQL: &str = "SELECT k.oid::int8 AS oid, k.conname AS name, \
+     k.conrelid::regclass::text AS rel, k.contype::text AS kind \
+     FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace \
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')";
+
+/// Relation locks this backend holds.
+const LOCKS_SQL: &str = "SELECT c.oid::int8 AS oid, l.mode AS mode \
+     FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+     JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted \
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'";
+
+#[derive(Debug, Clone)]
+struct Relation {
+    filenode: i64,
+    name: String,
+    kind: String,
+    bytes: i64,
+}
+
+/// PostgreSQL's table lock modes, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum LockMode {
+    AccessShare,
+    RowShare,
+    RowExclusive,
+    ShareUpdateExclusive,
+    Share,
+    ShareRowExclusive,
+    Exclusive,
+    AccessExclusive,
+}
+
+impl LockMode {
+    pub fn from_pg(mode: &str) -> Option<Self> {
+        Some(match mode {
+            "AccessShareLock" => Self::AccessShare,
+            "RowShareLock" => Self::RowShare,
+            "RowExclusiveLock" => Self::RowExclusive,
+            "ShareUpdateExclusiveLock" => Self::ShareUpdateExclusive,
+            "ShareLock" => Self::Share,
+            "ShareRowExclusiveLock" => Self::ShareRowExclusive,
+            "ExclusiveLock" => Self::Exclusive,
+            "AccessExclusiveLock" => Self::AccessExclusive,
+            _ => return None,
+        })
+    }
+
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            Self::AccessShare => "ACCESS SHARE",
+            Self::RowShare => "ROW SHARE",
+            Self::RowExclusive => "ROW EXCLUSIVE",
+            Self::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            Self::Share => "SHARE",
+            Self::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            Self::Exclusive => "EXCLUSIVE",
+            Self::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// INSERT/UPDATE/DELETE (ROW EXCLUSIVE) wait behind this mode.
+    pub fn blocks_writes(self) -> bool {
+        self >= Self::Share
+    }
+}
+
+/// What one statement did.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StatementTrace {
+    /// 1-based position in the file.
+    pub statement: usize,
+    pub line: usize,
+    pub column: usize,
+    /// Relation -> strongest lock held right after the statement (locks taken by earlier
+    /// statements of the transaction included).
+    pub locks: BTreeMap<String, LockMode>,
+    /// Relations whose file was replaced, with their size after the rewrite.
+    pub rewritten: Vec<(String, i64)>,
+    /// Indexes and constraints that appeared without being named by the statement.
+    pub created: Vec<String>,
+    pub duration_ms: f64,
+}
+
+/// One file's trace.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FileTrace {
+    pub file: String,
+    pub in_transaction: bool,
+    pub statements: Vec<StatementTrace>,
+}
+
+/// A lock held from one statement until the end of the transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockSpan {
+    pub relation: String,
+    pub mode: LockMode,
+    /// 1-based statement that first held `mode`.
+    pub from: usize,
+    /// Statements run while it was held (the first one included).
+    pub statements: usize,
+    pub rewritten_bytes: i64,
+}
+
+async fn relations(conn: &mut PgConnection) -> Result<HashMap<i64, Relation>, Error> {
+    let rows = sqlx::query(RELATIONS_SQL)
+        .fetch_all(&mut *conn)
+        .await
+        .context("trace: list relations")?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let schema: String = r.try_get("schema").context("trace: relations.schema")?;
+        let name: String = r.try_get("name").context("trace: relations.name")?;
+        let shown = if schema == "public" {
+            name
+        } else {
+            format!("{schema}.{name}")
+        };
+        out.insert(
+            r.try_get::<i64, _>("oid").context("trace: relations.oid")?,
+            Relation {
+                filenode: r.try_get("filenode").context("trace: relations.filenode")?,
+                name: shown,
+                kind: r.try_get("kind").context("trace: relations.kind")?,
+                bytes: r.try_get("bytes").context("trace: relations.bytes")?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+async fn constraints(conn: &mut PgConnection) -> Result<HashMap<i64, String>, Error> {
+    let rows = sqlx::query(CONSTRAINTS_SQL)
+        .fetch_all(&mut *conn)
+        .await
+        .context("trace: list constraints")?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let name: String = r.try_get("name").context("trace: constraints.name")?;
+        let rel: String = r.try_get("rel").context("trace: constraints.rel")?;
+        let kind: String = r.try_get("kind").context("trace: constraints.kind")?;
+        let what = match kind.as_str() {
+            "p" => "primary key",
+            "u" => "unique constraint",
+            "f" => "foreign key",
+            "c" => "check constraint",
+            "x" => "exclusion constraint",
+            _ => "constraint",
+        };
+        out.insert(
+            r.try_get::<i64, _>("oid").context("trace: constraints.oid")?,
+            format!("{what} {name} on {rel}"),
+        );
+    }
+    Ok(out)
+}
+
+async fn held_locks(conn: &mut PgConnection) -> Result<Vec<(i64, LockMode)>, Error> {
+    let rows = sqlx::query(LOCKS_SQL)
+        .fetch_all(&mut *conn)
+        .await
+        .context("trace: read pg_locks")?;
+    let mut out = Vec::new();
+    for r in rows {
+        let mode: String = r.try_get("mode").context("trace: pg_locks.mode")?;
+        if let Some(m) = LockMode::from_pg(&mode) {
+            out.push((r.try_get("oid").context("trace: pg_locks.oid")?, m));
+        }
+    }
+    Ok(out)
+}
+
+async fn exec(conn: &mut PgConnection, sql: &str) -> Result<(), Error> {
+    sqlx::raw_sql(sql)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| Error::MigrationInvalid(format!("trace: {e}")))
+}
+
+/// Trace one file on `conn` (a throwaway database). A transactional file runs inside a
+/// transaction that is rolled back; a `-- no-transaction` file runs statement by statement, and
+/// only what each statement holds while it runs would be locked, so no locks are reported for it.
+pub async fn trace_file(
+    conn: &mut PgConnection,
+    file: &SqlFile,
+    display: &str,
+) -> Result<FileTrace, Error> {
+    let stmts = split(&file.sql);
+    let in_transaction = !file.no_tx;
+    let at_start = relations(conn).await?;
+    if in_transaction {
+        exec(conn, "BEGIN").await?;
+    }
+    let mut out = Vec::new();
+    let mut result = Ok(());
+    for (i, st) in stmts.iter().enumerate() {
+        let before = relations(conn).await?;
+        let cons_before = constraints(conn).await?;
+        let started = Instant::now();
+        if let Err(e) = exec(conn, &st.text).await {
+            result = Err(Error::MigrationInvalid(format!(
+                "{display}:{}:{}: {e}",
+                st.line, st.column
+            )));
+            break;
+        }
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let after = relations(conn).await?;
+        let cons_after = constraints(conn).await?;
+        let mut locks = BTreeMap::new();
+        if in_transaction {
+            for (oid, mode) in held_locks(conn).await? {
+                // Relations the file itself created are invisible to everyone else.
+                let Some(rel) = at_start.get(&oid) else {
+                    continue;
+                };
+                // An index is locked with its table; the table's span says it all.
+                if rel.kind == "i" || rel.kind == "I" {
+                    continue;
+                }
+                let e = locks.entry(rel.name.clone()).or_insert(mode);
+                *e = (*e).max(mode);
+            }
+        }
+        let mut rewritten: Vec<(String, i64)> = after
+            .iter()
+            .filter_map(|(oid, a)| {
+                let b = before.get(oid)?;
+                (b.filenode != a.filenode && b.filenode != 0).then(|| {
+                    let what = if a.kind == "i" || a.kind == "I" {
+                        format!("index {}", a.name)
+                    } else {
+                        a.name.clone()
+                    };
+                    (what, a.bytes)
+                })
+            })
+            .collect();
+        rewritten.sort();
+        let text = st.text.to_lowercase();
+        let mut created: Vec<String> = after
+            .iter()
+            .filter(|(oid, a)| {
+                !before.contains_key(oid)
+                    && (a.kind == "i" || a.kind == "I")
+                    && !text.contains(&a.name.to_lowercase())
+            })
+            .map(|(_, a)| format!("index {}", a.name))
+            .chain(
+                cons_after
+                    .iter()
+                    .filter(|(oid, _)| !cons_before.contains_key(oid))
+                    .map(|(_, c)| c.clone()),
+            )
+            .collect();
+        created.sort();
+        out.push(StatementTrace {
+            statement: i + 1,
+            line: st.line,
+            column: st.column,
+            locks,
+            rewritten,
+            created,
+            duration_ms,
+        });
+    }
+    if in_transaction {
+        exec(conn, "ROLLBACK").await?;
+    }
+    result?;
+    Ok(FileTrace {
+        file: display.to_string(),
+        in_transaction,
+        statements: out,
+    })
+}
+
+/// Run a file for real so that later files find what it created.
+pub async fn apply_file(conn: &mut PgConnection, file: &SqlFile, display: &str) -> Result<(), Error> {
+    if file.no_tx {
+        for st in split(&file.sql) {
+            exec(conn, &st.text)
+                .await
+                .map_err(|e| Error::MigrationInvalid(format!("{display}:{}: {e}", st.line)))?;
+        }
+        return Ok(());
+    }
+    exec(conn, "BEGIN").await?;
+    if let Err(e) = exec(conn, &file.sql).await {
+        let _ = exec(conn, "ROLLBACK").await;
+        return Err(Error::MigrationInvalid(format!("{display}: {e}")));
+    }
+    exec(conn, "COMMIT").await
+}
+
+/// Trace every migration in order: each is traced, rolled back, then applied for the next.
+pub async fn trace_migrations(
+    conn: &mut PgConnection,
+    migrations: &[&Migration],
+) -> Result<Vec<FileTrace>, Error> {
+    let mut out = Vec::new();
+    for m in migrations {
+        let display = m.up.path.display().to_string();
+        out.push(trace_file(conn, &m.up, &display).await?);
+        apply_file(conn, &m.up, &display).await?;
+    }
+    Ok(out)
+}
+
+/// Held-lock spans of a transactional file: per relation, its strongest mode, from the first
+/// statement that held it until COMMIT.
+pub fn lock_spans(t: &FileTrace) -> Vec<LockSpan> {
+    if !t.in_transaction {
+        return vec![];
+    }
+    let total = t.statements.len();
+    let mut strongest: BTreeMap<&str, LockMode> = BTreeMap::new();
+    for s in &t.statements {
+        for (rel, mode) in &s.locks {
+            let e = strongest.entry(rel).or_insert(*mode);
+            *e = (*e).max(*mode);
+        }
+    }
+    strongest
+        .into_iter()
+        .filter_map(|(rel, mode)| {
+            let first = t
+                .statements
+                .iter()
+                .position(|s| s.locks.get(rel) == Some(&mode))?;
+            let rewritten_bytes = t
+                .statements
+                .iter()
+                .flat_map(|s| s.rewritten.iter())
+                .filter(|(r, _)| r == rel)
+                .map(|(_, b)| *b)
+                .sum();
+            Some(LockSpan {
+                relation: rel.to_string(),
+                mode,
+                from: first + 1,
+                statements: total - first,
+                rewritten_bytes,
+            })
+        })
+        .collect()
+}
+
+impl LockSpan {
+    /// "meals: ACCESS EXCLUSIVE from statement 1 until COMMIT, 3 statements, rewrites 6.8 MB"
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "{}: {} from statement {} until COMMIT, {} statement{}",
+            self.relation,
+            self.mode.sql_name(),
+            self.from,
+            self.statements,
+            if self.statements == 1 { "" } else { "s" }
+        );
+        if self.rewritten_bytes > 0 {
+            s.push_str(&format!(", rewrites {}", human_bytes(self.rewritten_bytes)));
+        }
+        s
+    }
+}
+
+/// Findings and notes from the traces.
+pub fn diagnostics(traces: &[FileTrace]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for t in traces {
+        let at = |n: usize| {
+            t.statements
+                .get(n.saturating_sub(1))
+                .map(|s| (s.line, s.column))
+                .unwrap_or((1, 1))
+        };
+        for s in &t.statements {
+            let tables: Vec<&(String, i64)> = s
+                .rewritten
+                .iter()
+                .filter(|(r, _)| !r.starts_with("index "))
+                .collect();
+            for (rel, bytes) in tables {
+                let indexes = s
+                    .rewritten
+                    .iter()
+                    .filter(|(r, _)| r.starts_with("index "))
+                    .count();
+                out.push(Diagnostic {
+                    file: t.file.clone(),
+                    line: s.line,
+                    column: s.column,
+                    rule: TABLE_REWRITE.into(),
+                    severity: Severity::Warning,
+                    message: format!(
+                        "statement {} rewrote {rel} ({} after the rewrite{}) in {:.1} ms on the trace database",
+                        s.statement,
+                        human_bytes(*bytes),
+                        if indexes > 0 {
+                            format!(", and {indexes} index(es)")
+                        } else {
+                            String::new()
+                        },
+                        s.duration_ms
+                    ),
+                    help: Some("PostgreSQL wrote a new copy of the table (its relfilenode changed) while holding ACCESS EXCLUSIVE: time grows with the table's size. Prefer a change that keeps the file (a new column plus a backfill, a binary-coercible type).".into()),
+                });
+            }
+            if !s.created.is_empty() {
+                out.push(Diagnostic {
+                    file: t.file.clone(),
+                    line: s.line,
+                    column: s.column,
+                    rule: LOCK_SPAN.into(),
+                    severity: Severity::Note,
+                    message: format!(
+                        "statement {} also created {}",
+                        s.statement,
+                        s.created.join(", ")
+                    ),
+                    help: None,
+                });
+            }
+        }
+        for span in lock_spans(t) {
+            let (line, column) = at(span.from);
+            out.push(Diagnostic {
+                file: t.file.clone(),
+                line,
+                column,
+                rule: LOCK_SPAN.into(),
+                severity: Severity::Note,
+                message: span.describe(),
+                help: None,
+            });
+            if span.mode.blocks_writes() && span.statements > 1 {
+                out.push(Diagnostic {
+                    file: t.file.clone(),
+                    line,
+                    column,
+                    rule: LOCK_HELD_ACROSS_STATEMENTS.into(),
+                    severity: Severity::Warning,
+                    message: format!(
+                        "{} is held on {} from statement {} while {} more statement(s) run, until COMMIT: writes to it wait all that time",
+                        span.mode.sql_name(),
+                        span.relation,
+                        span.from,
+                        span.statements - 1
+                    ),
+                    help: Some("Inside one transaction every lock is kept until COMMIT. Move the statement that takes the strong lock to the end of the file, or into its own migration.".into()),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Tables a migration names (where sample rows are worth copying).
+pub fn touched_tables(migrations: &[&Migration]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
+    for m in migrations {
+        for st in split(&m.up.sql) {
+            let Ok(parsed) = pg_query::parse(&st.text) else {
+                continue;
+            };
+            for (name, _) in parsed.tables.iter().map(|t| (t.0.clone(), t.1)) {
+                if seen.insert(name.clone()) {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(n: usize, locks: &[(&str, LockMode)], rewritten: &[(&str, i64)]) -> StatementTrace {
+        StatementTrace {
+            statement: n,
+            line: n,
+            column: 1,
+            locks: locks.iter().map(|(r, m)| (r.to_string(), *m)).collect(),
+            rewritten: rewritten.iter().map(|(r, b)| (r.to_string(), *b)).collect(),
+            created: vec![],
+            duration_ms: 1.0,
+        }
+    }
+
+    #[test]
+    fn spans_run_from_the_first_strong_lock_to_commit() {
+        use LockMode::*;
+        let t = FileTrace {
+            file: "m/2_x.sql".into(),
+            in_transaction: true,
+            statements: vec![
+                st(1, &[("meals", AccessExclusive)], &[("meals", 7_130_000)]),
+                st(2, &[("meals", AccessExclusive), ("users", RowExclusive)], &[]),
+                st(3, &[("meals", AccessExclusive), ("users", ShareRowExclusive)], &[]),
+            ],
+        };
+        let spans = lock_spans(&t);
+        assert_eq!(spans.len(), 2);
+        assert_eq!(
+            spans[0].describe(),
+            format!("meals: ACCESS EXCLUSIVE from statement 1 until COMMIT, 3 statements, rewrites {}", human_bytes(7_130_000))
+        );
+        assert_eq!((spans[1].from, spans[1].statements), (3, 1));
+        let d = diagnostics(&[t]);
+        let rules: Vec<&str> = d.iter().map(|d| d.rule.as_str()).collect();
+        assert_eq!(rules.iter().filter(|r| **r == TABLE_REWRITE).count(), 1);
+        // meals is held across statements; users' strong lock only comes with the last one.
+        let held: Vec<&Diagnostic> = d.iter().filter(|d| d.rule == LOCK_HELD_ACROSS_STATEMENTS).collect();
+        assert_eq!(held.len(), 1);
+        assert!(held[0].message.contains("meals"));
+    }
+
+    #[test]
+    fn no_spans_outside_a_transaction() {
+        let t = FileTrace {
+            file: "f".into(),
+            in_transaction: false,
+            statements: vec![st(1, &[], &[])],
+        };
+        assert!(lock_spans(&t).is_empty());
+        assert!(LockMode::Share.blocks_writes() && !LockMode::ShareUpdateExclusive.blocks_writes());
+    }
+}
