@@ -23,7 +23,10 @@ fn folder() -> tempfile::TempDir {
 fn diagnostics(stdout: &[u8]) -> Vec<Value> {
     match serde_json::from_slice::<Value>(stdout).expect("json") {
         Value::Array(a) => a,
-        Value::Object(o) => o.values().find_map(|v| v.as_array().cloned()).unwrap_or_default(),
+        Value::Object(o) => o
+            .values()
+            .find_map(|v| v.as_array().cloned())
+            .unwrap_or_default(),
         other => panic!("unexpected {other}"),
     }
 }
@@ -41,11 +44,21 @@ fn check(bindir: Option<&Path>) {
         cmd.env("PG_BINDIR", b);
     }
     let o = cmd
-        .args(["--format", "json", "migrate", "validate", "--offline", "--trace", "--source"])
+        .args([
+            "--format",
+            "json",
+            "migrate",
+            "validate",
+            "--offline",
+            "--trace",
+            "--source",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
-    let label = bindir.map(|b| b.display().to_string()).unwrap_or("PATH".into());
+    let label = bindir
+        .map(|b| b.display().to_string())
+        .unwrap_or("PATH".into());
     assert!(
         matches!(o.status.code(), Some(0 | 4)),
         "{label}: {}",
@@ -55,15 +68,23 @@ fn check(bindir: Option<&Path>) {
     let rewrite = of(&d, "2_widen_kcal.sql", "table_rewrite");
     assert_eq!(rewrite.len(), 1, "{label}: {d:#?}");
     assert_eq!(rewrite[0]["line"], 1);
-    assert!(rewrite[0]["message"].as_str().unwrap().contains("meals"), "{label}");
-    assert!(of(&d, "3_add_rating.sql", "table_rewrite").is_empty(), "{label}: {d:#?}");
+    assert!(
+        rewrite[0]["message"].as_str().unwrap().contains("meals"),
+        "{label}"
+    );
+    assert!(
+        of(&d, "3_add_rating.sql", "table_rewrite").is_empty(),
+        "{label}: {d:#?}"
+    );
     // The ACCESS EXCLUSIVE of statement 1 stays held while the index build and the SELECT run.
     let spans: Vec<&str> = of(&d, "2_widen_kcal.sql", "trace")
         .iter()
         .filter_map(|x| x["message"].as_str())
         .collect();
     assert!(
-        spans.iter().any(|m| m.starts_with("meals: ACCESS EXCLUSIVE from statement 1 until COMMIT, 3 statements, rewrites ")),
+        spans.iter().any(|m| m.starts_with(
+            "meals: ACCESS EXCLUSIVE from statement 1 until COMMIT, 3 statements, rewrites "
+        )),
         "{label}: {spans:?}"
     );
     let held = of(&d, "2_widen_kcal.sql", "lock_held_across_statements");
@@ -99,7 +120,9 @@ fn matrix_bindirs() -> Vec<PathBuf> {
 fn trace_on_every_matrix_server() {
     let dirs = matrix_bindirs();
     if dirs.is_empty() {
-        eprintln!("SKIP: trace_on_every_matrix_server: no matrix servers (set DBDOCTOR_MATRIX_BINDIRS)");
+        eprintln!(
+            "SKIP: trace_on_every_matrix_server: no matrix servers (set DBDOCTOR_MATRIX_BINDIRS)"
+        );
         return;
     }
     for b in dirs {
@@ -121,11 +144,22 @@ async fn trace_starts_from_the_target_schema_and_rows() {
     .unwrap();
     let o = common::dbdoctor()
         .args(["--format", "json", "--database-url", &db.url])
-        .args(["migrate", "validate", "--trace", "--trace-rows", "20000", "--source"])
+        .args([
+            "migrate",
+            "validate",
+            "--trace",
+            "--trace-rows",
+            "20000",
+            "--source",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(matches!(o.status.code(), Some(0 | 4)), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        matches!(o.status.code(), Some(0 | 4)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let d = diagnostics(&o.stdout);
     let rewrite = of(&d, "2_widen_kcal.sql", "table_rewrite");
     assert_eq!(rewrite.len(), 1, "{d:#?}");

@@ -102,7 +102,14 @@ fn squawk_rule_tests_agree() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::copy(path, dir.path().join("1_case.sql")).unwrap();
         let o = common::dbdoctor()
-            .args(["--format", "json", "migrate", "validate", "--offline", "--source"])
+            .args([
+                "--format",
+                "json",
+                "migrate",
+                "validate",
+                "--offline",
+                "--source",
+            ])
             .arg(dir.path())
             .output()
             .unwrap();
@@ -146,14 +153,20 @@ fn squawk_rule_tests_agree() {
         }
     }
     for d in &disagreements {
-        eprintln!("  disagree: {}/{} (squawk unsafe: {}) reported {:?}", d.0, d.1, d.2, d.3);
+        eprintln!(
+            "  disagree: {}/{} (squawk unsafe: {}) reported {:?}",
+            d.0, d.1, d.2, d.3
+        );
     }
     // Every disagreement is a documented deviation, and every documented deviation still holds.
     let unexplained: Vec<_> = disagreements
         .iter()
         .filter(|d| !DEVIATIONS.iter().any(|(r, f, _)| *r == d.0 && *f == d.1))
         .collect();
-    assert!(unexplained.is_empty(), "unexplained disagreements: {unexplained:?}");
+    assert!(
+        unexplained.is_empty(),
+        "unexplained disagreements: {unexplained:?}"
+    );
     for (r, f, why) in DEVIATIONS {
         assert!(
             disagreements.iter().any(|d| d.0 == *r && d.1 == *f),
@@ -169,10 +182,16 @@ fn every_squawk_rule_has_a_counterpart() {
     let names: Vec<&str> = dbdoctor::migrate::lint::all_rule_names();
     let mut missing = Vec::new();
     for (rule, _, _) in cases() {
-        if rule != "require-timeout-settings" && !names.contains(&rule.as_str()) && !missing.contains(&rule) {
+        if rule != "require-timeout-settings"
+            && !names.contains(&rule.as_str())
+            && !missing.contains(&rule)
+        {
             missing.push(rule);
         }
     }
-    assert!(missing.is_empty(), "squawk rules without a counterpart: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "squawk rules without a counterpart: {missing:?}"
+    );
     assert!(names.contains(&"require-timeout-settings") || names.contains(&"require-lock-timeout"));
 }

@@ -80,7 +80,10 @@ pub fn detect(path: &Path) -> Layout {
         let Ok(text) = std::fs::read_to_string(p) else {
             continue;
         };
-        if text.lines().any(|l| goose_marker(l) == Some(GooseMarker::Up)) {
+        if text
+            .lines()
+            .any(|l| goose_marker(l) == Some(GooseMarker::Up))
+        {
             return Layout::Goose;
         }
         if text.lines().any(|l| dbmate_marker(l).is_some_and(|m| m.0)) {
@@ -160,7 +163,11 @@ fn single_file(path: &Path) -> Result<Source, Error> {
     } else {
         let sql = std::fs::read_to_string(path)
             .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
-        let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         (name, sql, dir)
     };
@@ -300,12 +307,7 @@ fn dbmate_sections(sql: &str) -> Result<Sections, String> {
         let end = if up > d { up } else { usize::MAX };
         keep_lines(sql, |i| i > d && i < end)
     });
-    Ok((
-        up_text,
-        down_text,
-        up_no_tx,
-        down.is_some_and(|d| d.2),
-    ))
+    Ok((up_text, down_text, up_no_tx, down.is_some_and(|d| d.2)))
 }
 
 /// goose and dbmate: `<VERSION>_<desc>.sql`, both directions in one file.
@@ -326,7 +328,10 @@ fn sectioned(
             ));
             continue;
         };
-        if s.migrations.iter().any(|m: &Migration| m.version == version) {
+        if s.migrations
+            .iter()
+            .any(|m: &Migration| m.version == version)
+        {
             s.problems
                 .push(problem(&name, format!("duplicate version {version}")));
             continue;
@@ -383,8 +388,10 @@ fn flyway_name(name: &str) -> Option<(char, Vec<u64>, String)> {
 fn flyway_no_tx(path: &Path, sql: &str) -> bool {
     let conf = PathBuf::from(format!("{}.conf", path.display()));
     let configured = std::fs::read_to_string(conf).is_ok_and(|c| {
-        c.lines()
-            .any(|l| l.replace(' ', "").eq_ignore_ascii_case("executeInTransaction=false"))
+        c.lines().any(|l| {
+            l.replace(' ', "")
+                .eq_ignore_ascii_case("executeInTransaction=false")
+        })
     });
     configured
         || super::split::split(sql)
@@ -417,7 +424,8 @@ fn flyway(dir: &Path, files: Vec<(String, PathBuf, String)>) -> Source {
         match kind {
             'V' => {
                 if versioned.iter().any(|v| v.0 == version) {
-                    s.problems.push(problem(&name, format!("duplicate version in {name}")));
+                    s.problems
+                        .push(problem(&name, format!("duplicate version in {name}")));
                     continue;
                 }
                 versioned.push((version, desc, file));
@@ -431,8 +439,10 @@ fn flyway(dir: &Path, files: Vec<(String, PathBuf, String)>) -> Source {
     repeatable.sort_by(|a, b| a.0.cmp(&b.0));
     for (u, f) in &undo {
         if !versioned.iter().any(|v| &v.0 == u) {
-            s.problems
-                .push(problem(&f.name, format!("undo file {} has no versioned migration", f.name)));
+            s.problems.push(problem(
+                &f.name,
+                format!("undo file {} has no versioned migration", f.name),
+            ));
         }
     }
     let mut ordinal = 0i64;
@@ -483,7 +493,10 @@ mod tests {
         let m = &s.migrations[0];
         assert_eq!(m.version, 3);
         assert!(m.up.no_tx);
-        assert_eq!(m.up.sql.lines().nth(2), Some("CREATE INDEX CONCURRENTLY i ON t (a);"));
+        assert_eq!(
+            m.up.sql.lines().nth(2),
+            Some("CREATE INDEX CONCURRENTLY i ON t (a);")
+        );
         assert!(!m.up.sql.contains("DROP"));
         assert!(m.down.as_ref().unwrap().sql.contains("DROP INDEX"));
         assert!(!m.down.as_ref().unwrap().sql.contains("CREATE"));
@@ -492,18 +505,32 @@ mod tests {
     #[test]
     fn dbmate_transaction_option_per_section() {
         let sql = "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- migrate:down\nDROP INDEX i;\n";
-        let s = sectioned(Path::new("m"), files(&[("20240101_x.sql", sql)]), dbmate_sections);
+        let s = sectioned(
+            Path::new("m"),
+            files(&[("20240101_x.sql", sql)]),
+            dbmate_sections,
+        );
         let m = &s.migrations[0];
         assert!(m.up.no_tx);
         assert!(!m.down.as_ref().unwrap().no_tx);
-        let bad = sectioned(Path::new("m"), files(&[("1_x.sql", "SELECT 1;")]), dbmate_sections);
+        let bad = sectioned(
+            Path::new("m"),
+            files(&[("1_x.sql", "SELECT 1;")]),
+            dbmate_sections,
+        );
         assert_eq!(bad.problems.len(), 1);
     }
 
     #[test]
     fn flyway_names_and_order() {
-        assert_eq!(flyway_name("V1_2__add_x.sql"), Some(('V', vec![1, 2], "add x".into())));
-        assert_eq!(flyway_name("R__views.sql"), Some(('R', vec![], "views".into())));
+        assert_eq!(
+            flyway_name("V1_2__add_x.sql"),
+            Some(('V', vec![1, 2], "add x".into()))
+        );
+        assert_eq!(
+            flyway_name("R__views.sql"),
+            Some(('R', vec![], "views".into()))
+        );
         assert_eq!(flyway_name("V__x.sql"), None);
         assert_eq!(flyway_name("1_x.sql"), None);
         let s = flyway(
@@ -517,7 +544,10 @@ mod tests {
             ]),
         );
         let names: Vec<&str> = s.migrations.iter().map(|m| m.up.name.as_str()).collect();
-        assert_eq!(names, ["V2__a.sql", "V3__idx.sql", "V10__b.sql", "R__views.sql"]);
+        assert_eq!(
+            names,
+            ["V2__a.sql", "V3__idx.sql", "V10__b.sql", "R__views.sql"]
+        );
         assert!(s.migrations[0].down.is_some());
         assert!(s.migrations[1].up.no_tx);
         assert!(!s.migrations[0].up.no_tx);
@@ -539,7 +569,9 @@ mod tests {
     #[test]
     fn refuses_tracking_other_layouts_in_one_line() {
         assert!(require_trackable(Layout::Sqlx, "apply").is_ok());
-        let e = require_trackable(Layout::Goose, "apply").unwrap_err().to_string();
+        let e = require_trackable(Layout::Goose, "apply")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("goose_db_version") && !e.contains('\n'), "{e}");
     }
 }

@@ -180,7 +180,8 @@ async fn constraints(conn: &mut PgConnection) -> Result<HashMap<i64, String>, Er
             _ => "constraint",
         };
         out.insert(
-            r.try_get::<i64, _>("oid").context("trace: constraints.oid")?,
+            r.try_get::<i64, _>("oid")
+                .context("trace: constraints.oid")?,
             format!("{what} {name} on {rel}"),
         );
     }
@@ -309,7 +310,11 @@ pub async fn trace_file(
 }
 
 /// Run a file for real so that later files find what it created.
-pub async fn apply_file(conn: &mut PgConnection, file: &SqlFile, display: &str) -> Result<(), Error> {
+pub async fn apply_file(
+    conn: &mut PgConnection,
+    file: &SqlFile,
+    display: &str,
+) -> Result<(), Error> {
     if file.no_tx {
         for st in split(&file.sql) {
             exec(conn, &st.text)
@@ -531,22 +536,36 @@ mod tests {
             in_transaction: true,
             statements: vec![
                 st(1, &[("meals", AccessExclusive)], &[("meals", 7_130_000)]),
-                st(2, &[("meals", AccessExclusive), ("users", RowExclusive)], &[]),
-                st(3, &[("meals", AccessExclusive), ("users", ShareRowExclusive)], &[]),
+                st(
+                    2,
+                    &[("meals", AccessExclusive), ("users", RowExclusive)],
+                    &[],
+                ),
+                st(
+                    3,
+                    &[("meals", AccessExclusive), ("users", ShareRowExclusive)],
+                    &[],
+                ),
             ],
         };
         let spans = lock_spans(&t);
         assert_eq!(spans.len(), 2);
         assert_eq!(
             spans[0].describe(),
-            format!("meals: ACCESS EXCLUSIVE from statement 1 until COMMIT, 3 statements, rewrites {}", human_bytes(7_130_000))
+            format!(
+                "meals: ACCESS EXCLUSIVE from statement 1 until COMMIT, 3 statements, rewrites {}",
+                human_bytes(7_130_000)
+            )
         );
         assert_eq!((spans[1].from, spans[1].statements), (3, 1));
         let d = diagnostics(&[t]);
         let rules: Vec<&str> = d.iter().map(|d| d.rule.as_str()).collect();
         assert_eq!(rules.iter().filter(|r| **r == TABLE_REWRITE).count(), 1);
         // meals is held across statements; users' strong lock only comes with the last one.
-        let held: Vec<&Diagnostic> = d.iter().filter(|d| d.rule == LOCK_HELD_ACROSS_STATEMENTS).collect();
+        let held: Vec<&Diagnostic> = d
+            .iter()
+            .filter(|d| d.rule == LOCK_HELD_ACROSS_STATEMENTS)
+            .collect();
         assert_eq!(held.len(), 1);
         assert!(held[0].message.contains("meals"));
     }

@@ -24,7 +24,10 @@ pub struct TraceTarget<'a> {
 
 /// Quote `schema.table` as written in a migration.
 fn quoted(name: &str) -> String {
-    name.split('.').map(quote_ident).collect::<Vec<_>>().join(".")
+    name.split('.')
+        .map(quote_ident)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 async fn load_schema(
@@ -32,9 +35,16 @@ async fn load_schema(
     target: &ConnectSettings,
     server_major: u32,
 ) -> Result<(), Error> {
-    let fail = |why: String| Error::Usage(format!("trace: cannot copy the schema of {}: {why}", target.display));
+    let fail = |why: String| {
+        Error::Usage(format!(
+            "trace: cannot copy the schema of {}: {why}",
+            target.display
+        ))
+    };
     let (pg_dump, _) = super::backup::find_pg_dump(server_major).ok_or_else(|| {
-        fail(format!("no pg_dump of version {server_major} or newer found (set PG_BINDIR)"))
+        fail(format!(
+            "no pg_dump of version {server_major} or newer found (set PG_BINDIR)"
+        ))
     })?;
     let dir = tempfile::tempdir().map_err(|e| fail(e.to_string()))?;
     let file = dir.path().join("schema.sql");
@@ -51,10 +61,16 @@ async fn load_schema(
         Some(p) => cmd.env("PGPASSWORD", p),
         None => cmd.env_remove("PGPASSWORD"),
     };
-    let out = cmd.output().await.map_err(|e| fail(format!("pg_dump: {e}")))?;
+    let out = cmd
+        .output()
+        .await
+        .map_err(|e| fail(format!("pg_dump: {e}")))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        return Err(fail(format!("pg_dump: {}", err.lines().next().unwrap_or("failed"))));
+        return Err(fail(format!(
+            "pg_dump: {}",
+            err.lines().next().unwrap_or("failed")
+        )));
     }
     // psql understands pg_dump's meta-commands; statements that need missing roles or
     // extensions fail alone and the rest loads.
@@ -124,7 +140,10 @@ pub async fn run(
         let major = num.parse::<u32>().unwrap_or(0) / 10000;
         let state = super::tracking::read_state(&mut live).await?;
         pending.retain(|m| !state.applied.contains_key(&m.version));
-        progress(&format!("trace: copying the schema of {}", settings.display));
+        progress(&format!(
+            "trace: copying the schema of {}",
+            settings.display
+        ));
         load_schema(&cluster, settings, major).await?;
         if target.rows > 0 {
             let mut to = PgConnection::connect(&cluster.url("trace"))

@@ -50,8 +50,9 @@ fn volatile_call(node: &pg_query::Node) -> Option<String> {
                         _ => None,
                     })
                     .unwrap_or_default();
-                let known = NON_VOLATILE.contains(&name.as_str())
-                    && !(NO_ARGS.contains(&name.as_str()) && !f.args.is_empty());
+                let takes_no_args = NO_ARGS.contains(&name.as_str());
+                let known =
+                    NON_VOLATILE.contains(&name.as_str()) && (f.args.is_empty() || !takes_no_args);
                 (!known).then_some(name)
             }
             _ => None,
@@ -135,11 +136,21 @@ mod tests {
         .is_empty());
         assert!(run(&Rule, "ALTER TABLE t ADD COLUMN c int DEFAULT 0;", false).is_empty());
         assert_eq!(
-            run(&Rule, "ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now(123);", false).len(),
+            run(
+                &Rule,
+                "ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now(123);",
+                false
+            )
+            .len(),
             1
         );
         assert_eq!(
-            run(&Rule, "-- dbdoctor:pg-version 10\nALTER TABLE t ADD COLUMN c int DEFAULT 0;", false).len(),
+            run(
+                &Rule,
+                "-- dbdoctor:pg-version 10\nALTER TABLE t ADD COLUMN c int DEFAULT 0;",
+                false
+            )
+            .len(),
             1
         );
         assert_eq!(

@@ -98,7 +98,10 @@ mod tests {
         );
         let safe = "ALTER TABLE orders VALIDATE CONSTRAINT status_nn;\nALTER TABLE orders ALTER COLUMN status SET NOT NULL;";
         assert!(run(&Rule, safe, false).is_empty());
-        assert_eq!(run(&Rule, &format!("-- dbdoctor:pg-version 11\n{safe}"), false).len(), 1);
+        assert_eq!(
+            run(&Rule, &format!("-- dbdoctor:pg-version 11\n{safe}"), false).len(),
+            1
+        );
         let other_column = "ALTER TABLE foo ADD CONSTRAINT baz_nn CHECK (baz IS NOT NULL) NOT VALID;\nALTER TABLE foo VALIDATE CONSTRAINT baz_nn;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;";
         assert_eq!(run(&Rule, other_column, false).len(), 1);
         let same_column = other_column.replace("(baz IS", "(bar IS");

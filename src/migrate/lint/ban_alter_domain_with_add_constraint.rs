@@ -32,7 +32,12 @@ mod tests {
     #[test]
     fn flags_add_constraint_only() {
         assert_eq!(
-            run(&Rule, "ALTER DOMAIN d ADD CONSTRAINT c CHECK (value > 0);", false).len(),
+            run(
+                &Rule,
+                "ALTER DOMAIN d ADD CONSTRAINT c CHECK (value > 0);",
+                false
+            )
+            .len(),
             1
         );
         for ok in [

@@ -40,7 +40,15 @@ mod tests {
             .len(),
             5
         );
-        assert_eq!(run(&Rule, "ALTER TABLE t ADD COLUMN c char;", false).len(), 1);
-        assert!(run(&Rule, "CREATE TABLE t (a varchar(10), b text, c \"char\");", false).is_empty());
+        assert_eq!(
+            run(&Rule, "ALTER TABLE t ADD COLUMN c char;", false).len(),
+            1
+        );
+        assert!(run(
+            &Rule,
+            "CREATE TABLE t (a varchar(10), b text, c \"char\");",
+            false
+        )
+        .is_empty());
     }
 }

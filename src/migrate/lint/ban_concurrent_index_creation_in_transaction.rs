@@ -63,7 +63,12 @@ mod tests {
         assert_eq!(run(&Rule, "REINDEX INDEX CONCURRENTLY i;", false).len(), 1);
         assert!(run(&Rule, "CREATE INDEX CONCURRENTLY i ON t (a);", true).is_empty());
         assert_eq!(
-            run(&Rule, "BEGIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;", true).len(),
+            run(
+                &Rule,
+                "BEGIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;",
+                true
+            )
+            .len(),
             1
         );
     }

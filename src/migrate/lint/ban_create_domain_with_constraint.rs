@@ -37,8 +37,24 @@ mod tests {
 
     #[test]
     fn flags_domain_constraints() {
-        assert_eq!(run(&Rule, "CREATE DOMAIN d AS numeric CHECK (value > 0);", false).len(), 1);
-        assert_eq!(run(&Rule, "CREATE DOMAIN d AS int CHECK (value > 0) NOT NULL;", false).len(), 1);
+        assert_eq!(
+            run(
+                &Rule,
+                "CREATE DOMAIN d AS numeric CHECK (value > 0);",
+                false
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            run(
+                &Rule,
+                "CREATE DOMAIN d AS int CHECK (value > 0) NOT NULL;",
+                false
+            )
+            .len(),
+            1
+        );
         assert!(run(&Rule, "CREATE DOMAIN d AS text;", false).is_empty());
     }
 }

@@ -31,7 +31,10 @@ mod tests {
 
     #[test]
     fn flags_drop_not_null() {
-        assert_eq!(run(&Rule, "ALTER TABLE t ALTER COLUMN c DROP NOT NULL;", false).len(), 1);
+        assert_eq!(
+            run(&Rule, "ALTER TABLE t ALTER COLUMN c DROP NOT NULL;", false).len(),
+            1
+        );
         assert!(run(&Rule, "ALTER TABLE t ALTER COLUMN c SET NOT NULL;", false).is_empty());
     }
 }

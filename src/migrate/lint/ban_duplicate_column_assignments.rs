@@ -151,7 +151,11 @@ fn target_lists(stmt: &NodeEnum) -> Vec<Vec<Target>> {
             }
         }
         NodeEnum::CreateTableAsStmt(s) => {
-            let cols = s.into.as_ref().map(|i| names(&i.col_names)).unwrap_or_default();
+            let cols = s
+                .into
+                .as_ref()
+                .map(|i| names(&i.col_names))
+                .unwrap_or_default();
             if !cols.is_empty() {
                 out.push(whole(cols));
             } else if let Some(n) = output_names(s.query.as_deref()) {

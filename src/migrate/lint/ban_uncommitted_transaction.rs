@@ -23,12 +23,12 @@ impl super::Rule for Rule {
         // Only the last BEGIN can be left open: anything after it that ends a transaction
         // closes it (a nested BEGIN only draws a warning from PostgreSQL).
         let later = &cx.all[(cx.index + 1).min(cx.all.len())..];
-        let closed = later.iter().any(|n| {
-            matches!(n, NodeEnum::TransactionStmt(t) if transaction_kind(t) == TxKind::End)
-        });
-        let reopened = later.iter().any(|n| {
-            matches!(n, NodeEnum::TransactionStmt(t) if transaction_kind(t) == TxKind::Begin)
-        });
+        let closed = later.iter().any(
+            |n| matches!(n, NodeEnum::TransactionStmt(t) if transaction_kind(t) == TxKind::End),
+        );
+        let reopened = later.iter().any(
+            |n| matches!(n, NodeEnum::TransactionStmt(t) if transaction_kind(t) == TxKind::Begin),
+        );
         if closed || reopened {
             vec![]
         } else {
@@ -44,7 +44,10 @@ mod tests {
 
     #[test]
     fn flags_open_transaction() {
-        assert_eq!(run(&Rule, "BEGIN;\nCREATE TABLE u (id bigint);", true).len(), 1);
+        assert_eq!(
+            run(&Rule, "BEGIN;\nCREATE TABLE u (id bigint);", true).len(),
+            1
+        );
         assert_eq!(run(&Rule, "START TRANSACTION;\nSELECT 1;", true).len(), 1);
         assert_eq!(
             run(&Rule, "BEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;", true).len(),

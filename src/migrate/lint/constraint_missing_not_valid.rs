@@ -108,7 +108,10 @@ mod tests {
         let both = "ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT f;";
         // One transaction (the file's, or one written in it): flagged.
         assert_eq!(run(&Rule, both, false).len(), 1);
-        assert_eq!(run(&Rule, &format!("BEGIN;\n{both}\nCOMMIT;"), true).len(), 1);
+        assert_eq!(
+            run(&Rule, &format!("BEGIN;\n{both}\nCOMMIT;"), true).len(),
+            1
+        );
         // Separate transactions: fine.
         assert!(run(&Rule, both, true).is_empty());
     }

@@ -72,15 +72,34 @@ mod tests {
     #[test]
     fn flags_names_over_63_bytes() {
         let long = "x".repeat(64);
-        assert_eq!(run(&Rule, &format!("CREATE TABLE {long} (id bigint);"), false).len(), 1);
-        assert_eq!(run(&Rule, &format!("DROP TABLE \"{long}\";"), false).len(), 1);
+        assert_eq!(
+            run(&Rule, &format!("CREATE TABLE {long} (id bigint);"), false).len(),
+            1
+        );
+        assert_eq!(
+            run(&Rule, &format!("DROP TABLE \"{long}\";"), false).len(),
+            1
+        );
         // Four family emojis are 25 bytes each.
         let emoji = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{200D}\u{1F466}".repeat(3);
-        assert_eq!(run(&Rule, &format!("CREATE TABLE \"{emoji}\" (id bigint);"), false).len(), 1);
+        assert_eq!(
+            run(
+                &Rule,
+                &format!("CREATE TABLE \"{emoji}\" (id bigint);"),
+                false
+            )
+            .len(),
+            1
+        );
         let exact = "x".repeat(63);
         assert!(run(&Rule, &format!("CREATE TABLE {exact} (id bigint);"), false).is_empty());
         // `""` inside quotes is one byte.
         let escaped = format!("\"{}\"\"\"", "a".repeat(62));
-        assert!(run(&Rule, &format!("CREATE TABLE {escaped} (id bigint);"), false).is_empty());
+        assert!(run(
+            &Rule,
+            &format!("CREATE TABLE {escaped} (id bigint);"),
+            false
+        )
+        .is_empty());
     }
 }

@@ -506,10 +506,7 @@ pub fn lint_file_with(
         // as an empty SELECT so that indexes line up.
         all: nodes
             .iter()
-            .map(|n| {
-                n.clone()
-                    .unwrap_or(NodeEnum::SelectStmt(Box::default()))
-            })
+            .map(|n| n.clone().unwrap_or(NodeEnum::SelectStmt(Box::default())))
             .collect(),
         pg_version,
         included,

@@ -30,9 +30,19 @@ mod tests {
     #[test]
     fn flags_smallint_kinds() {
         assert_eq!(
-            run(&Rule, "CREATE TABLE u (a smallint, b int2, c smallserial, d serial2);", false).len(),
+            run(
+                &Rule,
+                "CREATE TABLE u (a smallint, b int2, c smallserial, d serial2);",
+                false
+            )
+            .len(),
             4
         );
-        assert!(run(&Rule, "CREATE TABLE u (a bigint, b int, c serial, d int8);", false).is_empty());
+        assert!(run(
+            &Rule,
+            "CREATE TABLE u (a bigint, b int, c serial, d int8);",
+            false
+        )
+        .is_empty());
     }
 }

@@ -42,12 +42,22 @@ mod tests {
     #[test]
     fn flags_only_where_repack_exists() {
         let v19 = "-- dbdoctor:pg-version 19\n";
-        for bad in ["CLUSTER foo;", "CLUSTER;", "VACUUM FULL foo;", "VACUUM (FULL) foo;"] {
+        for bad in [
+            "CLUSTER foo;",
+            "CLUSTER;",
+            "VACUUM FULL foo;",
+            "VACUUM (FULL) foo;",
+        ] {
             assert_eq!(run(&Rule, &format!("{v19}{bad}"), true).len(), 1, "{bad}");
             assert!(run(&Rule, bad, true).is_empty(), "{bad}");
             assert!(run(&Rule, &format!("-- dbdoctor:pg-version 18\n{bad}"), true).is_empty());
         }
-        for ok in ["VACUUM (FULL FALSE) foo;", "VACUUM foo;", "VACUUM ANALYZE foo;", "VACUUM FREEZE foo;"] {
+        for ok in [
+            "VACUUM (FULL FALSE) foo;",
+            "VACUUM foo;",
+            "VACUUM ANALYZE foo;",
+            "VACUUM FREEZE foo;",
+        ] {
             assert!(run(&Rule, &format!("{v19}{ok}"), true).is_empty(), "{ok}");
         }
     }

@@ -17,18 +17,16 @@ fn no_if_exists_form(stmt: &NodeEnum, cx: &FileContext) -> Option<&'static str> 
                 return Some("ROW LEVEL SECURITY")
             }
             AlterTableType::AtAddConstraint => {
-                let name = added_constraint(c).map(|k| k.conname.clone()).unwrap_or_default();
+                let name = added_constraint(c)
+                    .map(|k| k.conname.clone())
+                    .unwrap_or_default();
                 // The latest earlier mention of this constraint must be a DROP ... IF EXISTS.
-                let last = earlier
-                    .iter()
-                    .flat_map(alter_cmds)
-                    .filter(|(r, e)| {
-                        rangevar_name(r) == rangevar_name(rel)
-                            && !name.is_empty()
-                            && (e.name == name
-                                || added_constraint(e).is_some_and(|k| k.conname == name))
-                    })
-                    .last();
+                let last = earlier.iter().flat_map(alter_cmds).rfind(|(r, e)| {
+                    rangevar_name(r) == rangevar_name(rel)
+                        && !name.is_empty()
+                        && (e.name == name
+                            || added_constraint(e).is_some_and(|k| k.conname == name))
+                });
                 let dropped_first = last.is_some_and(|(_, e)| {
                     subtype(e) == AlterTableType::AtDropConstraint && e.missing_ok
                 });
@@ -69,9 +67,10 @@ impl super::Rule for Rule {
             NodeEnum::IndexStmt(s) => !s.if_not_exists && !s.idxname.is_empty(),
             // A temporary table dropped at commit is gone before any rerun.
             NodeEnum::CreateStmt(s) => {
-                !s.if_not_exists
-                    && !(s.relation.as_ref().is_some_and(|r| r.relpersistence == "t")
-                        && s.oncommit == OnCommitAction::OncommitDrop as i32)
+                let dropped_at_commit =
+                    s.relation.as_ref().is_some_and(|r| r.relpersistence == "t")
+                        && s.oncommit == OnCommitAction::OncommitDrop as i32;
+                !s.if_not_exists && !dropped_at_commit
             }
             NodeEnum::DropStmt(s) => !s.missing_ok,
             NodeEnum::AlterTableStmt(_) => alter_cmds(stmt).iter().any(|(_, c)| match subtype(c) {
@@ -121,7 +120,12 @@ mod tests {
         // A one-statement file is atomic.
         assert!(run(&Rule, "ALTER TABLE t ADD COLUMN c int;", true).is_empty());
         // In a transaction written in the file: rolled back whole.
-        assert!(run(&Rule, "BEGIN;\nALTER TABLE t ADD COLUMN c int;\nCOMMIT;", true).is_empty());
+        assert!(run(
+            &Rule,
+            "BEGIN;\nALTER TABLE t ADD COLUMN c int;\nCOMMIT;",
+            true
+        )
+        .is_empty());
         let add = "ALTER TABLE e ADD CONSTRAINT u UNIQUE USING INDEX i;";
         let drop = "ALTER TABLE e DROP CONSTRAINT IF EXISTS u;";
         assert!(run(&Rule, &format!("{drop}\n{add}"), true).is_empty());

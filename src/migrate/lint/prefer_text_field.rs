@@ -29,10 +29,26 @@ mod tests {
 
     #[test]
     fn flags_limited_varchar() {
-        assert_eq!(run(&Rule, "CREATE TABLE t (a varchar(100), b pg_catalog.varchar(5));", false).len(), 2);
-        assert_eq!(run(&Rule, "ALTER TABLE t ADD COLUMN c varchar(256);", false).len(), 1);
         assert_eq!(
-            run(&Rule, "ALTER TABLE t ALTER COLUMN c TYPE varchar(1000);", false).len(),
+            run(
+                &Rule,
+                "CREATE TABLE t (a varchar(100), b pg_catalog.varchar(5));",
+                false
+            )
+            .len(),
+            2
+        );
+        assert_eq!(
+            run(&Rule, "ALTER TABLE t ADD COLUMN c varchar(256);", false).len(),
+            1
+        );
+        assert_eq!(
+            run(
+                &Rule,
+                "ALTER TABLE t ALTER COLUMN c TYPE varchar(1000);",
+                false
+            )
+            .len(),
             1
         );
         assert!(run(&Rule, "CREATE TABLE t (a varchar, b text);", false).is_empty());

@@ -30,10 +30,23 @@ mod tests {
     #[test]
     fn flags_timestamp_without_zone() {
         assert_eq!(
-            run(&Rule, "CREATE TABLE t (a timestamp, b timestamp without time zone);", false).len(),
+            run(
+                &Rule,
+                "CREATE TABLE t (a timestamp, b timestamp without time zone);",
+                false
+            )
+            .len(),
             2
         );
-        assert_eq!(run(&Rule, "ALTER TABLE t ALTER COLUMN a TYPE timestamp;", false).len(), 1);
-        assert!(run(&Rule, "CREATE TABLE t (a timestamptz, b timestamp with time zone);", false).is_empty());
+        assert_eq!(
+            run(&Rule, "ALTER TABLE t ALTER COLUMN a TYPE timestamp;", false).len(),
+            1
+        );
+        assert!(run(
+            &Rule,
+            "CREATE TABLE t (a timestamptz, b timestamp with time zone);",
+            false
+        )
+        .is_empty());
     }
 }

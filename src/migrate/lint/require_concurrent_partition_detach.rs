@@ -40,8 +40,16 @@ mod tests {
 
     #[test]
     fn flags_blocking_detach() {
-        assert_eq!(run(&Rule, "ALTER TABLE t DETACH PARTITION p;", false).len(), 1);
-        assert!(run(&Rule, "ALTER TABLE t DETACH PARTITION p CONCURRENTLY;", true).is_empty());
+        assert_eq!(
+            run(&Rule, "ALTER TABLE t DETACH PARTITION p;", false).len(),
+            1
+        );
+        assert!(run(
+            &Rule,
+            "ALTER TABLE t DETACH PARTITION p CONCURRENTLY;",
+            true
+        )
+        .is_empty());
         assert!(run(&Rule, "ALTER TABLE t DETACH PARTITION p FINALIZE;", false).is_empty());
     }
 }

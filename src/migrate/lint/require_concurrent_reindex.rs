@@ -37,7 +37,8 @@ impl super::Rule for Rule {
             return vec![];
         };
         // REINDEX SYSTEM cannot run concurrently at all.
-        if s.kind == ReindexObjectType::ReindexObjectSystem as i32 || option_on(&s.params, "concurrently")
+        if s.kind == ReindexObjectType::ReindexObjectSystem as i32
+            || option_on(&s.params, "concurrently")
         {
             return vec![];
         }

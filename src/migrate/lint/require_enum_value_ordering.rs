@@ -17,7 +17,9 @@ impl super::Rule for Rule {
         match stmt {
             // A rename has old_val set; ADD VALUE has only new_val.
             NodeEnum::AlterEnumStmt(s)
-                if !s.new_val.is_empty() && s.old_val.is_empty() && s.new_val_neighbor.is_empty() =>
+                if !s.new_val.is_empty()
+                    && s.old_val.is_empty()
+                    && s.new_val_neighbor.is_empty() =>
             {
                 vec![format!(
                     "enum value {:?} is added without BEFORE or AFTER",
@@ -37,7 +39,10 @@ mod tests {
     #[test]
     fn flags_unordered_add_value() {
         assert_eq!(run(&Rule, "ALTER TYPE e ADD VALUE 'v';", false).len(), 1);
-        assert_eq!(run(&Rule, "ALTER TYPE e ADD VALUE IF NOT EXISTS 'v';", false).len(), 1);
+        assert_eq!(
+            run(&Rule, "ALTER TYPE e ADD VALUE IF NOT EXISTS 'v';", false).len(),
+            1
+        );
         assert!(run(&Rule, "ALTER TYPE e ADD VALUE 'v' BEFORE 'w';", false).is_empty());
         assert!(run(&Rule, "ALTER TYPE e ADD VALUE 'v' AFTER 'w';", false).is_empty());
         assert!(run(&Rule, "ALTER TYPE e RENAME VALUE 'v' TO 'w';", false).is_empty());

@@ -36,7 +36,8 @@ impl super::Rule for Rule {
                 .objects
                 .iter()
                 .filter_map(|o| match o.node.as_ref() {
-                    Some(NodeEnum::List(l)) if l.items.len() == 1 => match l.items[0].node.as_ref() {
+                    Some(NodeEnum::List(l)) if l.items.len() == 1 => match l.items[0].node.as_ref()
+                    {
                         Some(NodeEnum::String(s)) => Some(s.sval.clone()),
                         _ => None,
                     },

@@ -50,7 +50,8 @@ mod tests {
 
     #[test]
     fn alias_switches_on_both_rules() {
-        let sql = "-- dbdoctor:include require-timeout-settings\nALTER TABLE t ADD COLUMN c boolean;";
+        let sql =
+            "-- dbdoctor:include require-timeout-settings\nALTER TABLE t ADD COLUMN c boolean;";
         assert_eq!(run(&require_lock_timeout::Rule, sql, false).len(), 1);
         assert_eq!(run(&require_statement_timeout::Rule, sql, false).len(), 1);
         let set = "-- dbdoctor:include require-timeout-settings\nSET lock_timeout = '1s';\nSET Statement_Timeout = '5s';\nALTER TABLE t ADD COLUMN c boolean;";
@@ -60,6 +61,11 @@ mod tests {
         assert_eq!(run(&require_lock_timeout::Rule, after, false).len(), 1);
         let schema = "-- dbdoctor:include require-lock-timeout\nSET foo.lock_timeout = '1s';\nCOMMENT ON COLUMN t.c IS 'x';";
         assert_eq!(run(&require_lock_timeout::Rule, schema, false).len(), 1);
-        assert!(run(&require_lock_timeout::Rule, "-- dbdoctor:include require-lock-timeout\nSELECT 1;", false).is_empty());
+        assert!(run(
+            &require_lock_timeout::Rule,
+            "-- dbdoctor:include require-lock-timeout\nSELECT 1;",
+            false
+        )
+        .is_empty());
     }
 }

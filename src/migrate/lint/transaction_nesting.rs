@@ -54,8 +54,19 @@ mod tests {
         assert_eq!(run(&Rule, "BEGIN;\nSELECT 1;\nCOMMIT;", false).len(), 2);
         assert!(run(&Rule, "SELECT 1;", false).is_empty());
         assert!(run(&Rule, "BEGIN;\nSELECT 1;\nCOMMIT;", true).is_empty());
-        assert!(run(&Rule, "BEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nCOMMIT;", true).is_empty());
-        assert_eq!(run(&Rule, "BEGIN;\nBEGIN;\nSELECT 1;\nCOMMIT;", true).len(), 1);
-        assert_eq!(run(&Rule, "BEGIN;\nSELECT 1;\nCOMMIT;\nCOMMIT;", true).len(), 1);
+        assert!(run(
+            &Rule,
+            "BEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nCOMMIT;",
+            true
+        )
+        .is_empty());
+        assert_eq!(
+            run(&Rule, "BEGIN;\nBEGIN;\nSELECT 1;\nCOMMIT;", true).len(),
+            1
+        );
+        assert_eq!(
+            run(&Rule, "BEGIN;\nSELECT 1;\nCOMMIT;\nCOMMIT;", true).len(),
+            1
+        );
     }
 }
