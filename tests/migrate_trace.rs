@@ -185,3 +185,43 @@ async fn trace_starts_from_the_target_schema_and_rows() {
         .unwrap();
     assert_eq!(t, "integer");
 }
+
+#[test]
+fn trace_failure_is_an_error_at_the_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("1_widen.sql"),
+        "SELECT 1;\nALTER TABLE nowhere ALTER COLUMN kcal TYPE bigint;\n",
+    )
+    .unwrap();
+    let o = common::dbdoctor()
+        .args([
+            "--format",
+            "json",
+            "migrate",
+            "validate",
+            "--offline",
+            "--trace",
+            "--source",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let d = diagnostics(&o.stdout);
+    let err: Vec<&Value> = d
+        .iter()
+        .filter(|x| x["rule"] == "trace" && x["severity"] == "error")
+        .collect();
+    assert_eq!(err.len(), 1, "{d:#?}");
+    assert_eq!(err[0]["line"], 2);
+    assert!(
+        err[0]["message"].as_str().unwrap().contains("nowhere"),
+        "{d:#?}"
+    );
+}

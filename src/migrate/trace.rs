@@ -120,6 +120,8 @@ pub struct FileTrace {
     pub file: String,
     pub in_transaction: bool,
     pub statements: Vec<StatementTrace>,
+    /// The statement PostgreSQL rejected (line, column, message); tracing stops there.
+    pub failed: Option<(usize, usize, String)>,
 }
 
 /// A lock held from one statement until the end of the transaction.
@@ -226,16 +228,13 @@ pub async fn trace_file(
         exec(conn, "BEGIN").await?;
     }
     let mut out = Vec::new();
-    let mut result = Ok(());
+    let mut failed = None;
     for (i, st) in stmts.iter().enumerate() {
         let before = relations(conn).await?;
         let cons_before = constraints(conn).await?;
         let started = Instant::now();
         if let Err(e) = exec(conn, &st.text).await {
-            result = Err(Error::MigrationInvalid(format!(
-                "{display}:{}:{}: {e}",
-                st.line, st.column
-            )));
+            failed = Some((st.line, st.column, e.to_string()));
             break;
         }
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -301,11 +300,11 @@ pub async fn trace_file(
     if in_transaction {
         exec(conn, "ROLLBACK").await?;
     }
-    result?;
     Ok(FileTrace {
         file: display.to_string(),
         in_transaction,
         statements: out,
+        failed,
     })
 }
 
@@ -339,7 +338,13 @@ pub async fn trace_migrations(
     let mut out = Vec::new();
     for m in migrations {
         let display = m.up.path.display().to_string();
-        out.push(trace_file(conn, &m.up, &display).await?);
+        let t = trace_file(conn, &m.up, &display).await?;
+        // Later files would build on what this one failed to create.
+        let stop = t.failed.is_some();
+        out.push(t);
+        if stop {
+            break;
+        }
         apply_file(conn, &m.up, &display).await?;
     }
     Ok(out)
@@ -406,6 +411,17 @@ impl LockSpan {
 pub fn diagnostics(traces: &[FileTrace]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for t in traces {
+        if let Some((line, column, message)) = &t.failed {
+            out.push(Diagnostic {
+                file: t.file.clone(),
+                line: *line,
+                column: *column,
+                rule: LOCK_SPAN.into(),
+                severity: Severity::Error,
+                message: format!("the trace stopped here: {message}"),
+                help: Some("PostgreSQL rejected the statement on the trace database (built from the target's schema when one is configured, else from the earlier files): a missing table or column, a wrong type".into()),
+            });
+        }
         let at = |n: usize| {
             t.statements
                 .get(n.saturating_sub(1))
@@ -534,6 +550,7 @@ mod tests {
         let t = FileTrace {
             file: "m/2_x.sql".into(),
             in_transaction: true,
+            failed: None,
             statements: vec![
                 st(1, &[("meals", AccessExclusive)], &[("meals", 7_130_000)]),
                 st(
@@ -575,6 +592,7 @@ mod tests {
         let t = FileTrace {
             file: "f".into(),
             in_transaction: false,
+            failed: None,
             statements: vec![st(1, &[], &[])],
         };
         assert!(lock_spans(&t).is_empty());
