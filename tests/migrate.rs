@@ -606,7 +606,7 @@ async fn sqlx_and_dbdoctor_agree_both_ways() {
 
 #[tokio::test]
 async fn refuses_a_replica() {
-    let Some(cluster) = common::server().cluster() else {
+    let Some(cluster) = common::own_cluster("refuses_a_replica") else {
         return;
     };
     let replica = match cluster.start_replica() {
