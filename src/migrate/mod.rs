@@ -7,4 +7,5 @@ pub mod locks;
 pub mod plan;
 pub mod source;
 pub mod split;
+pub mod sqlx_config;
 pub mod tracking;

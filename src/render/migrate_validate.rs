@@ -1,4 +1,4 @@
-//! Writers for `migrate validate`: compiler-style text, a JSON list, GitHub annotations.
+//! Writers for `migrate validate`: compiler-style text, a JSON document, GitHub annotations.
 
 use std::io::{self, Write};
 
@@ -32,9 +32,30 @@ pub fn text(diags: &[Diagnostic], files: usize, out: &mut dyn Write) -> io::Resu
     )
 }
 
-/// A JSON list of `{file, line, column, rule, severity, message, help}`.
+/// Version of `migrate validate --format json`; bumped only for incompatible changes.
+pub const VALIDATE_SCHEMA_VERSION: u32 = 1;
+
+/// The JSON document: `schema_version` first (a struct keeps its field order), the counts,
+/// then every diagnostic.
+#[derive(serde::Serialize)]
+struct ValidateJson<'a> {
+    schema_version: u32,
+    errors: usize,
+    warnings: usize,
+    diagnostics: &'a [Diagnostic],
+}
+
+/// `{schema_version, errors, warnings, diagnostics: [{file, line, column, rule, severity,
+/// message, help}]}`.
 pub fn json(diags: &[Diagnostic], out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, diags)?;
+    let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
+    let doc = ValidateJson {
+        schema_version: VALIDATE_SCHEMA_VERSION,
+        errors: count(Severity::Error),
+        warnings: count(Severity::Warning),
+        diagnostics: diags,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 

@@ -8,5 +8,8 @@ pub mod budget_table;
 
 pub mod doctor_json;
 pub mod doctor_markdown;
+pub mod doctor_monitor;
 pub mod doctor_table;
+pub mod doctor_terminal;
 pub mod migrate_validate;
+pub mod terminal;
