@@ -7,7 +7,9 @@ use std::io::{self, Write};
 use crate::analyze::report::{DoctorReport, IndexRow, StatementRow, TableRow};
 use crate::analyze::{Finding, Severity};
 use crate::cli::Section;
-use crate::render::terminal::{fit, grid, number, text, thousands, wrap, GridColumn, Style};
+use crate::render::terminal::{
+    fit, grid, number, text, thousands, width_of, wrap, GridColumn, Style,
+};
 use crate::util::human_bytes;
 
 /// Rows each summary lists before "… and N more".
@@ -177,19 +179,33 @@ fn header(
     Ok(())
 }
 
-/// `critical[check] object` — the first line of a finding's block.
-fn finding_title(f: &Finding, style: Style) -> String {
+/// `critical[check] object (priority high)` — the first line of a finding's block, within
+/// `w`: the priority goes first when room runs out, then the object is cut.
+fn finding_title(f: &Finding, w: usize, style: Style) -> String {
     let sev = format!("{:?}", f.severity).to_lowercase();
-    format!(
-        "{}{} {} {}",
+    let check = format!("[{}]", f.check);
+    let priority = format!(
+        "(priority {})",
+        format!("{:?}", f.priority).to_lowercase()
+    );
+    let fixed = width_of(&sev) + width_of(&check) + 1;
+    let with_priority = fixed + width_of(&f.object) + 1 + width_of(&priority);
+    let (object, priority) = if with_priority <= w {
+        (f.object.clone(), Some(priority))
+    } else {
+        (fit(&f.object, w.saturating_sub(fixed)), None)
+    };
+    let mut t = format!(
+        "{}{} {}",
         style.severity(f.severity, &sev),
-        style.bold(&format!("[{}]", f.check)),
-        f.object,
-        style.dim(&format!(
-            "(priority {})",
-            format!("{:?}", f.priority).to_lowercase()
-        ))
-    )
+        style.bold(&check),
+        object
+    );
+    if let Some(p) = priority {
+        t.push(' ');
+        t.push_str(&style.dim(&p));
+    }
+    t
 }
 
 /// One block per finding, highest priority first (the report's order): severity, check id and
@@ -200,8 +216,11 @@ fn findings(list: &[Finding], out: &mut dyn Write, w: usize, style: Style) -> io
         writeln!(out, "{}", style.bold("no findings"))?;
         return Ok(());
     }
-    for f in list {
-        writeln!(out, "{}", finding_title(f, style))?;
+    for (i, f) in list.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(out, "{}", finding_title(f, w, style))?;
         let mut why = f.message.clone();
         if let Some(c) = f.confidence {
             why.push_str(&format!(

@@ -127,7 +127,10 @@ mod tests {
         let mut b = Vec::new();
         json(&[d()], &mut b).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
-        assert_eq!(v[0]["severity"], "warning");
-        assert_eq!(v[0]["line"], 2);
+        // An object led by schema_version (see VALIDATE_SCHEMA_VERSION), the list inside.
+        assert!(String::from_utf8_lossy(&b).starts_with("{\n  \"schema_version\": 1,"));
+        assert_eq!(v["warnings"], 1);
+        assert_eq!(v["diagnostics"][0]["severity"], "warning");
+        assert_eq!(v["diagnostics"][0]["line"], 2);
     }
 }

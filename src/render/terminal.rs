@@ -147,7 +147,8 @@ pub const fn number<T>(header: &'static str, cell: fn(&T) -> String) -> GridColu
 
 /// Rows under a header, columns two spaces apart, every line within `width`. Column `flex`
 /// takes the room the others leave (its cells cut with an ellipsis); the others are capped at
-/// 40 characters. Rows are indented by `indent` spaces.
+/// 40 characters, and the last of them are left out when even that does not fit. Rows are
+/// indented by `indent` spaces.
 pub fn grid<T>(
     out: &mut dyn Write,
     cols: &[GridColumn<T>],
@@ -172,24 +173,31 @@ pub fn grid<T>(
     let mut widths: Vec<usize> = (0..cols.len())
         .map(|i| natural(i).min(MAX_FIXED_COLUMN))
         .collect();
-    let gaps = 2 * cols.len().saturating_sub(1);
-    let others: usize = widths
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != flex)
-        .map(|(_, w)| w)
-        .sum();
-    let room = width.saturating_sub(indent + gaps + others).max(8);
+    // Too narrow for every column: leave out the last ones (never the flexible one) until the
+    // rest fit with at least 8 characters for the flexible one.
+    let mut keep: Vec<usize> = (0..cols.len()).collect();
+    let needed = |keep: &[usize], widths: &[usize]| -> usize {
+        let gaps = 2 * keep.len().saturating_sub(1);
+        indent + gaps + keep.iter().filter(|i| **i != flex).map(|i| widths[*i]).sum::<usize>() + 8
+    };
+    while needed(&keep, &widths) > width && keep.len() > 1 {
+        let Some(pos) = keep.iter().rposition(|i| *i != flex) else {
+            break;
+        };
+        keep.remove(pos);
+    }
+    let room = width.saturating_sub(needed(&keep, &widths) - 8).max(8);
     widths[flex] = natural(flex).min(room);
     let line = |out: &mut dyn Write, row: Vec<String>, header: bool| -> io::Result<()> {
         let mut s = " ".repeat(indent);
-        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
-            let cell = fit(cell, *w);
+        for (n, i) in keep.iter().enumerate() {
+            let (cell, w) = (&row[*i], widths[*i]);
+            let cell = fit(cell, w);
             let pad = w.saturating_sub(width_of(&cell));
-            if i > 0 {
+            if n > 0 {
                 s.push_str("  ");
             }
-            if cols[i].numeric {
+            if cols[*i].numeric {
                 s.push_str(&" ".repeat(pad));
                 s.push_str(&cell);
             } else {
