@@ -33,8 +33,7 @@ macro_rules! formats_and_exit_codes {
 }
 
 const DOCTOR_HELP: &str = formats_and_exit_codes!("table (default), json, markdown");
-const BUDGET_HELP: &str =
-    formats_and_exit_codes!("table (default), json, markdown, junit, github");
+const BUDGET_HELP: &str = formats_and_exit_codes!("table (default), json, markdown, junit, github");
 const MIGRATE_HELP: &str = formats_and_exit_codes!("table (default), json; validate also github");
 const PLAN_HELP: &str = formats_and_exit_codes!("table (default), json");
 const VALIDATE_HELP: &str = formats_and_exit_codes!("table (default), json, github");

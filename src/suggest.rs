@@ -36,8 +36,14 @@ mod tests {
             closest("unsued_index", ids).as_deref(),
             Some("unused_index")
         );
-        assert_eq!(closest("fk_without", ids).as_deref(), Some("fk_without_index"));
-        assert_eq!(closest("p59_ms", ["p95_ms", "mean_ms"]).as_deref(), Some("p95_ms"));
+        assert_eq!(
+            closest("fk_without", ids).as_deref(),
+            Some("fk_without_index")
+        );
+        assert_eq!(
+            closest("p59_ms", ["p95_ms", "mean_ms"]).as_deref(),
+            Some("p95_ms")
+        );
         assert_eq!(closest("completely_else", ids), None);
         assert_eq!(hint("zzz", ids), "");
     }

@@ -16,7 +16,11 @@ pub fn duration_from_text(s: &str) -> Result<Duration, String> {
         Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_DURATION.as_secs_f64() => {
             Duration::from_secs_f64(secs)
         }
-        Ok(_) => return Err(format!("duration '{s}' must be positive and at most 7 days")),
+        Ok(_) => {
+            return Err(format!(
+                "duration '{s}' must be positive and at most 7 days"
+            ))
+        }
         Err(_) => humantime::parse_duration(t)
             .map_err(|e| format!("invalid duration '{s}' ({e}; use e.g. 500ms, 5s, 2m)"))?,
     };

@@ -153,7 +153,12 @@ async fn workload(pool: &PgPool) {
 
 #[tokio::test]
 async fn hypopg_suggestions_are_ordered_filtered_and_leave_nothing_behind() {
-    if !common::extension_available("hypopg_suggestions_are_ordered_filtered_and_leave_nothing_behind", "hypopg").await {
+    if !common::extension_available(
+        "hypopg_suggestions_are_ordered_filtered_and_leave_nothing_behind",
+        "hypopg",
+    )
+    .await
+    {
         return;
     }
     let (db, pool) = setup(true).await;
@@ -287,7 +292,12 @@ async fn hypopg_suggestions_are_ordered_filtered_and_leave_nothing_behind() {
 
 #[tokio::test]
 async fn hypothetical_indexes_are_reset_on_the_session_that_made_them() {
-    if !common::extension_available("hypothetical_indexes_are_reset_on_the_session_that_made_them", "hypopg").await {
+    if !common::extension_available(
+        "hypothetical_indexes_are_reset_on_the_session_that_made_them",
+        "hypopg",
+    )
+    .await
+    {
         return;
     }
     let (db, pool) = setup(true).await;
@@ -392,7 +402,12 @@ async fn without_hypopg_suggestions_are_marked_unverified() {
 
 #[tokio::test]
 async fn hypopg_unusable_for_the_role_falls_back_to_unverified() {
-    if !common::extension_available("hypopg_unusable_for_the_role_falls_back_to_unverified", "hypopg").await {
+    if !common::extension_available(
+        "hypopg_unusable_for_the_role_falls_back_to_unverified",
+        "hypopg",
+    )
+    .await
+    {
         return;
     }
     let (db, pool) = setup(true).await;

@@ -38,7 +38,8 @@ fn help_for_every_subcommand_lists_exit_codes() {
             dbdoctor::exit::INTERRUPTED,
         ] {
             assert!(
-                help.lines().any(|l| l.trim_start().starts_with(&format!("{code} "))),
+                help.lines()
+                    .any(|l| l.trim_start().starts_with(&format!("{code} "))),
                 "{args:?} does not list exit code {code}:\n{help}"
             );
         }
@@ -119,7 +120,15 @@ fn every_time_option_takes_one_duration_syntax() {
         ("--statement-timeout", "0.5"),
     ] {
         dbdoctor()
-            .args([flag, value, "migrate", "validate", "--offline", "--source", &src])
+            .args([
+                flag,
+                value,
+                "migrate",
+                "validate",
+                "--offline",
+                "--source",
+                &src,
+            ])
             .assert()
             .code(0);
     }
@@ -174,7 +183,11 @@ fn completions_for_every_shell_and_a_man_page() {
     let out = dbdoctor().arg("man").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let page = String::from_utf8_lossy(&out.stdout);
-    assert!(page.starts_with(".ie") || page.starts_with(".TH"), "{}", &page[..80.min(page.len())]);
+    assert!(
+        page.starts_with(".ie") || page.starts_with(".TH"),
+        "{}",
+        &page[..80.min(page.len())]
+    );
     assert!(page.contains(".TH dbdoctor"));
     for word in ["doctor", "budget", "migrate", "130"] {
         assert!(page.contains(word), "man page lacks {word}");
@@ -269,26 +282,34 @@ fn budgets_toml_is_discovered_up_to_the_repository_root() {
         c
     };
     // None anywhere: defaults, and the header says so.
-    doctor()
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains("thresholds: defaults (no budgets.toml found)"));
+    doctor().assert().code(0).stdout(predicate::str::contains(
+        "thresholds: defaults (no budgets.toml found)",
+    ));
     // One at the repository root: used from two folders below, and named.
-    std::fs::write(repo.join("budgets.toml"), "version = 1\n[thresholds]\nslow_query_ms = 5\n")
-        .unwrap();
+    std::fs::write(
+        repo.join("budgets.toml"),
+        "version = 1\n[thresholds]\nslow_query_ms = 5\n",
+    )
+    .unwrap();
     doctor()
         .assert()
         .code(0)
         .stdout(predicate::str::contains("thresholds: ../../budgets.toml"));
     // A broken one is an error naming it (proof that it is read); budget finds the same file.
-    std::fs::write(repo.join("budgets.toml"), "version = 1\n[thresholds]\nslow_query_msec = 5\n")
-        .unwrap();
+    std::fs::write(
+        repo.join("budgets.toml"),
+        "version = 1\n[thresholds]\nslow_query_msec = 5\n",
+    )
+    .unwrap();
     doctor()
         .assert()
         .code(2)
         .stderr(predicate::str::contains("../../budgets.toml"));
-    std::fs::write(repo.join("budgets.toml"), "version = 1\n[latency.simple]\np59_ms = 5\n")
-        .unwrap();
+    std::fs::write(
+        repo.join("budgets.toml"),
+        "version = 1\n[latency.simple]\np59_ms = 5\n",
+    )
+    .unwrap();
     dbdoctor()
         .current_dir(&deep)
         .args(["--database-url", "postgres://u@127.0.0.1:1/x", "budget"])
@@ -304,7 +325,10 @@ fn budgets_toml_is_discovered_up_to_the_repository_root() {
         .arg(&mine)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains(format!("thresholds: {}", mine.display())));
+        .stdout(predicate::str::contains(format!(
+            "thresholds: {}",
+            mine.display()
+        )));
     // No file at all: budget stops with exit 2 and says where it looked.
     std::fs::remove_file(repo.join("budgets.toml")).unwrap();
     dbdoctor()
@@ -361,7 +385,14 @@ fn migrate_validate_json_is_an_object_with_schema_version_first() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("1_a.sql"), "CREATE TABLE a (id int);\n").unwrap();
     let out = dbdoctor()
-        .args(["--format", "json", "migrate", "validate", "--offline", "--source"])
+        .args([
+            "--format",
+            "json",
+            "migrate",
+            "validate",
+            "--offline",
+            "--source",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -369,4 +400,69 @@ fn migrate_validate_json_is_an_object_with_schema_version_first() {
     assert!(text.starts_with("{\n  \"schema_version\": 1,"), "{text}");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(v["diagnostics"].is_array());
+}
+
+/// Every JSON output is an object whose first key is `schema_version`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_json_output_leads_with_schema_version() {
+    let db = common::fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mig = dir.path().join("migrations");
+    std::fs::create_dir(&mig).unwrap();
+    std::fs::write(
+        mig.join("1_a.sql"),
+        "CREATE TABLE a (id bigint PRIMARY KEY);\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("budgets.toml"), "version = 1\n").unwrap();
+    let url = db.url.clone();
+    let root = dir.path().to_path_buf();
+    let outputs = tokio::task::spawn_blocking(move || {
+        let runs: Vec<Vec<&str>> = vec![
+            vec!["doctor"],
+            vec!["budget", "--no-probes"],
+            vec!["migrate", "status"],
+            vec!["migrate", "apply", "--dry-run"],
+            vec!["migrate", "validate", "--offline"],
+            vec!["migrate", "plan", "--dry-run"],
+        ];
+        let mut outs: Vec<(String, String)> = runs
+            .into_iter()
+            .map(|args| {
+                let o = dbdoctor()
+                    .current_dir(&root)
+                    .args(["--database-url", &url, "--format", "json"])
+                    .args(&args)
+                    .output()
+                    .unwrap();
+                (
+                    args.join(" "),
+                    String::from_utf8_lossy(&o.stdout).to_string(),
+                )
+            })
+            .collect();
+        let o = dbdoctor()
+            .current_dir(&root)
+            .args(["--database-url", &url, "snapshot", "--out", "-"])
+            .output()
+            .unwrap();
+        outs.push((
+            "snapshot".into(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+        ));
+        outs
+    })
+    .await
+    .unwrap();
+    for (what, text) in outputs {
+        let v: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: {e}: {text}"));
+        assert!(v.is_object(), "{what}");
+        let first = text.trim_start().trim_start_matches('{').trim_start();
+        assert!(
+            first.starts_with("\"schema_version\":"),
+            "{what} does not lead with schema_version: {}",
+            &text[..text.len().min(200)]
+        );
+    }
 }

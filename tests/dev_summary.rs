@@ -7,8 +7,14 @@ use std::process::{Command, Stdio};
 fn summary_program() -> String {
     let script = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/dev"))
         .expect("read scripts/dev");
-    let start = script.find("awk '/^test result:/").expect("summary awk in scripts/dev") + 5;
-    let end = start + script[start..].find("' \"$log\"").expect("end of the awk program");
+    let start = script
+        .find("awk '/^test result:/")
+        .expect("summary awk in scripts/dev")
+        + 5;
+    let end = start
+        + script[start..]
+            .find("' \"$log\"")
+            .expect("end of the awk program");
     script[start..end].to_string()
 }
 

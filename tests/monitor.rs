@@ -15,9 +15,17 @@ fn bin() -> &'static str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_quits_the_monitor_with_130() {
     let db = common::fresh_db().await;
-    db.exec("CREATE TABLE m (id int); SELECT count(*) FROM m;").await;
+    db.exec("CREATE TABLE m (id int); SELECT count(*) FROM m;")
+        .await;
     let mut child = Command::new(bin())
-        .args(["--database-url", &db.url, "doctor", "--monitor", "--interval", "1s"])
+        .args([
+            "--database-url",
+            &db.url,
+            "doctor",
+            "--monitor",
+            "--interval",
+            "1s",
+        ])
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -66,7 +74,8 @@ async fn in_an_80x24_terminal_the_monitor_fits_the_screen_and_q_restores_it() {
         return;
     }
     let db = common::fresh_db().await;
-    db.exec("CREATE TABLE m (id int); SELECT count(*) FROM m;").await;
+    db.exec("CREATE TABLE m (id int); SELECT count(*) FROM m;")
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let exit_file = dir.path().join("exit");
     let session = format!("dbdoctor-monitor-{}", std::process::id());
@@ -77,9 +86,23 @@ async fn in_an_80x24_terminal_the_monitor_fits_the_screen_and_q_restores_it() {
         exit_file.display()
     );
     let out = tmux(&[
-        "new-session", "-d", "-s", &session, "-x", "80", "-y", "24", "sh", "-c", &script,
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "sh",
+        "-c",
+        &script,
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let capture = || {
         String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).to_string()
     };

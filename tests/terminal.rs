@@ -131,7 +131,11 @@ fn every_line_but_fix_sql_fits_the_width_even_with_huge_statements() {
     for width in [40, 80, 120, 200] {
         let text = render(&r, width, false);
         for l in non_sql_lines(&text) {
-            assert!(width_of(l) <= width, "{width}: {} > {width}: {l}", width_of(l));
+            assert!(
+                width_of(l) <= width,
+                "{width}: {} > {width}: {l}",
+                width_of(l)
+            );
         }
     }
 }
@@ -177,7 +181,10 @@ fn colour_marks_severity_only_when_asked() {
     )
     .unwrap();
     let coloured = String::from_utf8(out).unwrap();
-    assert!(coloured.contains("\x1b[1;31mcritical\x1b[0m") || coloured.contains("\x1b[1;33mwarning\x1b[0m"));
+    assert!(
+        coloured.contains("\x1b[1;31mcritical\x1b[0m")
+            || coloured.contains("\x1b[1;33mwarning\x1b[0m")
+    );
     assert!(!render(&r, 100, false).contains('\x1b'));
 }
 
@@ -200,14 +207,21 @@ async fn shop_database_report_fits_an_80x50_terminal() {
     }
     let meals: i64 = 20_000;
     sqlx::query(SEED_USERS).execute(&pool).await.unwrap();
-    sqlx::query(SEED_MEALS).bind(meals).execute(&pool).await.unwrap();
+    sqlx::query(SEED_MEALS)
+        .bind(meals)
+        .execute(&pool)
+        .await
+        .unwrap();
     sqlx::query(SEED_INGREDIENTS)
         .bind(meals)
         .execute(&pool)
         .await
         .unwrap();
     pool.execute("ANALYZE").await.unwrap();
-    sqlx::raw_sql(PLANTED_PROBLEMS).execute(&pool).await.unwrap();
+    sqlx::raw_sql(PLANTED_PROBLEMS)
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.execute("SELECT pg_stat_statements_reset()")
         .await
         .unwrap();
@@ -243,7 +257,9 @@ async fn shop_database_report_fits_an_80x50_terminal() {
     let lines: Vec<&str> = text.lines().collect();
     let findings = lines
         .iter()
-        .filter(|l| l.starts_with("critical[") || l.starts_with("warning[") || l.starts_with("info["))
+        .filter(|l| {
+            l.starts_with("critical[") || l.starts_with("warning[") || l.starts_with("info[")
+        })
         .count();
     let first_fix = lines
         .iter()
@@ -253,7 +269,10 @@ async fn shop_database_report_fits_an_80x50_terminal() {
         "shop report: {} lines, {findings} findings, first fix on line {first_fix:?}",
         lines.len()
     );
-    assert!(findings >= 10, "a shop-like database has many findings: {findings}\n{text}");
+    assert!(
+        findings >= 10,
+        "a shop-like database has many findings: {findings}\n{text}"
+    );
     let first_fix = first_fix.expect("a fix SQL line");
     assert!(first_fix <= 50, "first fix on line {first_fix}\n{text}");
     assert!(lines.len() <= 150, "{} lines\n{text}", lines.len());

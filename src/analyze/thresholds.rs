@@ -181,11 +181,13 @@ impl Thresholds {
             }
             Some(_) => return Err("`thresholds` must be a table ([thresholds])".into()),
         };
-        let t: Thresholds = v
-            .try_into()
-            .map_err(|e: toml::de::Error| {
-                format!("[thresholds]: {}{}", one_line(&e.to_string()), unknown_key_hint(&e))
-            })?;
+        let t: Thresholds = v.try_into().map_err(|e: toml::de::Error| {
+            format!(
+                "[thresholds]: {}{}",
+                one_line(&e.to_string()),
+                unknown_key_hint(&e)
+            )
+        })?;
         t.validate()?;
         Ok(t)
     }
@@ -312,4 +314,3 @@ mod tests {
         assert_eq!(t, Thresholds::default());
     }
 }
-

@@ -77,7 +77,10 @@ pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i3
                     .unwrap_or_default();
                 return Err(Error::Usage(format!(
                     "--probe: no probe named `{n}` in {}{hint}",
-                    budgets_path.as_deref().unwrap_or(std::path::Path::new("")).display()
+                    budgets_path
+                        .as_deref()
+                        .unwrap_or(std::path::Path::new(""))
+                        .display()
                 )));
             }
         }

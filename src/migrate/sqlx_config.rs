@@ -77,10 +77,7 @@ pub fn load_from(path: &Path) -> Result<Option<MigrateConfig>, Error> {
     match std::fs::read_to_string(path) {
         Ok(text) => parse(&path.display().to_string(), &text).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::Usage(format!(
-            "cannot read {}: {e}",
-            path.display()
-        ))),
+        Err(e) => Err(Error::Usage(format!("cannot read {}: {e}", path.display()))),
     }
 }
 
@@ -126,7 +123,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.migrations_dir(), PathBuf::from("db/migrations"));
         assert_eq!(c.ignored_chars, BTreeSet::from(['\r']));
-        assert_eq!(parse("sqlx.toml", "").unwrap().migrations_dir(), PathBuf::from("migrations"));
+        assert_eq!(
+            parse("sqlx.toml", "").unwrap().migrations_dir(),
+            PathBuf::from("migrations")
+        );
         // Other tables of sqlx.toml are not ours.
         assert!(parse("sqlx.toml", "[common]\ndatabase-url-var = \"X\"\n").is_ok());
     }
@@ -141,6 +141,9 @@ mod tests {
         let e = parse("sqlx.toml", "[migrate]\ntable-name = \"app.migrations\"\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("table-name") && e.contains("app.migrations"), "{e}");
+        assert!(
+            e.contains("table-name") && e.contains("app.migrations"),
+            "{e}"
+        );
     }
 }

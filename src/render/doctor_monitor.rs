@@ -64,8 +64,7 @@ pub fn lines(f: &Frame) -> Vec<String> {
         .as_ref()
         .and_then(|res| res.connections.as_ref())
         .map(|c| {
-            let states: Vec<String> =
-                c.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let states: Vec<String> = c.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
             format!(
                 "connections {} of {} ({:.0}%): {}",
                 c.total,
@@ -109,10 +108,7 @@ pub fn lines(f: &Frame) -> Vec<String> {
         _ => vec![fit("no statements ran in the last interval", w)],
     };
     let findings: Vec<String> = {
-        let mut v = vec![style.bold(&fit(
-            &format!("active findings ({})", r.findings.len()),
-            w,
-        ))];
+        let mut v = vec![style.bold(&fit(&format!("active findings ({})", r.findings.len()), w))];
         for x in &r.findings {
             let sev = format!("{:?}", x.severity).to_lowercase();
             let plain = format!("{sev}[{}] {} — {}", x.check, x.object, x.message);
@@ -202,7 +198,10 @@ mod tests {
         assert!(l[1].starts_with("QPS 31.7"), "{}", l[1]);
         assert!(l[2].contains("connections 5 of 97"), "{}", l[2]);
         assert!(l.iter().any(|x| x.contains("statement (last 5s)")));
-        let shown = l.iter().filter(|x| x.contains('[') && x.contains("] ")).count();
+        let shown = l
+            .iter()
+            .filter(|x| x.contains('[') && x.contains("] "))
+            .count();
         assert_eq!(shown, r.findings.len(), "{l:#?}");
     }
 }

@@ -95,12 +95,7 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write, layout: &Layout) -> io:
     health(report, out, w, style)
 }
 
-fn header(
-    r: &DoctorReport,
-    out: &mut dyn Write,
-    layout: &Layout,
-    style: Style,
-) -> io::Result<()> {
+fn header(r: &DoctorReport, out: &mut dyn Write, layout: &Layout, style: Style) -> io::Result<()> {
     let w = layout.width;
     let title = format!(
         "dbdoctor doctor: {} ({}, data read {})",
@@ -184,10 +179,7 @@ fn header(
 fn finding_title(f: &Finding, w: usize, style: Style) -> String {
     let sev = format!("{:?}", f.severity).to_lowercase();
     let check = format!("[{}]", f.check);
-    let priority = format!(
-        "(priority {})",
-        format!("{:?}", f.priority).to_lowercase()
-    );
+    let priority = format!("(priority {})", format!("{:?}", f.priority).to_lowercase());
     let fixed = width_of(&sev) + width_of(&check) + 1;
     let with_priority = fixed + width_of(&f.object) + 1 + width_of(&priority);
     let (object, priority) = if with_priority <= w {
@@ -460,12 +452,7 @@ fn resources(r: &DoctorReport, out: &mut dyn Write, w: usize, style: Style) -> i
     Ok(())
 }
 
-fn skipped(
-    r: &DoctorReport,
-    out: &mut dyn Write,
-    layout: &Layout,
-    style: Style,
-) -> io::Result<()> {
+fn skipped(r: &DoctorReport, out: &mut dyn Write, layout: &Layout, style: Style) -> io::Result<()> {
     if r.skipped.is_empty() {
         return Ok(());
     }

@@ -14,7 +14,12 @@ const MAX_FIXED_COLUMN: usize = 40;
 /// The width to lay out for: `--width`, else the terminal's when stdout is one, else 100.
 pub fn choose_width(flag: Option<usize>, stdout_is_terminal: bool) -> usize {
     let w = flag
-        .or_else(|| stdout_is_terminal.then(terminal_size).flatten().map(|(c, _)| c))
+        .or_else(|| {
+            stdout_is_terminal
+                .then(terminal_size)
+                .flatten()
+                .map(|(c, _)| c)
+        })
         .unwrap_or(DEFAULT_WIDTH);
     w.max(MIN_WIDTH)
 }
@@ -178,7 +183,14 @@ pub fn grid<T>(
     let mut keep: Vec<usize> = (0..cols.len()).collect();
     let needed = |keep: &[usize], widths: &[usize]| -> usize {
         let gaps = 2 * keep.len().saturating_sub(1);
-        indent + gaps + keep.iter().filter(|i| **i != flex).map(|i| widths[*i]).sum::<usize>() + 8
+        indent
+            + gaps
+            + keep
+                .iter()
+                .filter(|i| **i != flex)
+                .map(|i| widths[*i])
+                .sum::<usize>()
+            + 8
     };
     while needed(&keep, &widths) > width && keep.len() > 1 {
         let Some(pos) = keep.iter().rposition(|i| *i != flex) else {
@@ -212,7 +224,11 @@ pub fn grid<T>(
             writeln!(out, "{s}")
         }
     };
-    line(out, cols.iter().map(|c| c.header.to_string()).collect(), true)?;
+    line(
+        out,
+        cols.iter().map(|c| c.header.to_string()).collect(),
+        true,
+    )?;
     for row in cells {
         line(out, row, false)?;
     }
