@@ -112,7 +112,8 @@ async fn in_an_80x24_terminal_the_monitor_fits_the_screen_and_q_restores_it() {
         std::thread::sleep(Duration::from_millis(200));
         screen = capture();
     }
-    let result = (|| {
+    // The session is removed whatever the assertions say.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         assert!(screen.contains("active findings"), "{screen}");
         let lines: Vec<&str> = screen.lines().collect();
         assert!(lines.len() <= 24, "{} lines", lines.len());
@@ -135,7 +136,9 @@ async fn in_an_80x24_terminal_the_monitor_fits_the_screen_and_q_restores_it() {
         let after = capture();
         assert!(after.contains("before-monitor"), "{after}");
         assert!(!after.contains("active findings"), "{after}");
-    })();
+    }));
     tmux(&["kill-session", "-t", &session]);
-    result
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
 }
