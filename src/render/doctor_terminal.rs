@@ -230,7 +230,7 @@ fn findings(list: &[Finding], out: &mut dyn Write, w: usize, style: Style) -> io
             sql_block(out, "  rollback: ", rb)?;
         }
         if let Some(v) = &f.verification {
-            for l in wrap(v, w, "  verified: ", "            ") {
+            for l in wrap(v, w, "verification: ", "              ") {
                 writeln!(out, "{l}")?;
             }
         }
