@@ -1,21 +1,62 @@
 //! Command-line surface of dbdoctor: clap derive types only; doc comments are the help text.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Text appended to every `--help`: the exit codes (kept in step with src/exit.rs and README.md).
-pub const EXIT_CODES_HELP: &str = "\
+/// The exit codes, as a string literal (kept in step with src/exit.rs and README.md).
+macro_rules! exit_codes {
+    () => {
+        "\
 Exit codes:
-  0  ok
-  1  the check ran and found problems at or above the requested severity, or a budget breach
-  2  usage or configuration error
-  3  cannot connect, or the role lacks a needed privilege
-  4  migration validation failed
-  5  migration apply failed (a transactional migration is rolled back whole; a -- no-transaction
-     file keeps the statements before the failing one, and the message names them)
-  6  the database returned an unexpected error (neither a connection nor a privilege problem)
-130  interrupted by Ctrl-C";
+    0  ok
+    1  the check ran and found problems at or above the requested severity, or a budget breach
+    2  usage or configuration error
+    3  cannot connect, or the role lacks a needed privilege
+    4  migration validation failed
+    5  migration apply failed (a transactional migration is rolled back whole; a -- no-transaction
+       file keeps the statements before the failing one, and the message names them)
+    6  the database returned an unexpected error (neither a connection nor a privilege problem)
+  130  interrupted by Ctrl-C (`doctor --monitor` also on `q`)"
+    };
+}
+
+/// Text appended to every `--help`: the exit codes.
+pub const EXIT_CODES_HELP: &str = exit_codes!();
+
+/// Help text after a subcommand's options: the output formats it writes, then the exit codes.
+macro_rules! formats_and_exit_codes {
+    ($formats:literal) => {
+        concat!("Formats (--format): ", $formats, "\n\n", exit_codes!())
+    };
+}
+
+const DOCTOR_HELP: &str = formats_and_exit_codes!("table (default), json, markdown");
+const BUDGET_HELP: &str = formats_and_exit_codes!("table (default), json, markdown, junit, github");
+const MIGRATE_HELP: &str = formats_and_exit_codes!("table (default), json; validate also github");
+const PLAN_HELP: &str = formats_and_exit_codes!("table (default), json");
+const VALIDATE_HELP: &str = formats_and_exit_codes!("table (default), json, github");
+const TABLE_JSON_HELP: &str = formats_and_exit_codes!("table (default), json");
+const DEMO_HELP: &str = formats_and_exit_codes!("table (default)");
+const SNAPSHOT_HELP: &str = formats_and_exit_codes!("json (the snapshot file is JSON)");
+const NO_FORMAT_HELP: &str = formats_and_exit_codes!("none (the output is the script or page)");
+
+/// The formats each subcommand writes; any other `--format` is a usage error (exit 2).
+pub fn supported_formats(command: &Command) -> &'static [Format] {
+    use Format::*;
+    match command {
+        Command::Doctor(_) => &[Table, Json, Markdown],
+        Command::Budget(_) => &[Table, Json, Markdown, Junit, Github],
+        Command::Migrate(m) => match m.command {
+            MigrateCommand::Validate(_) => &[Table, Json, Github],
+            _ => &[Table, Json],
+        },
+        Command::Demo(_) => &[Table],
+        Command::Snapshot(_) => &[Json],
+        Command::Completions(_) | Command::Man => &[],
+    }
+}
 
 /// Tells a PostgreSQL team what is slow, what is wasteful, what will break and what to change.
 #[derive(Debug, Parser)]
@@ -43,21 +84,23 @@ pub struct GlobalArgs {
     )]
     pub database_url: Option<String>,
 
-    /// Output format. Defaults to `table` (human text); other tools should ask for `json`.
+    /// Output format. Defaults to `table` (human text); other tools should ask for `json`. Each
+    /// subcommand accepts only the formats its help lists.
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
 
-    /// When to colour the output; `auto` honours NO_COLOR and whether stdout is a terminal.
+    /// When to colour the output (and dbdoctor's own error messages); `auto` honours NO_COLOR and
+    /// whether the output is a terminal.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Seconds to wait for a connection before giving up.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0)]
-    pub connect_timeout: f64,
+    /// How long to wait for a connection (e.g. 5s, 500ms, 1m; a bare number is seconds).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = crate::util::duration_arg)]
+    pub connect_timeout: Duration,
 
-    /// statement_timeout for dbdoctor's own queries, in seconds.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0)]
-    pub statement_timeout: f64,
+    /// statement_timeout for dbdoctor's own queries (e.g. 30s, 2m; a bare number is seconds).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = crate::util::duration_arg)]
+    pub statement_timeout: Duration,
 
     /// Print only what is essential (errors and verdicts).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -90,20 +133,33 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Health report of the live database: slow queries, wasteful indexes, bloat, risks, fixes.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
     /// Query performance budgets from budgets.toml; `--fail-on-breach` makes CI fail on a breach.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = BUDGET_HELP)]
     Budget(BudgetArgs),
     /// Plan, validate, apply and revert schema migrations safely.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = MIGRATE_HELP)]
     Migrate(MigrateArgs),
     /// Start a throwaway PostgreSQL with a sample database and planted problems, and run every command on it.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = DEMO_HELP)]
     Demo(DemoArgs),
     /// Save everything `doctor` reads to a JSON file, for offline analysis with `doctor --from-snapshot`.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = SNAPSHOT_HELP)]
     Snapshot(SnapshotArgs),
+    /// Print a shell completion script (bash, zsh, fish or powershell) on stdout.
+    #[command(after_help = NO_FORMAT_HELP)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout, e.g. `dbdoctor man > dbdoctor.1`.
+    #[command(after_help = NO_FORMAT_HELP)]
+    Man,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Sections of the doctor report.
@@ -154,16 +210,26 @@ pub struct DoctorArgs {
     pub fail_on: Option<FailOn>,
 
     /// Measure the workload over a window (e.g. 60s, 2m) instead of since the last stats reset.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::util::duration_text_arg)]
     pub window: Option<String>,
 
-    /// Refresh the report in place until Ctrl-C.
+    /// A full-screen view refreshed in place, like `top`: QPS, latency, connections, waits, the
+    /// top statements of the last interval and the active findings. `q` or Ctrl-C quits (exit 130).
     #[arg(long)]
     pub monitor: bool,
 
     /// Refresh interval for --monitor (e.g. 5s).
-    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::util::duration_text_arg)]
     pub interval: String,
+
+    /// Lay the report out for N columns (default: the terminal's width, or 100 when the output
+    /// is not a terminal).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
+
+    /// List every table, index, statement and skipped check instead of the top ones.
+    #[arg(long)]
+    pub all: bool,
 
     /// Only look at objects in these schemas (comma separated).
     #[arg(long, value_delimiter = ',', value_name = "SCHEMAS")]
@@ -173,9 +239,10 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "FILE")]
     pub from_snapshot: Option<PathBuf>,
 
-    /// Thresholds and budgets file.
-    #[arg(long, value_name = "FILE", default_value = "budgets.toml")]
-    pub budgets: PathBuf,
+    /// Thresholds and budgets file (default: budgets.toml in the current directory or the
+    /// nearest one above it, up to the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub budgets: Option<PathBuf>,
 
     /// Include statements of every database, not just the current one.
     #[arg(long)]
@@ -189,9 +256,10 @@ pub struct DoctorArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct BudgetArgs {
-    /// Budgets file.
-    #[arg(long, value_name = "FILE", default_value = "budgets.toml")]
-    pub budgets: PathBuf,
+    /// Budgets file (default: budgets.toml in the current directory or the nearest one above
+    /// it, up to the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub budgets: Option<PathBuf>,
 
     /// Exit 1 when any budget is breached.
     #[arg(long)]
@@ -202,7 +270,7 @@ pub struct BudgetArgs {
     pub require_data: bool,
 
     /// Measure pg_stat_statements over a window (e.g. 60s) instead of cumulatively.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::util::duration_text_arg)]
     pub window: Option<String>,
 
     /// Save a "before" sample of pg_stat_statements to FILE and exit.
@@ -246,8 +314,13 @@ pub struct MigrateArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct SourceArg {
-    /// Folder holding the migrations (sqlx format).
-    #[arg(long, value_name = "DIR", default_value = "migrations")]
+    /// Folder holding the migrations (sqlx format). Default: sqlx.toml's `[migrate]
+    /// migrations-dir`, else `migrations`.
+    #[arg(long = "source", value_name = "DIR")]
+    pub source_flag: Option<PathBuf>,
+    /// The folder in use: `--source`, else sqlx.toml's, else `migrations` (filled in before the
+    /// command runs).
+    #[arg(skip)]
     pub source: PathBuf,
     /// Migration layout of --source (detected when omitted; `validate` also reads one file or `-`).
     #[arg(long, value_enum, value_name = "LAYOUT")]
@@ -257,14 +330,19 @@ pub struct SourceArg {
 #[derive(Debug, Subcommand)]
 pub enum MigrateCommand {
     /// Turn doctor's index findings into migration files grouped by priority.
+    #[command(after_help = PLAN_HELP)]
     Plan(MigratePlanArgs),
     /// Check migration files: naming, drift, syntax and safety rules (exit 4 on errors).
+    #[command(after_help = VALIDATE_HELP)]
     Validate(MigrateValidateArgs),
     /// Apply pending migrations with a lock timeout, a backup and an advisory lock.
+    #[command(after_help = TABLE_JSON_HELP)]
     Apply(MigrateApplyArgs),
     /// Run down migrations (one by default).
+    #[command(after_help = TABLE_JSON_HELP)]
     Revert(MigrateRevertArgs),
     /// Show applied, pending, changed and missing migrations.
+    #[command(after_help = TABLE_JSON_HELP)]
     Status(MigrateStatusArgs),
 }
 
@@ -316,10 +394,10 @@ pub struct MigrateApplyArgs {
     #[arg(long, value_name = "VERSION")]
     pub target: Option<i64>,
     /// lock_timeout for each migration statement (e.g. 5s, 500ms).
-    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::util::duration_text_arg)]
     pub lock_timeout: String,
     /// How long to wait for the migration advisory lock held by another run (e.g. 30s).
-    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::util::duration_text_arg)]
     pub lock_wait: String,
     /// How many times a lock-timeout failure is retried (with backoff).
     #[arg(long, value_name = "N", default_value_t = 3)]
@@ -346,10 +424,10 @@ pub struct MigrateRevertArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// lock_timeout for each statement (e.g. 5s).
-    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::util::duration_text_arg)]
     pub lock_timeout: String,
     /// How long to wait for the migration advisory lock (e.g. 30s).
-    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::util::duration_text_arg)]
     pub lock_wait: String,
 }
 
@@ -375,7 +453,7 @@ pub struct SnapshotArgs {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Measure the workload over a window (e.g. 60s).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::util::duration_text_arg)]
     pub window: Option<String>,
     /// Only look at objects in these schemas (comma separated).
     #[arg(long, value_delimiter = ',', value_name = "SCHEMAS")]

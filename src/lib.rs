@@ -17,4 +17,5 @@ pub mod render;
 pub mod settings;
 pub mod snapshot;
 pub mod stats;
+pub mod suggest;
 pub mod util;

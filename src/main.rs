@@ -2,13 +2,17 @@
 
 use std::io::Write;
 
-use clap::Parser;
-use dbdoctor::cli::Cli;
+use clap::{CommandFactory, FromArgMatches};
+use dbdoctor::cli::{supported_formats, Cli};
 use dbdoctor::error::Error;
 use dbdoctor::{commands, exit, settings::Ctx};
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    let mut cmd = Cli::command().color(clap_color(std::env::args_os()));
+    let parsed = cmd
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             // --help and --version are not errors.
@@ -17,12 +21,64 @@ fn main() {
             } else {
                 exit::OK
             };
-            let _ = e.print();
+            let _ = e.format(&mut cmd).print();
             std::process::exit(code);
         }
     };
+    if let Some(f) = cli.global.format {
+        let supported = supported_formats(&cli.command);
+        if !supported.contains(&f) {
+            let name = |f: &dbdoctor::cli::Format| {
+                clap::ValueEnum::to_possible_value(f)
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default()
+            };
+            let list: Vec<String> = supported.iter().map(name).collect();
+            let msg = format!(
+                "--format {} is not supported here; this command writes {}",
+                name(&f),
+                if list.is_empty() {
+                    "no formats".to_string()
+                } else {
+                    list.join(", ")
+                }
+            );
+            let _ = cmd.error(clap::error::ErrorKind::InvalidValue, msg).print();
+            std::process::exit(exit::USAGE);
+        }
+    }
     let code = run(cli);
     std::process::exit(code);
+}
+
+/// clap's own messages follow `--color` and NO_COLOR like the rest of the output. Read from the
+/// raw arguments because clap needs the choice before it parses them.
+fn clap_color(args: impl Iterator<Item = std::ffi::OsString>) -> clap::ColorChoice {
+    let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut choice = None;
+    for (i, a) in args.iter().enumerate() {
+        if a == "--" {
+            break;
+        }
+        let v = match a.strip_prefix("--color=") {
+            Some(v) => Some(v),
+            None if a == "--color" => args.get(i + 1).map(String::as_str),
+            None => None,
+        };
+        match v {
+            Some("never") => choice = Some(clap::ColorChoice::Never),
+            Some("always") => choice = Some(clap::ColorChoice::Always),
+            Some("auto") => choice = Some(clap::ColorChoice::Auto),
+            _ => {}
+        }
+    }
+    choice.unwrap_or_else(|| {
+        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            clap::ColorChoice::Never
+        } else {
+            clap::ColorChoice::Auto
+        }
+    })
 }
 
 fn run(cli: Cli) -> i32 {

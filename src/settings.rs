@@ -40,8 +40,8 @@ impl Ctx {
             verbose: g.verbose,
             stdout_is_terminal,
             database_url: g.database_url.clone(),
-            connect_timeout: seconds("--connect-timeout", g.connect_timeout)?,
-            statement_timeout: seconds("--statement-timeout", g.statement_timeout)?,
+            connect_timeout: at_most_a_day("--connect-timeout", g.connect_timeout)?,
+            statement_timeout: at_most_a_day("--statement-timeout", g.statement_timeout)?,
         })
     }
 
@@ -85,11 +85,12 @@ impl Ctx {
     }
 }
 
-fn seconds(flag: &str, v: f64) -> Result<Duration, Error> {
-    if !v.is_finite() || v <= 0.0 || v > 86_400.0 {
+fn at_most_a_day(flag: &str, d: Duration) -> Result<Duration, Error> {
+    if d.is_zero() || d > Duration::from_secs(86_400) {
         return Err(Error::Usage(format!(
-            "{flag} must be a number of seconds between 0 and 86400, got {v}"
+            "{flag} must be between 0 and 24h, got {}",
+            humantime::format_duration(d)
         )));
     }
-    Ok(Duration::from_secs_f64(v))
+    Ok(d)
 }

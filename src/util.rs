@@ -4,35 +4,48 @@ use std::time::Duration;
 
 use crate::error::Error;
 
-/// Parse `500ms`, `5s`, `2m`, `1h` (a bare number means seconds).
-pub fn parse_duration(flag: &str, s: &str) -> Result<Duration, Error> {
+/// The longest duration any option accepts.
+const MAX_DURATION: Duration = Duration::from_secs(7 * 86_400);
+
+/// The one duration syntax of every time option and budgets.toml key: a bare number is seconds
+/// (`7`, `0.5`), anything else is humantime (`500ms`, `5s`, `2m`, `1h 30m`). Positive, at most
+/// 7 days.
+pub fn duration_from_text(s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    let (num, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        Some(i) => (&t[..i], t[i..].trim()),
-        None => (t, "s"),
-    };
-    let n: f64 = num.parse().map_err(|_| {
-        Error::Usage(format!(
-            "{flag}: invalid duration '{s}' (use e.g. 500ms, 5s, 2m)"
-        ))
-    })?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" | "sec" | "secs" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => {
-            return Err(Error::Usage(format!(
-                "{flag}: invalid duration unit in '{s}' (use ms, s, m or h)"
-            )))
+    let d = match t.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_DURATION.as_secs_f64() => {
+            Duration::from_secs_f64(secs)
         }
+        Ok(_) => {
+            return Err(format!(
+                "duration '{s}' must be positive and at most 7 days"
+            ))
+        }
+        Err(_) => humantime::parse_duration(t)
+            .map_err(|e| format!("invalid duration '{s}' ({e}; use e.g. 500ms, 5s, 2m)"))?,
     };
-    if !(secs > 0.0 && secs <= 7.0 * 86_400.0) {
-        return Err(Error::Usage(format!(
-            "{flag}: duration '{s}' must be positive"
-        )));
+    if d.is_zero() || d > MAX_DURATION {
+        return Err(format!(
+            "duration '{s}' must be positive and at most 7 days"
+        ));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
+}
+
+/// Parse a duration given to `flag` (see `duration_from_text`).
+pub fn parse_duration(flag: &str, s: &str) -> Result<Duration, Error> {
+    duration_from_text(s).map_err(|m| Error::Usage(format!("{flag}: {m}")))
+}
+
+/// clap value parser: a duration.
+pub fn duration_arg(s: &str) -> Result<Duration, String> {
+    duration_from_text(s)
+}
+
+/// clap value parser for options whose commands keep the text: checked now, so a bad duration
+/// is a usage error before anything runs.
+pub fn duration_text_arg(s: &str) -> Result<String, String> {
+    duration_from_text(s).map(|_| s.trim().to_string())
 }
 
 /// Parse `20%` or `20` as a percentage.

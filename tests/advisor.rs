@@ -153,6 +153,14 @@ async fn workload(pool: &PgPool) {
 
 #[tokio::test]
 async fn hypopg_suggestions_are_ordered_filtered_and_leave_nothing_behind() {
+    if !common::extension_available(
+        "hypopg_suggestions_are_ordered_filtered_and_leave_nothing_behind",
+        "hypopg",
+    )
+    .await
+    {
+        return;
+    }
     let (db, pool) = setup(true).await;
     workload(&pool).await;
     // pg_stat_statements normalizes this literal into `interval $1`, which cannot be prepared.
@@ -284,6 +292,14 @@ async fn hypopg_suggestions_are_ordered_filtered_and_leave_nothing_behind() {
 
 #[tokio::test]
 async fn hypothetical_indexes_are_reset_on_the_session_that_made_them() {
+    if !common::extension_available(
+        "hypothetical_indexes_are_reset_on_the_session_that_made_them",
+        "hypopg",
+    )
+    .await
+    {
+        return;
+    }
     let (db, pool) = setup(true).await;
     let ro = read_only_pool(&db).await;
     let caps = capabilities::probe(&ro).await.unwrap();
@@ -386,6 +402,14 @@ async fn without_hypopg_suggestions_are_marked_unverified() {
 
 #[tokio::test]
 async fn hypopg_unusable_for_the_role_falls_back_to_unverified() {
+    if !common::extension_available(
+        "hypopg_unusable_for_the_role_falls_back_to_unverified",
+        "hypopg",
+    )
+    .await
+    {
+        return;
+    }
     let (db, pool) = setup(true).await;
     run(&pool, Q_EQ_RANGE, 20, |i| {
         vec![

@@ -320,6 +320,14 @@ async fn missing_index_on_a_table_read_by_sequential_scans() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_index_advisor_feeds_doctor_and_is_verified_with_hypopg() {
+    if !common::extension_available(
+        "the_index_advisor_feeds_doctor_and_is_verified_with_hypopg",
+        "hypopg",
+    )
+    .await
+    {
+        return;
+    }
     let db = common::fresh_db().await;
     let mut sql = String::from(
         "CREATE EXTENSION hypopg;

@@ -218,7 +218,7 @@ fn harness_cleans_up_after_the_process_ends() {
 
 #[tokio::test]
 async fn the_socket_url_a_kept_demo_prints_connects() {
-    let Some(cluster) = server().cluster() else {
+    let Some(cluster) = common::own_cluster("the_socket_url_a_kept_demo_prints_connects") else {
         return;
     };
     let db = fresh_db().await;

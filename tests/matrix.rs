@@ -319,7 +319,10 @@ async fn run_matrix_case(bindir: PathBuf) {
 async fn every_available_major_passes_the_matrix_suite() {
     let dirs = bindirs();
     if dirs.is_empty() {
-        eprintln!("matrix: no extra PostgreSQL builds found (scripts/dev test fetches them)");
+        common::skip(
+            "every_available_major_passes_the_matrix_suite",
+            "no PostgreSQL 13/14/16/17/18 builds found (scripts/dev test fetches them)",
+        );
         return;
     }
     for dir in dirs {

@@ -606,7 +606,7 @@ async fn sqlx_and_dbdoctor_agree_both_ways() {
 
 #[tokio::test]
 async fn refuses_a_replica() {
-    let Some(cluster) = common::server().cluster() else {
+    let Some(cluster) = common::own_cluster("refuses_a_replica") else {
         return;
     };
     let replica = match cluster.start_replica() {
@@ -770,7 +770,18 @@ fn rule_corpus_unsafe_flagged_safe_twin_silent() {
         .unwrap();
     // Errors present (syntax, CONCURRENTLY in a transaction): exit 4.
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
-    let diags: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    // An object whose first key is schema_version; the diagnostics are one of its keys.
+    let raw = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        raw.trim_start().starts_with("{\n  \"schema_version\": 1,"),
+        "{raw}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let diags: Vec<serde_json::Value> = doc["diagnostics"].as_array().unwrap().clone();
+    assert_eq!(
+        doc["errors"].as_u64().unwrap() as usize,
+        diags.iter().filter(|d| d["severity"] == "error").count()
+    );
     for (i, (rules, unsafe_sql, _)) in CORPUS.iter().enumerate() {
         let v = 100 + i * 2;
         let of = |name: &str| -> Vec<String> {

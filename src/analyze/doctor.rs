@@ -176,8 +176,9 @@ impl CheckSelection {
                     .map(|c| c.id)
                     .chain(SELF_CHECK_IDS.iter().copied())
                     .collect();
+                let hint = crate::suggest::hint(id, known.iter().copied());
                 return Err(Error::Usage(format!(
-                    "unknown check id '{id}' (known: {})",
+                    "unknown check id '{id}'{hint} (known: {})",
                     known.join(", ")
                 )));
             }

@@ -237,6 +237,8 @@ pub struct ReportOptions {
     pub slow_queries_only: bool,
     /// `live` or `snapshot`.
     pub source: String,
+    /// List every table, index and statement instead of the largest/top ones (`--all`).
+    pub all: bool,
 }
 
 pub const ALL_SECTIONS: [Section; 5] = [
@@ -319,17 +321,17 @@ pub fn build(
         skipped,
         checks_run: analysis.checks_run.clone(),
         queries: if has(Section::Queries) {
-            queries(&input)
+            queries(&input, limit(opts, TOP_STATEMENTS))
         } else {
             None
         },
         tables: if has(Section::Tables) {
-            tables(&input)
+            tables(&input, limit(opts, ROWS_LISTED))
         } else {
             None
         },
         indexes: if has(Section::Indexes) {
-            indexes(snap)
+            indexes(snap, limit(opts, ROWS_LISTED))
         } else {
             None
         },
@@ -344,7 +346,16 @@ pub fn build(
     }
 }
 
-fn queries(input: &Input) -> Option<QueriesSection> {
+/// How many rows a listing keeps: `listed`, or all of them with `--all`.
+fn limit(opts: &ReportOptions, listed: usize) -> usize {
+    if opts.all {
+        usize::MAX
+    } else {
+        listed
+    }
+}
+
+fn queries(input: &Input, listed: usize) -> Option<QueriesSection> {
     let st = input.snap.statements.as_ref()?;
     let th = input.th;
     let views = statement_views(input.snap, th)?;
@@ -403,14 +414,14 @@ fn queries(input: &Input) -> Option<QueriesSection> {
         qps: qps.map(round2),
         qps_basis,
         latency: workload_latency(st).to_query_latency(),
-        statements: rows.iter().take(TOP_STATEMENTS).cloned().collect(),
+        statements: rows.iter().take(listed).cloned().collect(),
         slow,
         temp_spilling: temp,
         hidden_statements: st.insufficient_privilege_rows,
     })
 }
 
-fn tables(input: &Input) -> Option<TablesSection> {
+fn tables(input: &Input, listed: usize) -> Option<TablesSection> {
     let s = &input.snap.schema;
     let list = s.tables.as_deref()?;
     let mut idx_bytes: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
@@ -458,7 +469,7 @@ fn tables(input: &Input) -> Option<TablesSection> {
             .then(a.table.cmp(&b.table))
     });
     let total = rows.len();
-    rows.truncate(ROWS_LISTED);
+    rows.truncate(listed);
     Some(TablesSection {
         total,
         total_bytes,
@@ -466,7 +477,7 @@ fn tables(input: &Input) -> Option<TablesSection> {
     })
 }
 
-fn indexes(snap: &Snapshot) -> Option<IndexesSection> {
+fn indexes(snap: &Snapshot, listed: usize) -> Option<IndexesSection> {
     let list = snap.schema.indexes.as_deref()?;
     let mut rows: Vec<IndexRow> = list
         .iter()
@@ -484,7 +495,7 @@ fn indexes(snap: &Snapshot) -> Option<IndexesSection> {
     let total_bytes = rows.iter().map(|r| r.bytes).sum();
     rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.index.cmp(&b.index)));
     let total = rows.len();
-    rows.truncate(ROWS_LISTED);
+    rows.truncate(listed);
     Some(IndexesSection {
         total,
         total_bytes,

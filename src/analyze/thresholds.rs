@@ -181,9 +181,13 @@ impl Thresholds {
             }
             Some(_) => return Err("`thresholds` must be a table ([thresholds])".into()),
         };
-        let t: Thresholds = v
-            .try_into()
-            .map_err(|e: toml::de::Error| format!("[thresholds]: {}", one_line(&e.to_string())))?;
+        let t: Thresholds = v.try_into().map_err(|e: toml::de::Error| {
+            format!(
+                "[thresholds]: {}{}",
+                one_line(&e.to_string()),
+                unknown_key_hint(&e)
+            )
+        })?;
         t.validate()?;
         Ok(t)
     }
@@ -254,6 +258,20 @@ impl Thresholds {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `; did you mean "slow_query_ms"?` for an unknown key of `[thresholds]`.
+fn unknown_key_hint(e: &toml::de::Error) -> String {
+    let msg = e.message();
+    let Some(rest) = msg.strip_prefix("unknown field `") else {
+        return String::new();
+    };
+    let key = rest.split('`').next().unwrap_or("");
+    let expected: Vec<&str> = msg
+        .split_once("expected")
+        .map(|(_, tail)| tail.split('`').skip(1).step_by(2).collect())
+        .unwrap_or_default();
+    crate::suggest::hint(key, expected)
 }
 
 #[cfg(test)]

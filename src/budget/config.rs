@@ -1,7 +1,7 @@
 //! budgets.toml: the schema, and a strict loader whose every error is one `file:line:column: message`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use regex::Regex;
@@ -271,6 +271,57 @@ struct RawParam {
 // ---------------------------------------------------------------------------------------------
 
 /// Read and validate a budgets file. Every problem is an [`Error::Usage`] (exit 2).
+/// The name searched for when `--budgets` is not given.
+pub const BUDGETS_FILE: &str = "budgets.toml";
+
+/// The budgets file `doctor` and `budget` use: `--budgets` as given, else the nearest
+/// budgets.toml from `start` upwards, stopping at the repository root (the first folder that
+/// holds `.git`); outside a repository only `start` itself is searched.
+pub fn discover(explicit: Option<&Path>, start: &Path) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    let inside_repo = start.ancestors().any(|d| d.join(".git").exists());
+    for dir in start.ancestors() {
+        let candidate = dir.join(BUDGETS_FILE);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if !inside_repo || dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
+}
+
+/// `discover` from the current directory; a found file is named relative to it when it can be.
+pub fn discover_here(explicit: Option<&Path>) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    let found = discover(explicit, &cwd)?;
+    if explicit.is_some() {
+        return Some(found);
+    }
+    // `../budgets.toml` reads better than an absolute path in messages and reports.
+    let mut rel = PathBuf::new();
+    for dir in cwd.ancestors() {
+        if found.parent() == Some(dir) {
+            rel.push(BUDGETS_FILE);
+            return Some(rel);
+        }
+        rel.push("..");
+    }
+    Some(found)
+}
+
+/// The budgets file for `budget`, which cannot run without one (exit 2, naming where it looked).
+pub fn require(explicit: Option<&Path>) -> Result<PathBuf, Error> {
+    discover_here(explicit).ok_or_else(|| {
+        Error::Usage(format!(
+            "no {BUDGETS_FILE} in the current directory or above it up to the repository root; pass --budgets FILE"
+        ))
+    })
+}
+
 pub fn load(path: &Path) -> Result<Budgets, Error> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Usage(format!("cannot read budgets file {}: {e}", path.display())))?;
@@ -861,47 +912,9 @@ fn hint(got: &str, valid: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-/// The valid key nearest to `key` by edit distance, when it is plausibly a typo.
+/// The valid key nearest to `key`, when it is plausibly a typo (see `crate::suggest`).
 pub fn closest(key: &str, valid: &[String]) -> Option<String> {
-    if let Some(v) = valid
-        .iter()
-        .find(|v| key.len() >= 3 && (v.starts_with(key) || key.starts_with(v.as_str())))
-    {
-        return Some(v.clone());
-    }
-    valid
-        .iter()
-        .map(|v| (edit_distance(key, v), v))
-        .filter(|(d, v)| *d <= (v.len().max(key.len()) / 2).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, v)| v.clone())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
-            // Adjacent transposition (p59 for p95) counts as one edit.
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                cur[j] = cur[j].min(prev_prev(&a, &b, i, j));
-            }
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-// Optimal string alignment needs the row before the previous one; recomputing it for the rare
-// transposition keeps the main loop to two rows.
-fn prev_prev(a: &[char], b: &[char], i: usize, j: usize) -> usize {
-    let a2: String = a[..i - 2].iter().collect();
-    let b2: String = b[..j - 2].iter().collect();
-    edit_distance(&a2, &b2) + 1
+    crate::suggest::closest(key, valid.iter().map(String::as_str))
 }
 
 #[cfg(test)]
@@ -1189,6 +1202,33 @@ max = 1000
     fn syntax_errors_are_one_line_with_position() {
         let e = err("version = 1\n[latency.simple\n");
         assert!(e.starts_with("budgets.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn discovery_walks_up_to_the_repository_root_and_no_further() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outer = tmp.path();
+        let repo = outer.join("repo");
+        let deep = repo.join("services/api");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        // Above the repository root: never used.
+        std::fs::write(outer.join(BUDGETS_FILE), "version = 1\n").unwrap();
+        assert_eq!(discover(None, &deep), None);
+        std::fs::write(repo.join(BUDGETS_FILE), "version = 1\n").unwrap();
+        assert_eq!(discover(None, &deep), Some(repo.join(BUDGETS_FILE)));
+        // The nearest wins.
+        std::fs::write(deep.join(BUDGETS_FILE), "version = 1\n").unwrap();
+        assert_eq!(discover(None, &deep), Some(deep.join(BUDGETS_FILE)));
+        // --budgets overrides, even when it does not exist.
+        let given = outer.join("other.toml");
+        assert_eq!(discover(Some(&given), &deep), Some(given.clone()));
+        // Outside any repository only the starting folder counts.
+        let loose = outer.join("loose/sub");
+        std::fs::create_dir_all(&loose).unwrap();
+        assert_eq!(discover(None, &loose), None);
+        std::fs::write(loose.join(BUDGETS_FILE), "version = 1\n").unwrap();
+        assert_eq!(discover(None, &loose), Some(loose.join(BUDGETS_FILE)));
     }
 
     #[test]

@@ -34,11 +34,12 @@ struct MarkFile {
 
 pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i32, Error> {
     // Everything that can be wrong with the input is found before any I/O.
-    let budgets = if args.mark.is_some() {
+    let budgets_path = if args.mark.is_some() {
         None
     } else {
-        Some(config::load(&args.budgets)?)
+        Some(config::require(args.budgets.as_deref())?)
     };
+    let budgets = budgets_path.as_deref().map(config::load).transpose()?;
     let window = args
         .window
         .as_deref()
@@ -76,7 +77,10 @@ pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i3
                     .unwrap_or_default();
                 return Err(Error::Usage(format!(
                     "--probe: no probe named `{n}` in {}{hint}",
-                    args.budgets.display()
+                    budgets_path
+                        .as_deref()
+                        .unwrap_or(std::path::Path::new(""))
+                        .display()
                 )));
             }
         }
@@ -147,7 +151,10 @@ pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i3
     }
     let report = BudgetReport::new(
         settings.display.clone(),
-        args.budgets.display().to_string(),
+        budgets_path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
         measurement,
         judgement,
         probes,

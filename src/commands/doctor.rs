@@ -16,7 +16,9 @@ use crate::cli::{DoctorArgs, FailOn, Format};
 use crate::commands::snapshot::{collect_snapshot, load, CollectOptions};
 use crate::db::{connect, SessionMode};
 use crate::error::Error;
-use crate::render::{doctor_json, doctor_markdown, doctor_table};
+use crate::render::doctor_terminal::{self, Layout};
+use crate::render::terminal::choose_width;
+use crate::render::{doctor_json, doctor_markdown};
 use crate::settings::Ctx;
 use crate::snapshot::Snapshot;
 
@@ -27,8 +29,12 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
             "doctor writes --format table, json or markdown".into(),
         ));
     }
-    let mut th = Thresholds::load(&args.budgets)?;
-    let budgets = load_budgets(&args.budgets)?;
+    let budgets_path = crate::budget::config::discover_here(args.budgets.as_deref());
+    let (mut th, budgets) = match &budgets_path {
+        Some(p) => (Thresholds::load(p)?, load_budgets(p)?),
+        None => (Thresholds::default(), None),
+    };
+    let config = Some(config_note(budgets_path.as_deref()));
     let sel = CheckSelection {
         only_checks: args.checks.clone(),
         skip_checks: args.skip_checks.clone(),
@@ -57,6 +63,13 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
         sections: args.only.clone(),
         slow_queries_only: args.slow_queries,
         source: "live".into(),
+        all: args.all,
+    };
+    let layout = Layout {
+        width: choose_width(args.width.map(usize::from), ctx.stdout_is_terminal),
+        color: ctx.color,
+        all: args.all,
+        config,
     };
 
     if let Some(path) = &args.from_snapshot {
@@ -65,63 +78,70 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
         th.statement_limits = statement_limits(budgets.as_ref(), &snap);
         opts.source = "snapshot".into();
         let report = doctor_report(&snap, &th, &sel, &opts);
-        emit(ctx, args, &report, out, false)?;
+        emit(ctx, args, &report, out, &layout)?;
         return Ok(exit_code(&report, args.fail_on));
     }
 
     let settings = ctx.connect_settings()?;
     let db = connect(&settings, SessionMode::ReadOnly).await?;
+    if args.monitor {
+        let m = crate::commands::monitor::Monitor {
+            interval,
+            interval_text: args.interval.clone(),
+            schemas: args.schema.clone(),
+            all_databases: args.all_databases,
+        };
+        let code = crate::commands::monitor::run(ctx, &db, &m, out, |snap| {
+            th.statement_limits = statement_limits(budgets.as_ref(), snap);
+            doctor_report(snap, &th, &sel, &opts)
+        })
+        .await;
+        db.pool.close().await;
+        return code;
+    }
     let copts = CollectOptions {
         schemas: args.schema.clone(),
         window,
         all_databases: args.all_databases,
         host: true,
     };
-    let mut code;
-    loop {
-        let snap = collect_snapshot(ctx, &db, &copts).await?;
-        th.statement_limits = statement_limits(budgets.as_ref(), &snap);
-        let mut report = doctor_report(&snap, &th, &sel, &opts);
-        if args.verify_fixes {
-            crate::commands::verify_fixes::verify(ctx, &db, &snap, &mut report.findings).await?;
-        }
-        emit(ctx, args, &report, out, args.monitor)?;
-        code = exit_code(&report, args.fail_on);
-        if !args.monitor {
-            break;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = tokio::signal::ctrl_c() => break,
-        }
+    let snap = collect_snapshot(ctx, &db, &copts).await?;
+    th.statement_limits = statement_limits(budgets.as_ref(), &snap);
+    let mut report = doctor_report(&snap, &th, &sel, &opts);
+    if args.verify_fixes {
+        crate::commands::verify_fixes::verify(ctx, &db, &snap, &mut report.findings).await?;
     }
+    emit(ctx, args, &report, out, &layout)?;
     db.pool.close().await;
-    Ok(code)
+    Ok(exit_code(&report, args.fail_on))
 }
 
-/// Render to a buffer first so a `--monitor` refresh replaces the screen in one write.
+/// `budgets.toml`, `../budgets.toml`, or `defaults (no budgets.toml found)`: which thresholds
+/// the report used.
+fn config_note(path: Option<&std::path::Path>) -> String {
+    match path {
+        Some(p) if p.is_file() => p.display().to_string(),
+        Some(p) => format!("defaults ({} not found)", p.display()),
+        None => format!(
+            "defaults (no {} found)",
+            crate::budget::config::BUDGETS_FILE
+        ),
+    }
+}
+
 fn emit(
     ctx: &Ctx,
     args: &DoctorArgs,
     report: &DoctorReport,
     out: &mut dyn Write,
-    refresh: bool,
+    layout: &Layout,
 ) -> Result<(), Error> {
-    let mut buf: Vec<u8> = Vec::new();
     match ctx.format {
-        Format::Json => doctor_json::write(report, &mut buf),
-        Format::Markdown => doctor_markdown::write(report, &mut buf),
-        _ => doctor_table::write(report, &mut buf, ctx.color),
+        Format::Json => doctor_json::write(report, out),
+        Format::Markdown => doctor_markdown::write(report, out),
+        _ => doctor_terminal::write(report, out, layout),
     }
     .context("render the report")?;
-    if refresh && ctx.stdout_is_terminal {
-        // Cursor home + clear to end: no blank frame between refreshes.
-        out.write_all(b"\x1b[H").context("write")?;
-        out.write_all(&buf).context("write")?;
-        out.write_all(b"\x1b[J").context("write")?;
-    } else {
-        out.write_all(&buf).context("write")?;
-    }
     out.flush().context("write")?;
     if let Some(path) = &args.report {
         let mut md = Vec::new();

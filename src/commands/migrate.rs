@@ -135,7 +135,8 @@ async fn status(ctx: &Ctx, a: &MigrateStatusArgs, out: &mut dyn Write) -> Result
             "migrations": rows,
             "source_problems": source.problems.iter().map(|p| serde_json::json!({"file": p.file, "message": p.message, "severity": if p.is_error {"error"} else {"warning"}})).collect::<Vec<_>>(),
         });
-        serde_json::to_writer_pretty(&mut *out, &doc).context("write")?;
+        serde_json::to_writer_pretty(&mut *out, &crate::render::SchemaFirst(&doc))
+            .context("write")?;
         writeln!(out).context("write")?;
         return Ok(0);
     }
@@ -313,7 +314,8 @@ fn write_report(
             "warnings": report.warnings,
             "steps": report.steps,
         });
-        serde_json::to_writer_pretty(&mut *out, &doc).context("write")?;
+        serde_json::to_writer_pretty(&mut *out, &crate::render::SchemaFirst(&doc))
+            .context("write")?;
         writeln!(out).context("write")?;
         return Ok(());
     }

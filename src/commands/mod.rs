@@ -7,10 +7,12 @@ use crate::error::Error;
 use crate::settings::Ctx;
 
 pub mod budget;
+pub mod completions;
 pub mod demo;
 pub mod demo_workload;
 pub mod doctor;
 pub mod migrate;
+pub mod monitor;
 pub mod snapshot;
 pub mod verify_fixes;
 
@@ -24,9 +26,33 @@ pub async fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Resul
         Command::Doctor(args) => doctor::run(ctx, &args, out).await,
         Command::Budget(args) => budget::run(ctx, &args, out).await,
         Command::Snapshot(args) => snapshot::run(ctx, &args, out).await,
-        Command::Migrate(m) => migrate::run(ctx, m.command, out).await,
+        Command::Migrate(mut m) => {
+            apply_sqlx_toml(&mut m.command)?;
+            migrate::run(ctx, m.command, out).await
+        }
         Command::Demo(args) => demo::run(ctx, &args, out).await,
+        Command::Completions(args) => completions::completions(args.shell, out),
+        Command::Man => completions::man(out),
     }
+}
+
+/// sqlx.toml's `[migrate]` settings: its folder unless `--source` was given, and the characters
+/// its checksums leave out.
+fn apply_sqlx_toml(command: &mut MigrateCommand) -> Result<(), Error> {
+    let cfg = crate::migrate::sqlx_config::load_here()?.unwrap_or_default();
+    let source = match command {
+        MigrateCommand::Plan(a) => &mut a.source,
+        MigrateCommand::Validate(a) => &mut a.source,
+        MigrateCommand::Apply(a) => &mut a.source,
+        MigrateCommand::Revert(a) => &mut a.source,
+        MigrateCommand::Status(a) => &mut a.source,
+    };
+    source.source = source
+        .source_flag
+        .clone()
+        .unwrap_or_else(|| cfg.migrations_dir());
+    crate::migrate::sqlx_config::set_ignored_chars(cfg.ignored_chars);
+    Ok(())
 }
 
 /// Commands that talk to a live database (and so need valid connection settings up front).
@@ -41,6 +67,6 @@ fn needs_database(command: &Command) -> bool {
                 true
             }
         },
-        Command::Demo(_) => false,
+        Command::Demo(_) | Command::Completions(_) | Command::Man => false,
     }
 }

@@ -8,6 +8,7 @@ pub mod locks;
 pub mod plan;
 pub mod source;
 pub mod split;
+pub mod sqlx_config;
 pub mod trace;
 pub mod trace_run;
 pub mod tracking;

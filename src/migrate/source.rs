@@ -93,9 +93,10 @@ fn parse_name(name: &str) -> Result<Option<(i64, String, Kind)>, String> {
     Ok(Some((version, description, kind)))
 }
 
-/// SHA-384 of the exact bytes, as sqlx computes `Migration::checksum`.
+/// SHA-384 of the exact bytes (less sqlx.toml's `ignored-chars`), as sqlx computes
+/// `Migration::checksum`.
 pub fn checksum(bytes: &[u8]) -> Vec<u8> {
-    Sha384::digest(bytes).to_vec()
+    Sha384::digest(crate::migrate::sqlx_config::checksum_input(bytes)).to_vec()
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -1,4 +1,4 @@
-//! Writers for `migrate validate`: compiler-style text, a JSON list, GitHub annotations.
+//! Writers for `migrate validate`: compiler-style text, a JSON document, GitHub annotations.
 
 use std::io::{self, Write};
 
@@ -32,9 +32,30 @@ pub fn text(diags: &[Diagnostic], files: usize, out: &mut dyn Write) -> io::Resu
     )
 }
 
-/// A JSON list of `{file, line, column, rule, severity, message, help}`.
+/// Version of `migrate validate --format json`; bumped only for incompatible changes.
+pub const VALIDATE_SCHEMA_VERSION: u32 = 1;
+
+/// The JSON document: `schema_version` first (a struct keeps its field order), the counts,
+/// then every diagnostic.
+#[derive(serde::Serialize)]
+struct ValidateJson<'a> {
+    schema_version: u32,
+    errors: usize,
+    warnings: usize,
+    diagnostics: &'a [Diagnostic],
+}
+
+/// `{schema_version, errors, warnings, diagnostics: [{file, line, column, rule, severity,
+/// message, help}]}`.
 pub fn json(diags: &[Diagnostic], out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, diags)?;
+    let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
+    let doc = ValidateJson {
+        schema_version: VALIDATE_SCHEMA_VERSION,
+        errors: count(Severity::Error),
+        warnings: count(Severity::Warning),
+        diagnostics: diags,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 
@@ -106,7 +127,10 @@ mod tests {
         let mut b = Vec::new();
         json(&[d()], &mut b).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
-        assert_eq!(v[0]["severity"], "warning");
-        assert_eq!(v[0]["line"], 2);
+        // An object led by schema_version (see VALIDATE_SCHEMA_VERSION), the list inside.
+        assert!(String::from_utf8_lossy(&b).starts_with("{\n  \"schema_version\": 1,"));
+        assert_eq!(v["warnings"], 1);
+        assert_eq!(v["diagnostics"][0]["severity"], "warning");
+        assert_eq!(v["diagnostics"][0]["line"], 2);
     }
 }

@@ -8,5 +8,39 @@ pub mod budget_table;
 
 pub mod doctor_json;
 pub mod doctor_markdown;
+pub mod doctor_monitor;
 pub mod doctor_table;
+pub mod doctor_terminal;
 pub mod migrate_validate;
+pub mod terminal;
+
+/// A JSON object written with `schema_version` as its first key, whatever order the map keeps
+/// (serde_json's maps sort their keys): every JSON output leads with it.
+pub struct SchemaFirst<'a>(pub &'a serde_json::Value);
+
+impl serde::Serialize for SchemaFirst<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(obj) = self.0.as_object() else {
+            return self.0.serialize(s);
+        };
+        let mut m = s.serialize_map(Some(obj.len()))?;
+        if let Some(v) = obj.get("schema_version") {
+            m.serialize_entry("schema_version", v)?;
+        }
+        for (k, v) in obj.iter().filter(|(k, _)| *k != "schema_version") {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schema_version_leads_the_object() {
+        let v = serde_json::json!({"applied": [1], "schema_version": 1, "zeta": true});
+        let s = serde_json::to_string(&super::SchemaFirst(&v)).unwrap();
+        assert_eq!(s, r#"{"schema_version":1,"applied":[1],"zeta":true}"#);
+    }
+}

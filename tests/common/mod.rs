@@ -132,6 +132,48 @@ pub async fn fresh_db() -> TestDb {
     db
 }
 
+/// Say loudly that `test` could not run its core, and why. Written straight to the process's
+/// stderr (not through the test harness's capture) so `scripts/dev test` sees and counts it.
+pub fn skip(test: &str, reason: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIP: {test}: {reason}");
+}
+
+/// Whether the test server can create `extension` (its control file is installed); prints the
+/// SKIP line for `test` when it cannot.
+pub async fn extension_available(test: &str, extension: &str) -> bool {
+    let mut c = PgConnection::connect(&server().url("postgres"))
+        .await
+        .expect("connect to the test server");
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT name::text FROM pg_available_extensions WHERE name = $1")
+            .bind(extension)
+            .fetch_optional(&mut c)
+            .await
+            .expect("read pg_available_extensions");
+    c.close().await.ok();
+    if found.is_none() {
+        skip(
+            test,
+            &format!("the {extension} extension is not installed on the test server (no {extension}.control; scripts/dev setup installs it)"),
+        );
+    }
+    found.is_some()
+}
+
+/// The test's own throwaway cluster, or a SKIP line for `test` when DBDOCTOR_TEST_DATABASE_URL
+/// points the suite at an existing server.
+pub fn own_cluster(test: &str) -> Option<&'static EphemeralCluster> {
+    let c = server().cluster();
+    if c.is_none() {
+        skip(
+            test,
+            "needs its own throwaway cluster, but DBDOCTOR_TEST_DATABASE_URL points at an existing server",
+        );
+    }
+    c
+}
+
 /// The dbdoctor binary built for these tests, with a clean environment.
 pub fn dbdoctor() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("dbdoctor").expect("dbdoctor binary");
