@@ -107,6 +107,11 @@ fn emit(
     out: &mut dyn Write,
     refresh: bool,
 ) -> Result<(), Error> {
+    if let Some(a) = &report.advisor {
+        for o in &a.statements {
+            ctx.debug(format!("advisor: {}", crate::advisor::outcome_line(o)));
+        }
+    }
     let mut buf: Vec<u8> = Vec::new();
     match ctx.format {
         Format::Json => doctor_json::write(report, &mut buf),
