@@ -48,8 +48,8 @@ CREATE TABLE accounts (
     roles text[],
     tags text[]
 );
-INSERT INTO clients (last_name, first_name, email, phone, info)
-SELECT 'last' || g, 'first' || g, 'c' || g || '@example.com', 'p' || g,
+INSERT INTO clients (last_name, first_name, email, phone, nickname, info)
+SELECT 'last' || g, 'first' || g, 'c' || g || '@example.com', 'p' || g, 'nick' || g,
        json_build_object('n', g)
 FROM generate_series(1, 3000) g;
 INSERT INTO accounts (client_id, account_number, deleted, roles)

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::{create_concurrently, derived_name, drop_index, droppable, Check};
+use super::{create_concurrently, derived_name, drop_index, droppable, renamed_definition, Check};
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
@@ -84,21 +84,16 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         let name = qualified(&ix.schema, &ix.name);
         let partial = derived_name(&ix.name, "_not_null");
         let qcol = quote_ident(col);
-        let concurrently = if ix.on_partitioned_table {
-            ""
-        } else {
-            "CONCURRENTLY "
+        // The same definition (operator class, collation, INCLUDE, storage options kept) under
+        // a new name, limited to the rows with a value.
+        let Some(def) = renamed_definition(ix, &partial) else {
+            continue;
         };
-        let fix = format!(
-            "CREATE INDEX {concurrently}IF NOT EXISTS {} ON {table} USING btree ({qcol}) WHERE {qcol} IS NOT NULL;\n{}",
-            quote_ident(&partial),
-            drop_index(ix)
-        );
-        let rollback = format!(
-            "{}\nDROP INDEX {concurrently}IF EXISTS {};",
-            create_concurrently(ix),
-            qualified(&ix.schema, &partial)
-        );
+        let mut partial_ix = ix.clone();
+        partial_ix.definition = format!("{def} WHERE {qcol} IS NOT NULL");
+        let fix = format!("{}\n{}", create_concurrently(&partial_ix), drop_index(ix));
+        partial_ix.name = partial.clone();
+        let rollback = format!("{}\n{}", create_concurrently(ix), drop_index(&partial_ix));
         let big = ix.bytes >= WARNING_MIN_BYTES;
         out.push(
             Finding::new(
@@ -167,8 +162,8 @@ mod tests {
         assert_eq!(
             f[0].fix_sql.as_deref(),
             Some(
-                "CREATE INDEX CONCURRENTLY IF NOT EXISTS i_clients_middle_name_not_null ON \
-                 public.clients USING btree (middle_name) WHERE middle_name IS NOT NULL;\n\
+                "CREATE INDEX CONCURRENTLY i_clients_middle_name_not_null ON public.clients \
+                 USING btree (middle_name) WHERE middle_name IS NOT NULL;\n\
                  DROP INDEX CONCURRENTLY IF EXISTS public.i_clients_middle_name;"
             )
         );

@@ -141,6 +141,18 @@ fn droppable(ix: &IndexInfo) -> bool {
         && !ix.attached_to_parent
 }
 
+/// The index's definition with another name (`None` when the name cannot be found in it).
+fn renamed_definition(ix: &IndexInfo, new_name: &str) -> Option<String> {
+    let old = format!(" {} ON ", crate::util::quote_ident(&ix.name));
+    let p = ix.definition.find(&old)?;
+    Some(format!(
+        "{} {} ON {}",
+        &ix.definition[..p],
+        crate::util::quote_ident(new_name),
+        &ix.definition[p + old.len()..]
+    ))
+}
+
 /// `name` with `suffix`, cut to PostgreSQL's 63-byte identifier limit on a char boundary.
 fn derived_name(name: &str, suffix: &str) -> String {
     let mut cut = 63usize.saturating_sub(suffix.len()).min(name.len());

@@ -5,7 +5,10 @@
 use pg_query::protobuf::{node::Node as N, BoolExprType, NullTestType};
 use serde_json::json;
 
-use super::{create_concurrently, derived_name, drop_index, droppable, indexes_with_columns, Check};
+use super::{
+    create_concurrently, derived_name, drop_index, droppable, indexes_with_columns,
+    renamed_definition, Check,
+};
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
@@ -106,16 +109,10 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         // Rebuilt under a new name without the clause, then the old one dropped.
         if let (true, Some(at)) = (droppable(ix), ix.definition.rfind(" WHERE ")) {
             let full = derived_name(&ix.name, "_full");
-            let head = &ix.definition[..at];
-            let old_name = format!(" {} ON ", quote_ident(&ix.name));
-            if let Some(p) = head.find(&old_name) {
-                let mut renamed = ix.clone();
-                renamed.definition = format!(
-                    "{} {} ON {}",
-                    &head[..p],
-                    quote_ident(&full),
-                    &head[p + old_name.len()..]
-                );
+            let mut renamed = ix.clone();
+            renamed.definition = ix.definition[..at].to_string();
+            if let Some(def) = renamed_definition(&renamed, &full) {
+                renamed.definition = def;
                 let fix = format!("{}\n{}", create_concurrently(&renamed), drop_index(ix));
                 renamed.name = full;
                 let rollback = format!("{}\n{}", create_concurrently(ix), drop_index(&renamed));

@@ -50,7 +50,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     && bf.key_default_opclass.first().copied().unwrap_or(false)
                     && (b.predicate.is_none() || b.predicate == h.predicate)
             })
-            .min_by_key(|(b, _)| (b.key_count, b.name.clone()));
+            .min_by_key(|(b, _)| (b.key_count, b.attnums.len(), b.name.clone()));
         let Some((b, _)) = cover else { continue };
         let exact = b.key_count == 1;
         let table = qualified(&h.schema, &h.table);
