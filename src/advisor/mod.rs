@@ -33,6 +33,10 @@ pub const DEFAULT_MAX_STATEMENTS: usize = 200;
 pub const DEFAULT_MIN_COST: f64 = 100.0;
 /// Dexter's bar: an index must cut the statement's cost by at least this much.
 pub const DEFAULT_MIN_SAVING_PCT: f64 = 50.0;
+/// The bar for a statement filtering on a clock-relative window: its generic plan prices the
+/// window at a third of the table (the planner's default for an unknown bound), so the saving it
+/// shows is a lower bound of the real one.
+pub const DEFAULT_RELATIVE_WINDOW_MIN_SAVING_PCT: f64 = 30.0;
 /// HypoPG borrows oids from a small range (about 2,500); stay well under it.
 pub const DEFAULT_MAX_HYPOTHETICAL: usize = 500;
 /// Share of the analysed statements' total time above which a suggestion is high priority.
@@ -90,6 +94,14 @@ pub struct AdvisorOptions {
     pub max_hypothetical: usize,
     /// Use HypoPG when it is installed (false forces the statistics-only heuristic).
     pub use_hypopg: bool,
+    /// The saving bar for statements filtering on a clock-relative window
+    /// (`created_at > now() - interval $2`), whose generic plan assumes a third of the table.
+    #[serde(default = "default_relative_window_min_saving_pct")]
+    pub relative_window_min_saving_pct: f64,
+}
+
+fn default_relative_window_min_saving_pct() -> f64 {
+    DEFAULT_RELATIVE_WINDOW_MIN_SAVING_PCT
 }
 
 impl Default for AdvisorOptions {
@@ -105,6 +117,7 @@ impl Default for AdvisorOptions {
             max_columns: rules.max_columns,
             max_hypothetical: DEFAULT_MAX_HYPOTHETICAL,
             use_hypopg: true,
+            relative_window_min_saving_pct: DEFAULT_RELATIVE_WINDOW_MIN_SAVING_PCT,
         }
     }
 }
@@ -361,6 +374,8 @@ pub async fn advise(
                         .get(&p.input.queryid)
                         .cloned()
                         .unwrap_or_else(|| p.input.query.clone()),
+                    min_saving_pct: normalize::relative_time_window(&p.input.query)
+                        .then_some(opts.relative_window_min_saving_pct),
                     candidates: p.candidates.clone(),
                 })
                 .collect();
