@@ -217,7 +217,11 @@ async fn hypopg_suggestions_are_ordered_filtered_and_leave_nothing_behind() {
     assert_eq!(typed.outcome, "helped", "{typed:#?}");
     assert_eq!(typed.category, "suggested");
     assert!(
-        typed.explained_as.as_deref().unwrap().contains("::interval"),
+        typed
+            .explained_as
+            .as_deref()
+            .unwrap()
+            .contains("::interval"),
         "{typed:#?}"
     );
     assert!(s.statements.iter().any(|h| h.query.contains("interval $")));
@@ -482,7 +486,14 @@ ANALYZE events;
 /// Run the scenario's statements with literal constants (as an application's hand-written SQL
 /// does), so pg_stat_statements normalizes the typed literals into `interval $2`.
 async fn scenario_workload(pool: &PgPool) {
-    let statuses = ["pending", "paid", "shipped", "delivered", "cancelled", "refunded"];
+    let statuses = [
+        "pending",
+        "paid",
+        "shipped",
+        "delivered",
+        "cancelled",
+        "refunded",
+    ];
     for i in 0..40 {
         let q1 = format!(
             "SELECT id, total FROM orders WHERE status = '{}' AND created_at > now() - interval '{} days'",
@@ -552,7 +563,10 @@ async fn typed_interval_filters_get_their_index_with_hypopg() {
         assert!(h.query.contains("interval $"), "{}", h.query);
         // The clock window's bar: its generic plan prices the window at a third of the table.
         let keep = 1.0 - report.options.relative_window_min_saving_pct / 100.0;
-        assert!(h.cost_after.unwrap() <= h.cost_before.unwrap() * keep, "{h:#?}");
+        assert!(
+            h.cost_after.unwrap() <= h.cost_before.unwrap() * keep,
+            "{h:#?}"
+        );
     }
     // Every analysed statement has an outcome with a category, in doctor's JSON and markdown.
     let url = db.url.clone();
@@ -562,7 +576,14 @@ async fn typed_interval_filters_get_their_index_with_hypopg() {
             .output()
             .unwrap();
         let md = common::dbdoctor()
-            .args(["--database-url", &url, "--format", "markdown", "-v", "doctor"])
+            .args([
+                "--database-url",
+                &url,
+                "--format",
+                "markdown",
+                "-v",
+                "doctor",
+            ])
             .output()
             .unwrap();
         (
@@ -583,7 +604,9 @@ async fn typed_interval_filters_get_their_index_with_hypopg() {
         assert_eq!(o["category"], "suggested", "{o:#?}");
         assert!(o["cost_before"].as_f64().unwrap() > o["cost_after"].as_f64().unwrap());
     }
-    assert!(outcomes.iter().all(|o| o["category"].as_str().is_some_and(|c| !c.is_empty())));
+    assert!(outcomes
+        .iter()
+        .all(|o| o["category"].as_str().is_some_and(|c| !c.is_empty())));
     assert!(md.contains("## Index advisor"), "{md}");
     assert!(md.contains("| suggested |"), "{md}");
     assert!(verbose.contains("advisor: suggested"), "{verbose}");
@@ -604,8 +627,12 @@ async fn a_statement_the_server_cannot_explain_falls_back_alone() {
     // Planned for real, then its column disappears: EXPLAIN fails for this statement only.
     db.exec("ALTER TABLE events ADD COLUMN gone int; UPDATE events SET gone = id % 40000; ANALYZE events;")
         .await;
-    run(&pool, "SELECT id FROM events WHERE gone = $1", 20, |i| vec![Param::Int(i)]).await;
-    db.exec("ALTER TABLE events RENAME COLUMN gone TO gone2").await;
+    run(&pool, "SELECT id FROM events WHERE gone = $1", 20, |i| {
+        vec![Param::Int(i)]
+    })
+    .await;
+    db.exec("ALTER TABLE events RENAME COLUMN gone TO gone2")
+        .await;
     let mut stmts = statements(&pool).await;
     // The text still names the old column, as a stale pg_stat_statements entry would; the
     // catalog lookup must still see it, so point the statement at the renamed column for
@@ -629,7 +656,11 @@ async fn a_statement_the_server_cannot_explain_falls_back_alone() {
         .find(|o| o.query.contains("no_such_fn"))
         .unwrap_or_else(|| panic!("{report:#?}"));
     assert_eq!(broken.outcome, "unverified", "{broken:#?}");
-    assert!(broken.detail.contains("cannot be explained"), "{}", broken.detail);
+    assert!(
+        broken.detail.contains("cannot be explained"),
+        "{}",
+        broken.detail
+    );
     let fallback = report
         .suggestions
         .iter()
@@ -639,7 +670,13 @@ async fn a_statement_the_server_cannot_explain_falls_back_alone() {
     // The other statements are still verified.
     assert!(report.suggestions.iter().any(|s| s.verified), "{report:#?}");
     let f = advisor::findings(&report);
-    let unverified = f.iter().find(|f| f.message.starts_with("unverified")).unwrap();
-    assert!(unverified.message.contains("advisor.statements"), "{}", unverified.message);
+    let unverified = f
+        .iter()
+        .find(|f| f.message.starts_with("unverified"))
+        .unwrap();
+    assert!(
+        unverified.message.contains("advisor.statements"),
+        "{}",
+        unverified.message
+    );
 }
-

@@ -199,10 +199,10 @@ pub fn candidates_for(
         };
         let before_range = has_range
             && u.kind == UseKind::Equality
+            && ci.max_mcv_freq.is_none_or(|m| m < LOW_SELECTIVITY_MCV_FRAC)
             && ci
-                .max_mcv_freq
-                .is_none_or(|m| m < LOW_SELECTIVITY_MCV_FRAC)
-            && ci.eq_fraction(table.rows).is_some_and(|f| f < LOW_SELECTIVITY_RANGE_EQ_FRAC);
+                .eq_fraction(table.rows)
+                .is_some_and(|f| f < LOW_SELECTIVITY_RANGE_EQ_FRAC);
         if ci.low_selectivity(table.rows) && !before_range {
             if !low.contains(&u.column) {
                 low.push(u.column.clone());

@@ -789,7 +789,8 @@ pub fn findings(report: &AdvisorReport) -> Vec<Finding> {
                         s.calls,
                         s.total_time_ms,
                         match (report.mode, report.enable_verification.as_deref()) {
-                            (Mode::Hypopg, _) => "the planner could not cost the statement \
+                            (Mode::Hypopg, _) =>
+                                "the planner could not cost the statement \
                                  (its reason is in advisor.statements)",
                             (_, Some(e)) => e,
                             (_, None) => "install HypoPG",

@@ -63,7 +63,10 @@ mod tests {
         for (text, cast) in [
             ("SELECT 1 FROM t WHERE d = date $1", "$1::date"),
             ("SELECT 1 FROM t WHERE ts < timestamp $1", "$1::timestamp"),
-            ("SELECT 1 FROM t WHERE ts < timestamptz $1", "$1::timestamptz"),
+            (
+                "SELECT 1 FROM t WHERE ts < timestamptz $1",
+                "$1::timestamptz",
+            ),
             ("SELECT 1 FROM t WHERE x = numeric $1", "$1::numeric"),
             ("SELECT 1 FROM t WHERE x = time $1", "$1::time"),
         ] {
@@ -77,10 +80,16 @@ mod tests {
         assert!(relative_time_window(
             "SELECT 1 FROM t WHERE s = $1 AND created_at > now() - interval $2"
         ));
-        assert!(relative_time_window("SELECT 1 FROM t WHERE d >= CURRENT_DATE - $1"));
-        assert!(relative_time_window("SELECT 1 FROM t WHERE d >= now() - $1::interval"));
+        assert!(relative_time_window(
+            "SELECT 1 FROM t WHERE d >= CURRENT_DATE - $1"
+        ));
+        assert!(relative_time_window(
+            "SELECT 1 FROM t WHERE d >= now() - $1::interval"
+        ));
         assert!(!relative_time_window("SELECT 1 FROM t WHERE d >= $1"));
-        assert!(!relative_time_window("SELECT 1 FROM t WHERE d BETWEEN $1 AND $2"));
+        assert!(!relative_time_window(
+            "SELECT 1 FROM t WHERE d BETWEEN $1 AND $2"
+        ));
         assert!(!relative_time_window("SELECT now() - interval $1 FROM t"));
     }
 

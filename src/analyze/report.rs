@@ -343,7 +343,10 @@ pub fn build(
         },
         findings: analysis.findings,
         health,
-        advisor: snap.advisor.as_ref().map(crate::advisor::AdvisorSection::of),
+        advisor: snap
+            .advisor
+            .as_ref()
+            .map(crate::advisor::AdvisorSection::of),
         sections,
     }
 }

@@ -85,13 +85,25 @@ mod tests {
     fn array_key_columns_of_btree_indexes_only() {
         let mut gin = index(13, 1, "accounts", "roles_gin", &[(6, "roles")]);
         gin["method"] = json!("gin");
-        let mut incl = index(14, 1, "accounts", "number_incl_roles", &[(3, "account_number"), (6, "roles")]);
+        let mut incl = index(
+            14,
+            1,
+            "accounts",
+            "number_incl_roles",
+            &[(3, "account_number"), (6, "roles")],
+        );
         incl["key_count"] = json!(1);
         let s = snapshot(
             vec![table(1, "accounts")],
             vec![
                 index(11, 1, "accounts", "roles_btree", &[(6, "roles")]),
-                index(12, 1, "accounts", "number_roles", &[(3, "account_number"), (6, "roles")]),
+                index(
+                    12,
+                    1,
+                    "accounts",
+                    "number_roles",
+                    &[(3, "account_number"), (6, "roles")],
+                ),
                 gin,
                 incl,
             ],

@@ -113,12 +113,20 @@ pub(crate) mod tests {
         let b = (&["bigint"][..], &["bigint"][..]);
         let s = snap(vec![
             fk("c_accounts_fk_client_id", &["client_id"], &["id"], b),
-            fk("c_accounts_fk_client_id_duplicate", &["client_id"], &["id"], b),
+            fk(
+                "c_accounts_fk_client_id_duplicate",
+                &["client_id"],
+                &["id"],
+                b,
+            ),
             fk("c_accounts_fk_other", &["other_id"], &["id"], b),
         ]);
         let f = run(&s, &Thresholds::default());
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].detail["constraint"], "c_accounts_fk_client_id_duplicate");
+        assert_eq!(
+            f[0].detail["constraint"],
+            "c_accounts_fk_client_id_duplicate"
+        );
         assert_eq!(f[0].detail["duplicate_of"], "c_accounts_fk_client_id");
         assert_eq!(
             f[0].fix_sql.as_deref(),

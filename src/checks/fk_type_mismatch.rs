@@ -96,7 +96,12 @@ mod tests {
     #[test]
     fn differing_types_and_modifiers() {
         let s = snap(vec![
-            fk("fk_real_client", &["real_client_id"], &["id"], (&["integer"], &["bigint"])),
+            fk(
+                "fk_real_client",
+                &["real_client_id"],
+                &["id"],
+                (&["integer"], &["bigint"]),
+            ),
             fk(
                 "fk_email_phone",
                 &["email", "phone"],

@@ -98,7 +98,11 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         out.push(
             Finding::new(
                 CHECK.info.id,
-                if big { Severity::Warning } else { Severity::Info },
+                if big {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                },
                 if big { Priority::Medium } else { Priority::Low },
                 name.clone(),
                 format!(
@@ -138,7 +142,13 @@ mod tests {
         let mut s = snapshot(
             vec![table(1, "clients")],
             vec![
-                index(11, 1, "clients", "i_clients_middle_name", &[(3, "middle_name")]),
+                index(
+                    11,
+                    1,
+                    "clients",
+                    "i_clients_middle_name",
+                    &[(3, "middle_name")],
+                ),
                 index(12, 1, "clients", "i_clients_last_name", &[(2, "last_name")]),
                 partial,
                 uniq,

@@ -98,7 +98,13 @@ mod tests {
 
     #[test]
     fn leading_boolean_warns_and_second_place_informs() {
-        let mut uniq = index(12, 1, "accounts", "number_deleted", &[(3, "account_number"), (5, "deleted")]);
+        let mut uniq = index(
+            12,
+            1,
+            "accounts",
+            "number_deleted",
+            &[(3, "account_number"), (5, "deleted")],
+        );
         uniq["is_unique"] = json!(true);
         let s = snapshot(
             vec![table(1, "accounts")],

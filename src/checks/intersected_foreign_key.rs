@@ -53,7 +53,11 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                         quote_ident(&b.name),
                         b.columns.join(", "),
                         qualified(&a.ref_schema, &a.ref_table),
-                        shared.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+                        shared
+                            .iter()
+                            .map(|c| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
                 .table(table)
@@ -80,8 +84,18 @@ mod tests {
         let t = (&["text", "text"][..], &["text", "text"][..]);
         let one = (&["bigint"][..], &["bigint"][..]);
         let s = snap(vec![
-            fk("fk_email_phone", &["email", "phone"], &["email", "phone"], t),
-            fk("fk_phone_email", &["phone", "email"], &["phone", "email"], t),
+            fk(
+                "fk_email_phone",
+                &["email", "phone"],
+                &["email", "phone"],
+                t,
+            ),
+            fk(
+                "fk_phone_email",
+                &["phone", "email"],
+                &["phone", "email"],
+                t,
+            ),
             fk("fk_client", &["client_id"], &["id"], one),
             fk("fk_client_copy", &["client_id"], &["id"], one),
         ]);

@@ -58,8 +58,34 @@ pub fn info(id: &str) -> Option<&'static CheckInfo> {
     ALL.iter().map(|c| &c.info).find(|i| i.id == id)
 }
 
+/// The collector parts of `collect::health`, as named in `Snapshot::skipped`.
+const HEALTH_PARTS: &[&str] = &[
+    "index_columns",
+    "foreign_key_details",
+    "not_valid_constraints",
+    "json_columns",
+    "int_primary_keys",
+];
+
+/// The snapshot was taken by a version that collects these checks' data (a part is present, or
+/// its failure was recorded). Older snapshots still load; these checks then do not run at all.
+fn collected(s: &Snapshot) -> bool {
+    let h = &s.health;
+    h.index_columns.is_some()
+        || h.foreign_keys.is_some()
+        || h.not_valid_constraints.is_some()
+        || h.json_columns.is_some()
+        || h.int_primary_keys.is_some()
+        || s.skipped
+            .iter()
+            .any(|k| HEALTH_PARTS.contains(&k.what.as_str()))
+}
+
 /// Run every selected check; one whose data is missing becomes a skipped entry.
 pub fn run(input: &Input, sink: &mut Sink) {
+    if !collected(input.snap) {
+        return;
+    }
     for c in ALL {
         let missing = (c.missing)(input.snap);
         let data = missing.is_none().then_some(());
@@ -225,6 +251,55 @@ mod tests {
                 "{id} is also an analyze check"
             );
         }
+    }
+
+    #[test]
+    fn every_check_is_documented() {
+        let doc = include_str!("../../DB_PERF.md");
+        for c in ALL {
+            assert!(
+                doc.contains(&format!("| `{}` |", c.info.id)),
+                "{} has no row in DB_PERF.md section 3",
+                c.info.id
+            );
+            for (name, _) in c.thresholds {
+                let constant = name.to_ascii_uppercase();
+                assert!(
+                    doc.contains(&constant),
+                    "{} threshold {constant} undocumented",
+                    c.info.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn older_snapshots_run_none_of_these_checks() {
+        use crate::analyze::doctor::{analyze, CheckSelection};
+        let old = crate::analyze::testdata::sample_snapshot();
+        let a = analyze(&old, &Thresholds::default(), &CheckSelection::default());
+        assert!(ALL
+            .iter()
+            .all(|c| !a.checks_run.iter().any(|r| r == c.info.id)));
+        assert!(ALL
+            .iter()
+            .all(|c| !a.skipped.iter().any(|k| k.what == c.info.id)));
+        // A part that failed to collect is reported for the checks that need it.
+        let mut failed = old.clone();
+        failed.health.json_columns = Some(vec![]);
+        failed.skipped.push(crate::snapshot::Skipped {
+            what: "index_columns".into(),
+            reason: "timed out".into(),
+            enable: None,
+        });
+        let a = analyze(&failed, &Thresholds::default(), &CheckSelection::default());
+        assert!(a.checks_run.iter().any(|r| r == "json_column"));
+        let skip = a
+            .skipped
+            .iter()
+            .find(|k| k.what == "btree_index_on_array")
+            .unwrap();
+        assert!(skip.reason.contains("timed out"), "{}", skip.reason);
     }
 
     #[test]

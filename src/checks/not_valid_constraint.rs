@@ -34,7 +34,11 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
     for c in snap.health.not_valid_constraints.as_deref().unwrap_or(&[]) {
         let table = qualified(&c.schema, &c.table);
         let name = quote_ident(&c.name);
-        let kind = if c.kind == "f" { "foreign key" } else { "check" };
+        let kind = if c.kind == "f" {
+            "foreign key"
+        } else {
+            "check"
+        };
         out.push(
             Finding::new(
                 CHECK.info.id,

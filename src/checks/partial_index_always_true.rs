@@ -80,12 +80,13 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         }
         let table = qualified(&ix.schema, &ix.table);
         let name = qualified(&ix.schema, &ix.name);
-        let mut finding = Finding::new(
-            CHECK.info.id,
-            CHECK.severity,
-            Priority::Low,
-            name.clone(),
-            format!(
+        let mut finding =
+            Finding::new(
+                CHECK.info.id,
+                CHECK.severity,
+                Priority::Low,
+                name.clone(),
+                format!(
                 "partial index {name} on {table} has WHERE {pred}, but {} NOT NULL: the clause \
                  is always true, yet the planner uses the index only for queries that repeat it; \
                  build it without the WHERE clause",
@@ -98,14 +99,14 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     )
                 }
             ),
-        )
-        .table(table)
-        .detail(json!({
-            "predicate": pred,
-            "not_null_columns": cols,
-            "index_bytes": ix.bytes,
-            "definition": ix.definition,
-        }));
+            )
+            .table(table)
+            .detail(json!({
+                "predicate": pred,
+                "not_null_columns": cols,
+                "index_bytes": ix.bytes,
+                "definition": ix.definition,
+            }));
         // Rebuilt under a new name without the clause, then the old one dropped.
         if let (true, Some(at)) = (droppable(ix), ix.definition.rfind(" WHERE ")) {
             let full = derived_name(&ix.name, "_full");
@@ -132,7 +133,10 @@ mod tests {
 
     #[test]
     fn predicates_are_read_from_the_parse_tree() {
-        assert_eq!(not_null_tests("(id_ref IS NOT NULL)"), Some(vec!["id_ref".into()]));
+        assert_eq!(
+            not_null_tests("(id_ref IS NOT NULL)"),
+            Some(vec!["id_ref".into()])
+        );
         assert_eq!(
             not_null_tests("((\"first-ref\" IS NOT NULL) AND (b IS NOT NULL))"),
             Some(vec!["first-ref".into(), "b".into()])

@@ -59,8 +59,16 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         out.push(
             Finding::new(
                 CHECK.info.id,
-                if exact { Severity::Warning } else { Severity::Info },
-                if exact { Priority::Medium } else { Priority::Low },
+                if exact {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                },
+                if exact {
+                    Priority::Medium
+                } else {
+                    Priority::Low
+                },
                 name.clone(),
                 format!(
                     "hash index {name} ({}) on {table} is covered by btree index {bname}, which \
@@ -111,13 +119,29 @@ mod tests {
         let mut pf = facts(32, &[("text", "S", true)]);
         pf["key_default_opclass"] = json!([false]);
         let s = snapshot(
-            vec![table(1, "accounts"), table(2, "clients"), table(3, "orders")],
+            vec![
+                table(1, "accounts"),
+                table(2, "clients"),
+                table(3, "orders"),
+            ],
             vec![
                 hash(11, 1, "accounts", "h_account_number", (3, "account_number")),
-                index(12, 1, "accounts", "accounts_account_number_key", &[(3, "account_number")]),
+                index(
+                    12,
+                    1,
+                    "accounts",
+                    "accounts_account_number_key",
+                    &[(3, "account_number")],
+                ),
                 hash(21, 2, "clients", "h_last_name", (2, "last_name")),
                 collated,
-                index(23, 2, "clients", "last_first", &[(2, "last_name"), (3, "first_name")]),
+                index(
+                    23,
+                    2,
+                    "clients",
+                    "last_first",
+                    &[(2, "last_name"), (3, "first_name")],
+                ),
                 hash(31, 3, "orders", "h_code", (2, "code")),
                 pattern,
                 hash(41, 3, "orders", "h_note", (5, "note")),
@@ -141,7 +165,10 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("public.h_account_number", "public.accounts_account_number_key"),
+                (
+                    "public.h_account_number",
+                    "public.accounts_account_number_key"
+                ),
                 ("public.h_last_name", "public.last_first"),
             ]
         );

@@ -181,7 +181,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn seq(name: &str, ty: &str, inc: i64, max: i64, start: i64, cycle: bool, last: Option<i64>) -> SequenceInfo {
+    fn seq(
+        name: &str,
+        ty: &str,
+        inc: i64,
+        max: i64,
+        start: i64,
+        cycle: bool,
+        last: Option<i64>,
+    ) -> SequenceInfo {
         serde_json::from_value(json!({
             "schema": "public", "name": name, "data_type": ty, "min_value": 1, "max_value": max,
             "increment": inc, "cycle": cycle, "last_value": last, "start_value": start,
@@ -195,8 +203,18 @@ mod tests {
         let p = position(&seq("seq_1", "smallint", 1, 100, 92, false, None)).unwrap();
         assert_eq!(p.calls_left, 9);
         assert!((p.used_pct - 91.0 / 99.0 * 100.0).abs() < 1e-9);
-        assert_eq!(position(&seq("seq_3", "integer", 2, 100, 92, false, None)).unwrap().calls_left, 5);
-        assert_eq!(position(&seq("seq_5", "bigint", 10, 100, 92, false, None)).unwrap().calls_left, 1);
+        assert_eq!(
+            position(&seq("seq_3", "integer", 2, 100, 92, false, None))
+                .unwrap()
+                .calls_left,
+            5
+        );
+        assert_eq!(
+            position(&seq("seq_5", "bigint", 10, 100, 92, false, None))
+                .unwrap()
+                .calls_left,
+            1
+        );
         // CYCLE wraps by design; a called sequence is sequence_overflow's.
         assert!(position(&seq("seq_cycle", "bigint", 10, 100, 92, true, None)).is_none());
         assert!(position(&seq("called", "bigint", 1, 100, 92, false, Some(95))).is_none());
@@ -214,8 +232,14 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].object, "public.seq_1");
         assert_eq!(f[0].severity, Severity::Critical);
-        assert_eq!(f[0].fix_sql.as_deref(), Some("ALTER SEQUENCE public.seq_1 AS bigint NO MAXVALUE;"));
-        assert_eq!(f[0].rollback_sql.as_deref(), Some("ALTER SEQUENCE public.seq_1 AS smallint MAXVALUE 100;"));
+        assert_eq!(
+            f[0].fix_sql.as_deref(),
+            Some("ALTER SEQUENCE public.seq_1 AS bigint NO MAXVALUE;")
+        );
+        assert_eq!(
+            f[0].rollback_sql.as_deref(),
+            Some("ALTER SEQUENCE public.seq_1 AS smallint MAXVALUE 100;")
+        );
     }
 
     #[test]
@@ -225,7 +249,10 @@ mod tests {
         let p = position(&d).unwrap();
         assert_eq!(p.calls_left, 96);
         let mut fed = seq("fed", "bigint", 1, i64::MAX, 2_100_000_000, false, None);
-        fed.fed_columns = serde_json::from_value(json!([{"schema": "public", "table": "t", "column": "id", "data_type": "integer"}])).unwrap();
+        fed.fed_columns = serde_json::from_value(
+            json!([{"schema": "public", "table": "t", "column": "id", "data_type": "integer"}]),
+        )
+        .unwrap();
         let p = position(&fed).unwrap();
         assert_eq!(p.limit, i64::from(i32::MAX));
         assert!(p.limited_by_column.is_some());

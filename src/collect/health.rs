@@ -66,14 +66,17 @@ pub struct ColumnName {
     pub column: String,
 }
 
-/// A smallint/integer primary key fed by a sequence.
+/// A smallint/integer primary key fed by a sequence, or a bigint one fed by a serial's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntPrimaryKey {
     pub schema: String,
     pub table: String,
     pub column: String,
-    /// `smallint` or `integer`.
+    /// `smallint`, `integer` or (serial only) `bigint`.
     pub data_type: String,
+    /// Fed by a serial's owned sequence (not an identity column).
+    #[serde(default)]
+    pub serial: bool,
     pub sequence_schema: String,
     pub sequence_name: String,
     /// `None` when never called or not readable by this role.
@@ -232,6 +235,7 @@ pub async fn int_primary_keys(
             table: r.try_get("table_name").map_err(d)?,
             column: r.try_get("column_name").map_err(d)?,
             data_type: r.try_get("data_type").map_err(d)?,
+            serial: r.try_get("serial").map_err(d)?,
             sequence_schema: r.try_get("sequence_schema").map_err(d)?,
             sequence_name: r.try_get("sequence_name").map_err(d)?,
             last_value: r.try_get("last_value").map_err(d)?,

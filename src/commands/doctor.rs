@@ -182,6 +182,20 @@ pub fn restrict_to_schemas(snap: &mut Snapshot, schemas: &[String]) {
         v.retain(|t| keep(&t.schema));
     }
     sc.schema_filter = schemas.to_vec();
+    // Index facts follow the indexes kept above (joined by oid).
+    let h = &mut snap.health;
+    if let Some(v) = h.foreign_keys.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    if let Some(v) = h.not_valid_constraints.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    if let Some(v) = h.json_columns.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    if let Some(v) = h.int_primary_keys.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
 }
 
 /// The budgets file (for class latency budgets), when it exists. The `[thresholds]` table is

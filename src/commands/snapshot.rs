@@ -180,7 +180,13 @@ pub async fn collect_snapshot(
     let health = crate::collect::health::HealthSnapshot {
         index_columns: keep(sk, db, &role, "index_columns", hp.index_columns)?,
         foreign_keys: keep(sk, db, &role, "foreign_key_details", hp.foreign_keys)?,
-        not_valid_constraints: keep(sk, db, &role, "not_valid_constraints", hp.not_valid_constraints)?,
+        not_valid_constraints: keep(
+            sk,
+            db,
+            &role,
+            "not_valid_constraints",
+            hp.not_valid_constraints,
+        )?,
         json_columns: keep(sk, db, &role, "json_columns", hp.json_columns)?,
         int_primary_keys: keep(sk, db, &role, "int_primary_keys", hp.int_primary_keys)?,
     };

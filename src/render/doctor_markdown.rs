@@ -258,7 +258,10 @@ fn advisor_section(out: &mut dyn Write, a: &crate::advisor::AdvisorSection) -> i
     if a.statements.is_empty() {
         return Ok(());
     }
-    writeln!(out, "| Outcome | Query id | Calls | Cost before | Cost after | Why |")?;
+    writeln!(
+        out,
+        "| Outcome | Query id | Calls | Cost before | Cost after | Why |"
+    )?;
     writeln!(out, "|---|---:|---:|---:|---:|---|")?;
     let cost = |c: Option<f64>| c.map_or(String::new(), |v| format!("{v:.1}"));
     for o in &a.statements {

@@ -1,5 +1,5 @@
 -- Health checks: single-column smallint/integer primary keys fed by a sequence (serial or
--- identity), with the sequence's last value, the rows inserted since the statistics were reset
+-- identity), and bigint ones fed by a serial's sequence (bigserial), with the sequence's last value, the rows inserted since the statistics were reset
 -- (the growth rate) and the foreign keys that point at the key (they must widen with it).
 -- last_value is NULL when the sequence was never called or the role may not read it.
 -- Minimum version: PostgreSQL 13. Needs no special privilege. Read-only.
@@ -9,6 +9,7 @@ SELECT /* dbdoctor */ n.nspname::text                                     AS sch
        t.relname::text                                     AS table_name,
        a.attname::text                                     AS column_name,
        format_type(a.atttypid, NULL)                       AS data_type,
+       d.deptype = 'a'                                     AS serial,
        sn.nspname::text                                    AS sequence_schema,
        sc.relname::text                                    AS sequence_name,
        CASE WHEN has_sequence_privilege(sc.oid, 'SELECT,USAGE')
@@ -35,7 +36,8 @@ JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
 JOIN pg_namespace sn ON sn.oid = sc.relnamespace
 WHERE pk.contype = 'p'
   AND cardinality(pk.conkey) = 1
-  AND a.atttypid IN ('int2'::regtype, 'int4'::regtype)
+  AND (a.atttypid IN ('int2'::regtype, 'int4'::regtype)
+       OR (a.atttypid = 'int8'::regtype AND d.deptype = 'a'))
   AND t.relkind IN ('r', 'p')
   AND NOT t.relispartition
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
