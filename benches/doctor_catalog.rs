@@ -151,12 +151,13 @@ fn load_generated(cluster: &EphemeralCluster, dir: &str, tables: usize, statemen
     let psql = cluster.bindir().join("psql");
     let run = |script: &str, args: &[String]| {
         let t = Instant::now();
-        let gen = Command::new("python3")
+        let mut gen = Command::new("python3")
             .arg(std::path::Path::new(dir).join(script))
             .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("run the generator");
+        let gen_out = gen.stdout.take().expect("generator output");
         let status = Command::new(&psql)
             .args(["-q", "-X", "-o", "/dev/null", "-h"])
             .arg(url.host_str().unwrap_or("127.0.0.1"))
@@ -164,10 +165,11 @@ fn load_generated(cluster: &EphemeralCluster, dir: &str, tables: usize, statemen
             .arg(url.username())
             .args(["-d", "bench"])
             .env("PGPASSWORD", cluster.password())
-            .stdin(gen.stdout.expect("generator output"))
+            .stdin(gen_out)
             .status()
             .expect("psql");
         assert!(status.success(), "loading {script} failed");
+        assert!(gen.wait().expect("generator").success(), "{script} failed");
         eprintln!("{script} loaded in {:.0} s", t.elapsed().as_secs_f64());
     };
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
