@@ -242,6 +242,14 @@ async fn fixture_defects_are_found_twins_are_not_and_fixes_run() {
         )["detail"]["covered_by"],
         "public.accounts_account_number_key"
     );
+    // Its cover is never scanned and could be advised away as unused: no drop proposed.
+    let last = finding(
+        &r,
+        "redundant_hash_index",
+        "public.i_clients_last_name_hash",
+    );
+    assert!(last.get("fix_sql").is_none(), "{last}");
+    assert_eq!(last["detail"]["cover_in_use"], false);
     assert_eq!(
         objects(&r, "duplicate_foreign_key"),
         s(&[

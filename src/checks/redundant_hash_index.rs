@@ -53,46 +53,56 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             .min_by_key(|(b, _)| (b.key_count, b.attnums.len(), b.name.clone()));
         let Some((b, _)) = cover else { continue };
         let exact = b.key_count == 1;
+        // The drop is advised only while the btree cannot itself be advised away as unused: it
+        // enforces a constraint or uniqueness, or queries scan it. (A duplicate or redundant
+        // btree's keeper leads with the same column, so it still covers the hash index.)
+        let cover_stays = b.constraint_name.is_some() || b.is_unique || b.idx_scan > 0;
         let table = qualified(&h.schema, &h.table);
         let name = qualified(&h.schema, &h.name);
         let bname = qualified(&b.schema, &b.name);
-        out.push(
-            Finding::new(
-                CHECK.info.id,
-                if exact {
-                    Severity::Warning
-                } else {
-                    Severity::Info
-                },
-                if exact {
-                    Priority::Medium
-                } else {
-                    Priority::Low
-                },
-                name.clone(),
-                format!(
-                    "hash index {name} ({}) on {table} is covered by btree index {bname}, which \
+        let mut f = Finding::new(
+            CHECK.info.id,
+            if exact {
+                Severity::Warning
+            } else {
+                Severity::Info
+            },
+            if exact {
+                Priority::Medium
+            } else {
+                Priority::Low
+            },
+            name.clone(),
+            format!(
+                "hash index {name} ({}) on {table} is covered by btree index {bname}, which \
                      {} the same column: the btree answers the same equality lookups{}",
-                    human_bytes(h.bytes),
-                    if exact { "indexes" } else { "leads with" },
-                    if h.predicate.is_some() && b.predicate.is_none() {
-                        " (and more rows than the hash index's WHERE clause)"
-                    } else {
-                        ""
-                    }
-                ),
-            )
-            .table(table)
-            .detail(json!({
-                "index_bytes": h.bytes,
-                "idx_scan": h.idx_scan,
-                "covered_by": bname,
-                "covered_by_definition": b.definition,
-                "exact": exact,
-                "definition": h.definition,
-            }))
-            .fix(drop_index(h), Some(create_concurrently(h))),
-        );
+                human_bytes(h.bytes),
+                if exact { "indexes" } else { "leads with" },
+                if h.predicate.is_some() && b.predicate.is_none() {
+                    " (and more rows than the hash index's WHERE clause)"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .table(table)
+        .detail(json!({
+            "index_bytes": h.bytes,
+            "idx_scan": h.idx_scan,
+            "covered_by": bname,
+            "covered_by_definition": b.definition,
+            "exact": exact,
+            "cover_in_use": cover_stays,
+            "definition": h.definition,
+        }));
+        if cover_stays {
+            f = f.fix(drop_index(h), Some(create_concurrently(h)));
+        } else {
+            f.message.push_str(&format!(
+                "; no drop is proposed while {bname} itself is never scanned"
+            ));
+        }
+        out.push(f);
     }
     out
 }
