@@ -9,7 +9,9 @@
 //! and prints the ratios and doctor's peak memory (max RSS of the child process).
 //!
 //! `cargo bench --bench doctor_catalog`; BENCH_TABLES (default 10000), BENCH_STATEMENTS (default
-//! 5000) and BENCH_ROUNDS (default 3; the median is kept) change the size.
+//! 5000) and BENCH_ROUNDS (default 3; the median is kept) change the size. BENCH_GENERATOR, the
+//! folder of the shared catalog generator (gen_ddl.py, gen_stmts.py), loads its catalog instead
+//! of the built-in one.
 
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -49,6 +51,11 @@ fn doctor_sql() -> String {
         include_str!("../src/sql/statements_settings.sql"),
         include_str!("../src/sql/statements_1_10.sql"),
         include_str!("../src/sql/statements_info.sql"),
+        include_str!("../src/sql/health_index_columns.sql"),
+        include_str!("../src/sql/health_foreign_keys.sql"),
+        include_str!("../src/sql/health_not_valid_constraints.sql"),
+        include_str!("../src/sql/health_json_columns.sql"),
+        include_str!("../src/sql/health_int_primary_keys.sql"),
         include_str!("../src/sql/doctor_table_sizes.sql"),
     ];
     let mut out = String::new();
@@ -136,6 +143,68 @@ async fn build_catalog(url: &str, tables: usize, statements: usize) {
 
 /// Wall time of one run and the peak RSS of that child process, in KiB (from wait4).
 // The child is reaped by wait4 (which also reports its rusage), not by Child::wait.
+/// Load the shared generator's catalog (BENCH_GENERATOR names the folder holding gen_ddl.py and
+/// gen_stmts.py): `gen_ddl.py N --rows 20 --big 3 --big-rows 200000`, `gen_stmts.py S --tables
+/// 2000`, then ANALYZE, each piped into psql.
+fn load_generated(cluster: &EphemeralCluster, dir: &str, tables: usize, statements: usize) {
+    let url = url::Url::parse(&cluster.url("bench")).expect("url");
+    let psql = cluster.bindir().join("psql");
+    let run = |script: &str, args: &[String]| {
+        let t = Instant::now();
+        let mut gen = Command::new("python3")
+            .arg(std::path::Path::new(dir).join(script))
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run the generator");
+        let gen_out = gen.stdout.take().expect("generator output");
+        let status = Command::new(&psql)
+            .args(["-q", "-X", "-o", "/dev/null", "-h"])
+            .arg(url.host_str().unwrap_or("127.0.0.1"))
+            .args(["-p", &url.port().unwrap_or(5432).to_string(), "-U"])
+            .arg(url.username())
+            .args(["-d", "bench"])
+            .env("PGPASSWORD", cluster.password())
+            .stdin(gen_out)
+            .status()
+            .expect("psql");
+        assert!(status.success(), "loading {script} failed");
+        assert!(gen.wait().expect("generator").success(), "{script} failed");
+        eprintln!("{script} loaded in {:.0} s", t.elapsed().as_secs_f64());
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    run(
+        "gen_ddl.py",
+        &s(&[
+            &tables.to_string(),
+            "--rows",
+            "20",
+            "--big",
+            "3",
+            "--big-rows",
+            "200000",
+        ]),
+    );
+    let sql = |q: &str| {
+        let st = Command::new(&psql)
+            .args(["-q", "-X", "-o", "/dev/null", "-h"])
+            .arg(url.host_str().unwrap_or("127.0.0.1"))
+            .args(["-p", &url.port().unwrap_or(5432).to_string(), "-U"])
+            .arg(url.username())
+            .args(["-d", "bench", "-c", q])
+            .env("PGPASSWORD", cluster.password())
+            .status()
+            .expect("psql");
+        assert!(st.success(), "{q} failed");
+    };
+    sql("ANALYZE");
+    sql("SELECT pg_stat_statements_reset()");
+    run(
+        "gen_stmts.py",
+        &s(&[&statements.to_string(), "--tables", "2000"]),
+    );
+}
+
 #[allow(clippy::zombie_processes)]
 fn timed(cmd: &mut Command) -> (f64, i64) {
     let t = Instant::now();
@@ -180,7 +249,13 @@ fn main() {
             .await
             .expect("create database");
         admin.close().await.ok();
-        build_catalog(&cluster.url("bench"), tables, statements).await;
+        match std::env::var("BENCH_GENERATOR")
+            .ok()
+            .filter(|d| !d.is_empty())
+        {
+            Some(dir) => load_generated(&cluster, &dir, tables, statements),
+            None => build_catalog(&cluster.url("bench"), tables, statements).await,
+        }
     });
     let url = cluster.url("bench");
     let parsed = url::Url::parse(&url).expect("url");

@@ -6,6 +6,7 @@
 pub mod advisor;
 pub mod analyze;
 pub mod budget;
+pub mod checks;
 pub mod cli;
 pub mod collect;
 pub mod commands;

@@ -34,6 +34,9 @@ pub struct Snapshot {
     /// The machine dbdoctor ran on (the database host only when `local`).
     #[serde(default)]
     pub host: Option<crate::collect::host::HostSnapshot>,
+    /// Catalog facts for the health checks of src/checks (absent in older snapshots).
+    #[serde(default)]
+    pub health: crate::collect::health::HealthSnapshot,
     /// The query-driven index advisor's suggestions (HypoPG-verified when available).
     #[serde(default)]
     pub advisor: Option<crate::advisor::AdvisorReport>,

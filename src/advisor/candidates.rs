@@ -14,6 +14,12 @@ pub const LOW_SELECTIVITY_EQ_FRAC: f64 = 0.2;
 /// Without HypoPG, a candidate is suggested only when its leading equality column matches at
 /// most this share of the rows per value.
 pub const HEURISTIC_MAX_EQ_FRAC: f64 = 0.01;
+/// In front of a range column, an equality column matching up to this share of the rows per
+/// value still leads a candidate (`status` with a handful of values before `created_at`).
+pub const LOW_SELECTIVITY_RANGE_EQ_FRAC: f64 = 0.34;
+/// Without HypoPG, an equality column followed by a range column is suggested when it matches
+/// at most this share of the rows per value: the pair is selective where either alone is not.
+pub const HEURISTIC_MAX_EQ_FRAC_BEFORE_RANGE: f64 = 0.34;
 /// Schemas never advised on.
 pub const SYSTEM_SCHEMAS: &[&str] = &["pg_catalog", "information_schema", "pg_toast"];
 
@@ -142,6 +148,8 @@ pub struct AccessCandidates {
     pub low_selectivity: Vec<String>,
     /// An existing index already leads with the best equality column.
     pub already_indexed: Option<String>,
+    /// The range column placed after the equality columns, if any.
+    pub range: Option<String>,
 }
 
 /// Why an access produced no candidates.
@@ -176,13 +184,26 @@ pub fn candidates_for(
     }
     let usable = |c: &str| table.column(c).filter(|ci| ci.btree);
     let mut low = Vec::new();
+    // `status = $1 AND created_at > $2`: a few-valued equality column still leads well in front
+    // of a range column (the index reads one narrow slice per value), unless one value covers
+    // most rows.
+    let has_range = access
+        .uses
+        .iter()
+        .any(|u| u.kind == UseKind::Range && usable(&u.column).is_some());
     // Equality columns: most selective first; ties by name so output is deterministic.
     let mut eq: Vec<(&str, f64)> = Vec::new();
     for u in access.uses.iter().filter(|u| u.kind.is_equality()) {
         let Some(ci) = usable(&u.column) else {
             continue;
         };
-        if ci.low_selectivity(table.rows) {
+        let before_range = has_range
+            && u.kind == UseKind::Equality
+            && ci.max_mcv_freq.is_none_or(|m| m < LOW_SELECTIVITY_MCV_FRAC)
+            && ci
+                .eq_fraction(table.rows)
+                .is_some_and(|f| f < LOW_SELECTIVITY_RANGE_EQ_FRAC);
+        if ci.low_selectivity(table.rows) && !before_range {
             if !low.contains(&u.column) {
                 low.push(u.column.clone());
             }
@@ -313,6 +334,7 @@ pub fn candidates_for(
         equality: eq.iter().map(|(c, _)| c.to_string()).collect(),
         low_selectivity: low,
         already_indexed,
+        range: range.map(str::to_string),
     })
 }
 
@@ -325,7 +347,16 @@ pub fn heuristic_pick(ac: &AccessCandidates, table: &TableInfo) -> Option<Vec<St
     let first = ac.candidates.first()?;
     let lead = table.column(&first[0])?;
     let frac = lead.eq_fraction(table.rows)?;
-    if frac > HEURISTIC_MAX_EQ_FRAC {
+    // An equality column then a range column (`kind = $1 AND occurred_at > now() - $2`).
+    let eq_then_range = first.len() >= 2
+        && ac.range.as_deref() == first.last().map(|s| s.as_str())
+        && ac.equality.iter().any(|c| c == &first[0]);
+    let bar = if eq_then_range {
+        HEURISTIC_MAX_EQ_FRAC_BEFORE_RANGE
+    } else {
+        HEURISTIC_MAX_EQ_FRAC
+    };
+    if frac > bar {
         return None;
     }
     // The leading column must be one the statement compares by equality, not a range or sort.

@@ -4,6 +4,7 @@
 pub mod candidates;
 pub mod collect;
 pub mod extract;
+pub mod normalize;
 pub mod verify;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +33,10 @@ pub const DEFAULT_MAX_STATEMENTS: usize = 200;
 pub const DEFAULT_MIN_COST: f64 = 100.0;
 /// Dexter's bar: an index must cut the statement's cost by at least this much.
 pub const DEFAULT_MIN_SAVING_PCT: f64 = 50.0;
+/// The bar for a statement filtering on a clock-relative window: its generic plan prices the
+/// window at a third of the table (the planner's default for an unknown bound), so the saving it
+/// shows is a lower bound of the real one.
+pub const DEFAULT_RELATIVE_WINDOW_MIN_SAVING_PCT: f64 = 30.0;
 /// HypoPG borrows oids from a small range (about 2,500); stay well under it.
 pub const DEFAULT_MAX_HYPOTHETICAL: usize = 500;
 /// Share of the analysed statements' total time above which a suggestion is high priority.
@@ -89,6 +94,14 @@ pub struct AdvisorOptions {
     pub max_hypothetical: usize,
     /// Use HypoPG when it is installed (false forces the statistics-only heuristic).
     pub use_hypopg: bool,
+    /// The saving bar for statements filtering on a clock-relative window
+    /// (`created_at > now() - interval $2`), whose generic plan assumes a third of the table.
+    #[serde(default = "default_relative_window_min_saving_pct")]
+    pub relative_window_min_saving_pct: f64,
+}
+
+fn default_relative_window_min_saving_pct() -> f64 {
+    DEFAULT_RELATIVE_WINDOW_MIN_SAVING_PCT
 }
 
 impl Default for AdvisorOptions {
@@ -104,6 +117,7 @@ impl Default for AdvisorOptions {
             max_columns: rules.max_columns,
             max_hypothetical: DEFAULT_MAX_HYPOTHETICAL,
             use_hypopg: true,
+            relative_window_min_saving_pct: DEFAULT_RELATIVE_WINDOW_MIN_SAVING_PCT,
         }
     }
 }
@@ -164,6 +178,28 @@ pub struct StatementOutcome {
     pub cost_before: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cost_after: Option<f64>,
+    /// `suggested`, `served_by_index`, `not_worth_it` or `not_analysable` (see [`category_of`]).
+    #[serde(default)]
+    pub category: String,
+    /// The statement text as pg_stat_statements holds it.
+    #[serde(default)]
+    pub query: String,
+    /// The text that was explained when it differs (typed-literal parameters turned into casts).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub explained_as: Option<String>,
+}
+
+/// The user-facing class of an outcome: suggested (verified or not), already served by an
+/// existing index, not worth an index (with the costs that say so), or not analysable (the
+/// reason says why: parse error, EXPLAIN error, table not found).
+pub fn category_of(outcome: &str, detail: &str) -> &'static str {
+    match outcome {
+        "helped" | "unverified" => "suggested",
+        "skipped" => "not_analysable",
+        "no_candidates" if detail.contains("already covered by index") => "served_by_index",
+        "no_candidates" if detail.contains("not found") => "not_analysable",
+        _ => "not_worth_it",
+    }
 }
 
 /// Everything the advisor concluded; serializable into reports and snapshots.
@@ -177,6 +213,56 @@ pub struct AdvisorReport {
     pub options: AdvisorOptions,
     pub suggestions: Vec<Suggestion>,
     pub statements: Vec<StatementOutcome>,
+}
+
+/// The advisor part of the doctor report (`advisor` in the JSON): how suggestions were checked
+/// and what happened to every analysed statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdvisorSection {
+    pub mode: Mode,
+    pub hypopg_version: Option<String>,
+    pub enable_verification: Option<String>,
+    /// Suggested indexes (each is also a `missing_index` finding).
+    pub suggestions: usize,
+    /// Every analysed statement's outcome, heaviest first.
+    pub statements: Vec<StatementOutcome>,
+}
+
+impl AdvisorSection {
+    pub fn of(r: &AdvisorReport) -> Self {
+        let mut statements = r.statements.clone();
+        for o in &mut statements {
+            if o.category.is_empty() {
+                o.category = category_of(&o.outcome, &o.detail).to_string();
+            }
+        }
+        statements.sort_by(|a, b| {
+            b.total_time_ms
+                .total_cmp(&a.total_time_ms)
+                .then(a.queryid.cmp(&b.queryid))
+        });
+        AdvisorSection {
+            mode: r.mode,
+            hypopg_version: r.hypopg_version.clone(),
+            enable_verification: r.enable_verification.clone(),
+            suggestions: r.suggestions.len(),
+            statements,
+        }
+    }
+}
+
+/// One line per analysed statement for `-v` and the markdown report:
+/// `suggested  queryid 42  20 calls  cost 7000.0 -> 12.3: <detail>`.
+pub fn outcome_line(o: &StatementOutcome) -> String {
+    let costs = match (o.cost_before, o.cost_after) {
+        (Some(b), Some(a)) => format!(", cost {b:.1} -> {a:.1}"),
+        (Some(b), None) => format!(", cost {b:.1}"),
+        _ => String::new(),
+    };
+    format!(
+        "{} (queryid {}, {} calls, {:.0} ms{costs}): {}",
+        o.category, o.queryid, o.calls, o.total_time_ms, o.detail
+    )
 }
 
 /// Pick the statements worth analysing: above the call and time thresholds, heaviest first.
@@ -228,6 +314,11 @@ pub async fn advise(
     opts: &AdvisorOptions,
 ) -> Result<AdvisorReport, CollectError> {
     let selected = select_statements(statements, opts);
+    // Typed-literal parameters (`interval $2`) cannot be prepared; their casts can.
+    let explained: BTreeMap<i64, String> = selected
+        .iter()
+        .map(|s| (s.queryid, normalize::explainable(&s.query)))
+        .collect();
     let mut parsed: Vec<(&StatementInput, Result<Extracted, String>)> = selected
         .iter()
         .map(|s| (*s, extract(&s.query).map_err(|e| e.to_string())))
@@ -279,7 +370,12 @@ pub async fn advise(
             let work: Vec<Work> = prepared
                 .iter()
                 .map(|p| Work {
-                    query: p.input.query.clone(),
+                    query: explained
+                        .get(&p.input.queryid)
+                        .cloned()
+                        .unwrap_or_else(|| p.input.query.clone()),
+                    min_saving_pct: normalize::relative_time_window(&p.input.query)
+                        .then_some(opts.relative_window_min_saving_pct),
                     candidates: p.candidates.clone(),
                 })
                 .collect();
@@ -305,6 +401,12 @@ pub async fn advise(
             }
         }
         None => build_heuristic(&mut report, &prepared, &catalog),
+    }
+    for o in &mut report.statements {
+        o.category = category_of(&o.outcome, &o.detail).to_string();
+        if let Some(x) = explained.get(&o.queryid).filter(|x| **x != o.query) {
+            o.explained_as = Some(x.clone());
+        }
     }
     Ok(report)
 }
@@ -406,10 +508,13 @@ fn outcome(s: &StatementInput, kind: &str, detail: String) -> StatementOutcome {
         queryid: s.queryid,
         calls: s.calls,
         total_time_ms: s.total_time_ms,
+        category: category_of(kind, &detail).to_string(),
         outcome: kind.to_string(),
         detail,
         cost_before: None,
         cost_after: None,
+        query: s.query.clone(),
+        explained_as: None,
     }
 }
 
@@ -458,9 +563,12 @@ fn helped(s: &StatementInput, before: Option<f64>, after: Option<f64>) -> Helped
 fn finish(mut by_key: BTreeMap<CandKey, Suggestion>) -> Vec<Suggestion> {
     let keys: Vec<CandKey> = by_key.keys().cloned().collect();
     for k in &keys {
+        // A verified suggestion never folds into an unverified one.
+        let k_verified = by_key.get(k).is_some_and(|s| s.verified);
         let wider = keys
             .iter()
             .filter(|o| o.0 == k.0 && o.1.len() > k.1.len() && o.1.starts_with(&k.1))
+            .filter(|o| !k_verified || by_key.get(*o).is_some_and(|s| s.verified))
             .max_by_key(|o| o.1.len())
             .cloned();
         if let Some(w) = wider {
@@ -508,16 +616,7 @@ fn build_heuristic(report: &mut AdvisorReport, prepared: &[Prepared], catalog: &
             ));
             continue;
         }
-        for key in &p.heuristic {
-            let Some(t) = catalog.tables.get(&key.0) else {
-                continue;
-            };
-            by_key
-                .entry(key.clone())
-                .or_insert_with(|| new_suggestion(t, &key.1, false))
-                .statements
-                .push(helped(p.input, None, None));
-        }
+        add_heuristic(&mut by_key, p, catalog);
         report.statements.push(outcome(
             p.input,
             "unverified",
@@ -525,6 +624,24 @@ fn build_heuristic(report: &mut AdvisorReport, prepared: &[Prepared], catalog: &
         ));
     }
     report.suggestions = finish(by_key);
+}
+
+/// Add a statement's statistics-only candidates to the suggestions (unverified).
+fn add_heuristic(
+    by_key: &mut BTreeMap<CandKey, Suggestion>,
+    p: &Prepared,
+    catalog: &collect::Catalog,
+) {
+    for key in &p.heuristic {
+        let Some(t) = catalog.tables.get(&key.0) else {
+            continue;
+        };
+        by_key
+            .entry(key.clone())
+            .or_insert_with(|| new_suggestion(t, &key.1, false))
+            .statements
+            .push(helped(p.input, None, None));
+    }
 }
 
 fn build_verified(
@@ -544,6 +661,15 @@ fn build_verified(
             None => {
                 o.outcome = "no_candidates".into();
                 o.detail = "no candidate to test".into();
+            }
+            Some(Verdict::CannotExplain(e)) if !p.heuristic.is_empty() => {
+                // This statement alone falls back to the statistics heuristic, unverified.
+                add_heuristic(&mut by_key, p, catalog);
+                o.outcome = "unverified".into();
+                o.detail = format!(
+                    "cannot be explained ({e}); candidate from statistics alone, not costed \
+                     by the planner"
+                );
             }
             Some(Verdict::CannotExplain(e)) => {
                 o.outcome = "skipped".into();
@@ -662,10 +788,13 @@ pub fn findings(report: &AdvisorReport) -> Vec<Finding> {
                         if n == 1 { "" } else { "s" },
                         s.calls,
                         s.total_time_ms,
-                        report
-                            .enable_verification
-                            .as_deref()
-                            .unwrap_or("install HypoPG")
+                        match (report.mode, report.enable_verification.as_deref()) {
+                            (Mode::Hypopg, _) =>
+                                "the planner could not cost the statement \
+                                 (its reason is in advisor.statements)",
+                            (_, Some(e)) => e,
+                            (_, None) => "install HypoPG",
+                        }
                     ),
                 )
             };

@@ -284,6 +284,11 @@ pub fn parse_plan(text: &str) -> Result<Costed, String> {
 pub struct Work {
     pub query: String,
     pub candidates: Vec<CandKey>,
+    /// This statement's own saving bar, when it differs from the common one (a clock-relative
+    /// window, see `normalize::relative_time_window`). Such a statement also keeps its widest
+    /// passing candidate: its generic plan undervalues the trailing range column, so a
+    /// narrower prefix must not win on that plan's cost.
+    pub min_saving_pct: Option<f64>,
 }
 
 /// What verification concluded for one statement.
@@ -354,6 +359,10 @@ async fn verify_inner(
         verdicts: vec![None; work.len()],
         sizes: BTreeMap::new(),
     };
+    let bar_of = |i: usize| Bar {
+        min_saving_pct: work[i].min_saving_pct.unwrap_or(bar.min_saving_pct),
+        ..bar
+    };
     // 1. Baselines, no hypothetical index.
     let mut base: Vec<Option<f64>> = vec![None; work.len()];
     for (i, w) in work.iter().enumerate() {
@@ -387,7 +396,7 @@ async fn verify_inner(
                 out.verdicts[i] = Some(Verdict::CannotExplain(e));
                 base[i] = None;
             }
-            Ok(p) if !bar.passes(b, p.cost) => {
+            Ok(p) if !bar_of(i).passes(b, p.cost) => {
                 out.verdicts[i] = Some(Verdict::NoGain {
                     cost_before: b,
                     best_cost: p.cost,
@@ -434,12 +443,22 @@ async fn verify_inner(
         let Some(b) = base[i] else { continue };
         let mut passing: Vec<(CandKey, f64)> = alone
             .iter()
-            .filter(|((s, c), p)| *s == i && ex_used(p, c) && bar.passes(b, p.cost))
+            .filter(|((s, c), p)| *s == i && ex_used(p, c) && bar_of(i).passes(b, p.cost))
             .map(|((_, c), p)| (c.clone(), p.cost))
             .collect();
         passing.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         if let Some((mut best, mut best_cost)) = passing.first().cloned() {
-            loop {
+            if work[i].min_saving_pct.is_some() {
+                // Widest first, then cheapest: equality columns then the window's column.
+                if let Some(w) = passing
+                    .iter()
+                    .max_by(|a, b| a.0 .1.len().cmp(&b.0 .1.len()).then(b.1.total_cmp(&a.1)))
+                {
+                    best = w.0.clone();
+                    best_cost = w.1;
+                }
+            }
+            while work[i].min_saving_pct.is_none() {
                 let narrower = passing.iter().find(|(c, cost)| {
                     c.0 == best.0
                         && c.1.len() < best.1.len()
@@ -484,7 +503,7 @@ async fn verify_inner(
             }
         }
         ex.reset().await?;
-        if !set.is_empty() && bar.passes(b, cur) {
+        if !set.is_empty() && bar_of(i).passes(b, cur) {
             chosen[i] = set;
         } else {
             out.verdicts[i] = Some(Verdict::NoGain {
@@ -508,7 +527,7 @@ async fn verify_inner(
             continue;
         }
         match ex.explain(&w.query).await {
-            Ok(p) if bar.passes(b, p.cost) => {
+            Ok(p) if bar_of(i).passes(b, p.cost) => {
                 let used: Vec<CandKey> = ex.used(&p);
                 if used.is_empty() {
                     out.verdicts[i] = Some(Verdict::LostTogether {

@@ -149,7 +149,10 @@ const fn c(id: &'static str, section: Section, summary: &'static str) -> CheckIn
 }
 
 pub fn check_info(id: &str) -> Option<&'static CheckInfo> {
-    CHECKS.iter().find(|c| c.id == id)
+    CHECKS
+        .iter()
+        .find(|c| c.id == id)
+        .or_else(|| crate::checks::info(id))
 }
 
 /// Which checks run: `--checks`, `--skip-checks` and `--only` sections.
@@ -174,6 +177,7 @@ impl CheckSelection {
                 let known: Vec<&str> = CHECKS
                     .iter()
                     .map(|c| c.id)
+                    .chain(crate::checks::ALL.iter().map(|c| c.info.id))
                     .chain(SELF_CHECK_IDS.iter().copied())
                     .collect();
                 let hint = crate::suggest::hint(id, known.iter().copied());
@@ -355,6 +359,7 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
     crate::analyze::vacuum::run(&input, &mut sink);
     crate::analyze::activity::run(&input, &mut sink);
     crate::analyze::queries::run(&input, &mut sink);
+    crate::checks::run(&input, &mut sink);
     for f in crate::analyze::statements::check(&snap.capabilities, snap.statements.as_ref()) {
         if sink.wants(&f.check) {
             sink.analysis.findings.push(f);

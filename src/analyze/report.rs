@@ -56,6 +56,9 @@ pub struct DoctorReport {
     /// Every finding, highest priority first.
     pub findings: Vec<Finding>,
     pub health: HealthScore,
+    /// The index advisor's outcome for every statement it analysed (when it ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advisor: Option<crate::advisor::AdvisorSection>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -342,6 +345,10 @@ pub fn build(
         },
         findings: analysis.findings,
         health,
+        advisor: snap
+            .advisor
+            .as_ref()
+            .map(crate::advisor::AdvisorSection::of),
         sections,
     }
 }

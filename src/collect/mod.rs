@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod capabilities;
 pub mod fixcheck;
+pub mod health;
 pub mod host;
 pub mod schema;
 

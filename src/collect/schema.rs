@@ -149,6 +149,9 @@ pub struct SequenceInfo {
     pub cycle: bool,
     /// `None` when never called or when the role may not read it (see `readable`).
     pub last_value: Option<i64>,
+    /// START WITH: the next value of a sequence never called (or reset by RESTART).
+    #[serde(default)]
+    pub start_value: Option<i64>,
     pub readable: bool,
     pub fed_columns: Vec<FedColumn>,
 }
@@ -501,6 +504,7 @@ pub async fn sequences(
             increment: r.try_get("increment").map_err(d)?,
             cycle: r.try_get("cycle").map_err(d)?,
             last_value: r.try_get("last_value").map_err(d)?,
+            start_value: Some(r.try_get("start_value").map_err(d)?),
             readable: r.try_get("readable").map_err(d)?,
             fed_columns,
         })

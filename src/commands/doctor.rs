@@ -136,6 +136,11 @@ fn emit(
     out: &mut dyn Write,
     layout: &Layout,
 ) -> Result<(), Error> {
+    if let Some(a) = &report.advisor {
+        for o in &a.statements {
+            ctx.debug(format!("advisor: {}", crate::advisor::outcome_line(o)));
+        }
+    }
     match ctx.format {
         Format::Json => doctor_json::write(report, out),
         Format::Markdown => doctor_markdown::write(report, out),
@@ -197,6 +202,20 @@ pub fn restrict_to_schemas(snap: &mut Snapshot, schemas: &[String]) {
         v.retain(|t| keep(&t.schema));
     }
     sc.schema_filter = schemas.to_vec();
+    // Index facts follow the indexes kept above (joined by oid).
+    let h = &mut snap.health;
+    if let Some(v) = h.foreign_keys.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    if let Some(v) = h.not_valid_constraints.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    if let Some(v) = h.json_columns.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
+    if let Some(v) = h.int_primary_keys.as_mut() {
+        v.retain(|t| keep(&t.schema));
+    }
 }
 
 /// The budgets file (for class latency budgets), when it exists. The `[thresholds]` table is

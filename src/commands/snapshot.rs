@@ -127,7 +127,7 @@ pub async fn collect_snapshot(
         let f = schema::foreign_keys(pool, schemas).await;
         (t, i, f)
     };
-    let (stmt_result, (tables, indexes, fks), (settings, seqs, cols, dbstats, sessions)) =
+    let (stmt_result, (tables, indexes, fks), (settings, seqs, cols, dbstats, sessions, hp)) =
         tokio::join!(stmt_task, heavy, async {
             tokio::join!(
                 schema::settings(pool),
@@ -135,6 +135,7 @@ pub async fn collect_snapshot(
                 schema::column_stats(pool, schemas),
                 activity::database(pool),
                 activity::sessions(pool),
+                crate::collect::health::collect(pool, schemas),
             )
         });
     ctx.debug(format!(
@@ -175,6 +176,19 @@ pub async fn collect_snapshot(
         column_stats: keep(sk, db, &role, "column_stats", cols)?,
         relation_names,
         fix_checks,
+    };
+    let health = crate::collect::health::HealthSnapshot {
+        index_columns: keep(sk, db, &role, "index_columns", hp.index_columns)?,
+        foreign_keys: keep(sk, db, &role, "foreign_key_details", hp.foreign_keys)?,
+        not_valid_constraints: keep(
+            sk,
+            db,
+            &role,
+            "not_valid_constraints",
+            hp.not_valid_constraints,
+        )?,
+        json_columns: keep(sk, db, &role, "json_columns", hp.json_columns)?,
+        int_primary_keys: keep(sk, db, &role, "int_primary_keys", hp.int_primary_keys)?,
     };
     let database = keep(sk, db, &role, "database", dbstats)?;
     let sessions = keep(sk, db, &role, "sessions", sessions)?;
@@ -264,6 +278,7 @@ pub async fn collect_snapshot(
         statements: stmt_snap,
         skipped,
         schema: schema_snap,
+        health,
         activity: activity::ActivitySnapshot {
             database,
             sessions,

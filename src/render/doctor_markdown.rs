@@ -185,6 +185,9 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write) -> io::Result<()> {
             table(out, BLOCKED_COLUMNS, &res.blocked)?;
         }
     }
+    if let Some(a) = &r.advisor {
+        advisor_section(out, a)?;
+    }
     writeln!(out, "## Recommendations\n")?;
     if r.findings.is_empty() {
         writeln!(out, "No findings.\n")?;
@@ -237,4 +240,41 @@ fn replica_label(c: &crate::analyze::report::ConnectionSection) -> String {
         ),
         _ => "replica, replay lag unknown".to_string(),
     }
+}
+
+/// Every statement the index advisor analysed, with its outcome and the reason.
+fn advisor_section(out: &mut dyn Write, a: &crate::advisor::AdvisorSection) -> io::Result<()> {
+    writeln!(out, "## Index advisor\n")?;
+    writeln!(
+        out,
+        "{} statements analysed, {} indexes suggested ({}).\n",
+        a.statements.len(),
+        a.suggestions,
+        match (&a.mode, &a.hypopg_version) {
+            (crate::advisor::Mode::Hypopg, Some(v)) => format!("verified with HypoPG {v}"),
+            _ => "unverified: statistics only".to_string(),
+        }
+    )?;
+    if a.statements.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "| Outcome | Query id | Calls | Cost before | Cost after | Why |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---|")?;
+    let cost = |c: Option<f64>| c.map_or(String::new(), |v| format!("{v:.1}"));
+    for o in &a.statements {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            o.category,
+            o.queryid,
+            o.calls,
+            cost(o.cost_before),
+            cost(o.cost_after),
+            esc(&o.detail)
+        )?;
+    }
+    writeln!(out)
 }

@@ -12,6 +12,7 @@ SELECT /* dbdoctor */ n.nspname::text                                     AS sch
        s.seqmax                                            AS max_value,
        s.seqincrement                                      AS increment,
        s.seqcycle                                          AS cycle,
+       s.seqstart                                          AS start_value,
        CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE')
             THEN pg_sequence_last_value(c.oid) END         AS last_value,
        has_sequence_privilege(c.oid, 'SELECT,USAGE')       AS readable,

@@ -1,0 +1,108 @@
+//! `intersected_foreign_key`: two foreign keys of one table to the same table that share
+//! columns without being identical (for example `(email, phone)` and `(phone, email)`): usually
+//! one key written twice in different ways; both are checked on every write.
+
+use serde_json::json;
+
+use super::duplicate_foreign_key::needs_fk_details;
+use super::Check;
+use crate::analyze::doctor::CheckInfo;
+use crate::analyze::thresholds::Thresholds;
+use crate::analyze::{Finding, Priority, Severity};
+use crate::cli::Section;
+use crate::snapshot::Snapshot;
+use crate::util::{qualified, quote_ident};
+
+pub const CHECK: Check = Check {
+    info: CheckInfo {
+        id: "intersected_foreign_key",
+        section: Section::Tables,
+        summary: "foreign key sharing columns with another to the same table",
+    },
+    severity: Severity::Info,
+    thresholds: &[],
+    missing: needs_fk_details,
+    run,
+};
+
+pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
+    let fks = snap.health.foreign_keys.as_deref().unwrap_or(&[]);
+    let mut out = Vec::new();
+    for (i, a) in fks.iter().enumerate() {
+        for b in &fks[i + 1..] {
+            let identical = a.columns == b.columns && a.ref_columns == b.ref_columns;
+            if a.table_oid != b.table_oid || a.ref_table_oid != b.ref_table_oid || identical {
+                continue;
+            }
+            let shared: Vec<&String> = a.columns.iter().filter(|c| b.columns.contains(c)).collect();
+            if shared.is_empty() {
+                continue;
+            }
+            let table = qualified(&a.schema, &a.table);
+            out.push(
+                Finding::new(
+                    CHECK.info.id,
+                    CHECK.severity,
+                    Priority::Low,
+                    format!("{table}.{}", quote_ident(&a.name)),
+                    format!(
+                        "foreign keys {} ({}) and {} ({}) on {table} both reference {} and share \
+                         {}: if they express one rule, keep one",
+                        quote_ident(&a.name),
+                        a.columns.join(", "),
+                        quote_ident(&b.name),
+                        b.columns.join(", "),
+                        qualified(&a.ref_schema, &a.ref_table),
+                        shared
+                            .iter()
+                            .map(|c| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .table(table)
+                .detail(json!({
+                    "constraint": a.name,
+                    "other": b.name,
+                    "columns": a.columns,
+                    "other_columns": b.columns,
+                    "shared_columns": shared,
+                })),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::duplicate_foreign_key::tests::{fk, snap};
+
+    #[test]
+    fn shared_columns_but_not_identical() {
+        let t = (&["text", "text"][..], &["text", "text"][..]);
+        let one = (&["bigint"][..], &["bigint"][..]);
+        let s = snap(vec![
+            fk(
+                "fk_email_phone",
+                &["email", "phone"],
+                &["email", "phone"],
+                t,
+            ),
+            fk(
+                "fk_phone_email",
+                &["phone", "email"],
+                &["phone", "email"],
+                t,
+            ),
+            fk("fk_client", &["client_id"], &["id"], one),
+            fk("fk_client_copy", &["client_id"], &["id"], one),
+        ]);
+        let f = run(&s, &Thresholds::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].detail["constraint"], "fk_email_phone");
+        assert_eq!(f[0].detail["other"], "fk_phone_email");
+        assert!(f[0].fix_sql.is_none());
+    }
+}
