@@ -1,7 +1,7 @@
 //! dbdoctor: PostgreSQL health reports, query performance budgets and safe migrations.
 //!
 //! Data flows one way: settings -> connect -> capabilities -> collect -> snapshot -> analyze ->
-//! report -> render -> exit code (see DESIGN.md).
+//! report -> render -> exit code (see ARCHITECTURE.md).
 
 pub mod advisor;
 pub mod analyze;

@@ -487,10 +487,15 @@ async fn the_whole_fix_set_applies_to_a_copy_and_rolls_back_to_the_same_schema()
         if matches!(check, "dead_tuples" | "table_bloat" | "index_bloat") {
             continue; // figures of the copy, not fixed state
         }
+        // What may remain of a fixed finding is a note: info severity and nothing to fix (a
+        // widened serial key is still noted as "identity is the standard form").
+        let remains = again
+            .get(check, object)
+            .filter(|g| g["severity"] != "info" || g.get("fix_sql").is_some());
         assert!(
-            again.get(check, object).is_none(),
+            remains.is_none(),
             "{check} {object} still reported after its fix: {:#}",
-            again.get(check, object).unwrap()
+            remains.unwrap()
         );
     }
 

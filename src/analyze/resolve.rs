@@ -22,7 +22,47 @@ pub fn resolve(snap: &Snapshot, th: &Thresholds, findings: &mut Vec<Finding>) {
     if let Some(indexes) = snap.schema.indexes.as_deref() {
         resolve_drops(snap, th, indexes, findings);
     }
+    one_widening_per_key(findings);
     allocate_names(snap, findings);
+}
+
+/// `sequence_overflow` and `integer_primary_key` can both advise widening the same key column.
+/// The key's fix is the complete one (the column, the foreign keys that reference it and the
+/// sequence), so it alone carries the fix; the sequence finding points at it. Applying both
+/// would widen the column twice and undo it twice.
+fn one_widening_per_key(findings: &mut [Finding]) {
+    let keys: Vec<(usize, String, String)> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.check == "integer_primary_key" && f.fix_sql.is_some())
+        .filter_map(|(i, f)| {
+            let table = f.table.clone()?;
+            let column = f.detail.get("column")?.as_str()?.to_string();
+            Some((i, table, column))
+        })
+        .collect();
+    for (key_at, table, column) in keys {
+        let widen = format!(
+            "ALTER TABLE {table} ALTER COLUMN {} TYPE bigint;",
+            crate::util::quote_ident(&column)
+        );
+        let Some(seq_at) = findings.iter().position(|f| {
+            f.check == "sequence_overflow"
+                && f.table.as_deref() == Some(table.as_str())
+                && f.fix_sql.as_deref().is_some_and(|s| s.contains(&widen))
+        }) else {
+            continue;
+        };
+        let seq = &mut findings[seq_at];
+        seq.fix_sql = None;
+        seq.rollback_sql = None;
+        seq.message
+            .push_str("; the fix of integer_primary_key on the same key widens it");
+        let key = &mut findings[key_at];
+        if !key.also_checks.iter().any(|c| c == "sequence_overflow") {
+            key.also_checks.push("sequence_overflow".to_string());
+        }
+    }
 }
 
 /// Whether nothing depends on `ix` and nothing reads it: never scanned, valid, enforcing
@@ -413,6 +453,49 @@ mod tests {
         assert_eq!(narrow[0].also_checks, vec!["unused_index".to_string()]);
         assert!(narrow[0].message.contains("; also unused_index: "));
         assert_eq!(narrow[0].detail["reasons"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_key_is_widened_by_one_fix_only() {
+        let seq = |table: &str| {
+            Finding::new(
+                "sequence_overflow",
+                Severity::Critical,
+                Priority::High,
+                "public.counters_id_seq",
+                "near its end",
+            )
+            .table(table.to_string())
+            .fix(
+                "ALTER TABLE public.counters ALTER COLUMN id TYPE bigint;",
+                Some("ALTER TABLE public.counters ALTER COLUMN id TYPE integer;".to_string()),
+            )
+        };
+        let key = Finding::new(
+            "integer_primary_key",
+            Severity::Critical,
+            Priority::High,
+            "public.counters.id",
+            "integer key",
+        )
+        .table("public.counters".to_string())
+        .detail(serde_json::json!({ "column": "id" }))
+        .fix(
+            "ALTER TABLE public.counters ALTER COLUMN id TYPE bigint;",
+            Some("ALTER TABLE public.counters ALTER COLUMN id TYPE integer;".to_string()),
+        );
+        let mut f = vec![seq("public.counters"), key.clone(), seq("public.other")];
+        one_widening_per_key(&mut f);
+        assert!(
+            f[0].fix_sql.is_none() && f[0].rollback_sql.is_none(),
+            "{:#?}",
+            f[0]
+        );
+        assert!(f[0].message.contains("integer_primary_key"));
+        assert_eq!(f[1].also_checks, vec!["sequence_overflow".to_string()]);
+        assert!(f[1].fix_sql.is_some());
+        // Another table's sequence keeps its own fix.
+        assert!(f[2].fix_sql.is_some());
     }
 
     #[test]
