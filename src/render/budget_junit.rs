@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::budget::report::BudgetReport;
-use crate::budget::verdict::{fmt_num, Status};
+use crate::budget::verdict::Status;
 
 /// Escape text for XML attributes and content.
 pub fn xml_escape(s: &str) -> String {
@@ -82,7 +82,7 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
             detail.push(format!(
                 "{}: {} {} ({})",
                 o.status.as_str(),
-                fmt_num(o.measured),
+                o.measured_text(),
                 v.unit,
                 o.query
             ));
