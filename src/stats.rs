@@ -365,6 +365,8 @@ impl Fitted {
         // Solve for the parameters whose truncated moments match the observed ones: truncation
         // at the maximum removes tail mass, so the fit must put a little more there.
         let (mut best, mut best_err) = ((mu, sigma), f64::INFINITY);
+        // The remaining misfit in milliseconds (mean plus standard deviation) at the best point.
+        let mut best_miss = f64::INFINITY;
         for _ in 0..60 {
             let Some((tm, ts)) = truncated_lognormal_moments(mu, sigma, eb) else {
                 break;
@@ -373,6 +375,7 @@ impl Fitted {
             if err < best_err {
                 best = (mu, sigma);
                 best_err = err;
+                best_miss = (tm - em).abs() + (ts - es).abs();
             }
             if err < 1e-6 {
                 break;
@@ -389,7 +392,9 @@ impl Fitted {
                 lo,
                 hi,
             },
-            best_err <= FIT_TOLERANCE,
+            // Judged against the latency itself, not the excess over min: a few tight executions
+            // (50.1..50.3 ms) miss the excess moments by a lot but the figures by little.
+            best_miss <= FIT_TOLERANCE * hi,
         )
     }
 
@@ -482,8 +487,9 @@ fn mixture_quantile(parts: &[(f64, Fitted)], lo: f64, hi: f64, q: f64) -> f64 {
     b
 }
 
-/// Largest relative error (mean plus standard deviation) of a fit still called converged.
-pub const FIT_TOLERANCE: f64 = 0.01;
+/// Largest misfit (mean plus standard deviation, as a share of the statement's max) of a fit
+/// still called converged.
+pub const FIT_TOLERANCE: f64 = 0.05;
 
 /// Estimated latency distribution of one statement; `method` is `unconverged` when the fit could
 /// not reproduce the statement's aggregates.
@@ -902,5 +908,15 @@ mod tests {
         assert!(Fitted::fit_checked(&fine).1);
         assert_eq!(estimate_statement(&fine).method, Method::Estimated);
         assert_eq!(Method::Exact.mark(), "");
+        // Five tight executions (50.12..50.30 ms) no lognormal matches exactly, but the misfit
+        // is a fraction of a millisecond on 50 ms: a plain estimate.
+        let tight = Moments {
+            calls: 5,
+            mean_ms: 50.192,
+            stddev_ms: 0.0618,
+            min_ms: 50.12,
+            max_ms: 50.3,
+        };
+        assert_eq!(estimate_statement(&tight).method, Method::Estimated);
     }
 }

@@ -18,7 +18,7 @@ pub const WARN_WITHIN_PCT: f64 = 10.0;
 pub const ESTIMATE_BAND_PCT: f64 = 10.0;
 /// What an estimate inside the band asks for.
 pub const CONFIRM_NOTE: &str = "estimated: confirm with a probe";
-/// What an estimate whose fit did not converge asks for.
+/// What an estimate whose fit did not converge says, whatever its status.
 pub const UNCONVERGED_NOTE: &str = "estimate did not converge: confirm with a probe";
 /// A period shorter than this gives no rates (too few seconds to divide by).
 pub const MIN_PERIOD_S: f64 = 1.0;
@@ -209,8 +209,8 @@ pub fn fmt_figure(x: f64, method: Option<Method>) -> String {
 
 /// Status of a figure obtained by `method` against a limit, and the note that goes with it.
 /// An estimate is a breach only beyond the limit by more than `ESTIMATE_BAND_PCT`; between the
-/// limit and the band it is a warning to confirm with a probe. An unconverged estimate never
-/// decides a breach.
+/// limit and the band it is a warning to confirm with a probe. An unconverged estimate is judged
+/// the same way (its figure still lies within the statement's min..max) and always says so.
 pub fn judge_with(
     bound: Bound,
     limit: f64,
@@ -218,22 +218,27 @@ pub fn judge_with(
     method: Method,
 ) -> (Status, Option<String>) {
     let plain = judge(bound, limit, measured);
+    if method == Method::Exact {
+        return (plain, None);
+    }
     let band = limit * ESTIMATE_BAND_PCT / 100.0;
     let beyond_band = match bound {
         Bound::Max => measured > limit + band,
         Bound::Min => measured < limit - band,
     };
-    match method {
-        Method::Exact => (plain, None),
+    let status = if plain == Status::Breach && !beyond_band {
+        Status::Warn
+    } else {
+        plain
+    };
+    let note = match method {
+        Method::Unconverged if status >= Status::Warn => Some(UNCONVERGED_NOTE.to_string()),
         Method::Estimated if plain == Status::Breach && !beyond_band => {
-            (Status::Warn, Some(CONFIRM_NOTE.to_string()))
+            Some(CONFIRM_NOTE.to_string())
         }
-        Method::Estimated => (plain, None),
-        Method::Unconverged if plain >= Status::Warn => {
-            (Status::Warn, Some(UNCONVERGED_NOTE.to_string()))
-        }
-        Method::Unconverged => (plain, None),
-    }
+        _ => None,
+    };
+    (status, note)
 }
 
 /// Status of a measured figure against a limit.
@@ -622,7 +627,10 @@ fn latency_from_statements(budgets: &Budgets, observed: &Observed, j: &mut Judge
         by_class.entry(c.class).or_default().push(s);
     }
     // An empty or too short period has no rates ("no data"), never 0 QPS.
-    if let Some(p) = observed.period_s.filter(|p| *p >= MIN_PERIOD_S) {
+    if let Some(p) = observed
+        .period_s
+        .filter(|p| *p >= MIN_PERIOD_S && j.observed.calls > 0)
+    {
         j.observed.read_qps = Some(read_calls as f64 / p);
         j.observed.write_qps = Some(write_calls as f64 / p);
     }
@@ -1158,9 +1166,13 @@ mod tests {
             judge_with(Bound::Max, 10.0, 5.0, Estimated),
             (Status::Pass, None)
         );
-        // An unconverged fit never decides a breach.
+        // An unconverged fit is judged with the same band and says it did not converge.
         assert_eq!(
             judge_with(Bound::Max, 10.0, 50.0, Unconverged),
+            (Status::Breach, Some(UNCONVERGED_NOTE.to_string()))
+        );
+        assert_eq!(
+            judge_with(Bound::Max, 10.0, 10.5, Unconverged),
             (Status::Warn, Some(UNCONVERGED_NOTE.to_string()))
         );
         assert_eq!(
@@ -1189,8 +1201,9 @@ mod tests {
             v.explain()
         );
         let v = find(&j, "latency.simple.p99_ms");
-        assert_eq!((v.queryid, v.status), (Some(2), Status::Warn));
+        assert_eq!((v.queryid, v.status), (Some(2), Status::Breach));
         assert_eq!(v.method, Some(Unconverged));
+        assert_eq!(v.note.as_deref(), Some(UNCONVERGED_NOTE));
         assert!(
             v.explain().contains("estimate did not converge"),
             "{}",
@@ -1232,7 +1245,7 @@ mod tests {
             v.reason
                 .as_deref()
                 .unwrap()
-                .contains("fewer than min_calls = 5"),
+                .contains("fewer than min_calls = 3"),
             "{v:?}"
         );
         // The key lowers the minimum.
@@ -1261,6 +1274,7 @@ mod tests {
             period_s: Some(30.0),
         };
         let j = judge_all(&budgets(), &empty, &[], &ResourceSample::default());
+        assert_eq!(j.observed.read_qps, None);
         let v = find(&j, "latency.simple.p95_ms");
         assert_eq!((v.status, v.measured), (Status::NoData, None));
         assert!(v.explain().starts_with("no data"));

@@ -32,8 +32,9 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
         .iter()
         .filter(|v| v.status == Status::NoData && !r.fails(v))
         .count();
-    // An empty f64 sum is -0.0, which would print as "-0.000".
-    let time: f64 = r.probes.iter().map(|p| p.elapsed_s).sum::<f64>().max(0.0);
+    // An empty f64 sum is -0.0, which would print as "-0.000"; `max` may keep the sign bit, adding
+    // +0.0 clears it.
+    let time: f64 = r.probes.iter().map(|p| p.elapsed_s).sum::<f64>().max(0.0) + 0.0;
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,

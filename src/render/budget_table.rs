@@ -268,6 +268,12 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
             "\nObserved traffic (information only): {} statements, {} calls, {rq:.1} read/s, {wq:.1} write/s",
             o.statements, o.calls
         )?;
+    } else {
+        writeln!(
+            out,
+            "\nObserved traffic (information only): {} statements, {} calls, rates: no data (no calls, or a period shorter than a second)",
+            o.statements, o.calls
+        )?;
     }
     let s = &r.summary;
     writeln!(
