@@ -438,7 +438,7 @@ impl Source<'_> {
         };
         if let Some(m) = raw.min_calls {
             if *m.get_ref() < 1 {
-                return Err(self.at_span(&m, "`min_calls` must be at least 1".to_string()));
+                return Err(self.at_span(&m, "`min_calls` must be at least 1"));
             }
             b.min_calls = Some(*m.get_ref() as u64);
         }
