@@ -34,7 +34,7 @@ pub struct Budgets {
 }
 
 /// Calls a statement needs before its figures decide a class verdict, when the file is silent.
-pub const DEFAULT_MIN_CALLS: u64 = 3;
+pub const DEFAULT_MIN_CALLS: u64 = 2;
 
 impl Budgets {
     /// The effective `min_calls`.

@@ -1216,7 +1216,7 @@ mod tests {
 
     #[test]
     fn too_few_calls_cannot_decide_a_class_verdict() {
-        let slow_once = stmt(1, "SELECT pg_sleep($1)", 2, 500.0, 500.0, 500.0);
+        let slow_once = stmt(1, "SELECT pg_sleep($1)", 1, 500.0, 500.0, 500.0);
         let fast = stmt(2, "SELECT * FROM meals WHERE id = $1", 50, 1.0, 2.0, 3.0);
         let obs = |v: Vec<ObservedStatement>| Observed {
             statements: Some(v),
@@ -1245,7 +1245,7 @@ mod tests {
             v.reason
                 .as_deref()
                 .unwrap()
-                .contains("fewer than min_calls = 3"),
+                .contains("fewer than min_calls = 2"),
             "{v:?}"
         );
         // The key lowers the minimum.
