@@ -17,6 +17,25 @@ pub enum Method {
     Exact,
     /// Modelled from aggregates (pg_stat_statements keeps no per-execution latencies).
     Estimated,
+    /// Modelled, but the distribution fit did not match the aggregates (they contradict each
+    /// other, e.g. a spread the min..max range cannot hold): a rough figure, never a verdict.
+    Unconverged,
+}
+
+impl Method {
+    /// Whether the figure is modelled rather than measured.
+    pub fn is_estimate(self) -> bool {
+        matches!(self, Method::Estimated | Method::Unconverged)
+    }
+
+    /// The mark written before a figure in text outputs: `~` for every modelled figure.
+    pub fn mark(self) -> &'static str {
+        if self.is_estimate() {
+            "~"
+        } else {
+            ""
+        }
+    }
 }
 
 /// Summary of a latency distribution, in milliseconds. When `count` is 0 every figure is 0.
@@ -326,10 +345,16 @@ fn truncated_lognormal_moments(mu: f64, sigma: f64, b: f64) -> Option<(f64, f64)
 impl Fitted {
     /// Fit one statement's aggregates.
     pub fn fit(m: &Moments) -> Fitted {
+        Fitted::fit_checked(m).0
+    }
+
+    /// Fit one statement's aggregates; the flag says whether the fitted distribution reproduces
+    /// the observed mean and standard deviation (within `FIT_TOLERANCE`).
+    pub fn fit_checked(m: &Moments) -> (Fitted, bool) {
         let (lo, hi) = (m.min_ms.max(0.0), m.max_ms.max(m.min_ms.max(0.0)));
         let mean = m.mean_ms.clamp(lo, hi);
         if m.calls <= 1 || m.stddev_ms <= 0.0 || hi - lo <= 1e-9 || mean - lo <= 1e-9 {
-            return Fitted::Point(mean);
+            return (Fitted::Point(mean), true);
         }
         // Work on the excess over the minimum: latencies have a floor, and min estimates it.
         let (em, es, eb) = (mean - lo, m.stddev_ms, hi - lo);
@@ -340,6 +365,8 @@ impl Fitted {
         // Solve for the parameters whose truncated moments match the observed ones: truncation
         // at the maximum removes tail mass, so the fit must put a little more there.
         let (mut best, mut best_err) = ((mu, sigma), f64::INFINITY);
+        // The remaining misfit in milliseconds (mean plus standard deviation) at the best point.
+        let mut best_miss = f64::INFINITY;
         for _ in 0..60 {
             let Some((tm, ts)) = truncated_lognormal_moments(mu, sigma, eb) else {
                 break;
@@ -348,6 +375,7 @@ impl Fitted {
             if err < best_err {
                 best = (mu, sigma);
                 best_err = err;
+                best_miss = (tm - em).abs() + (ts - es).abs();
             }
             if err < 1e-6 {
                 break;
@@ -356,13 +384,18 @@ impl Fitted {
             sigma = (sigma * (es / ts.max(1e-12)).powf(0.7)).clamp(1e-3, 6.0);
         }
         let (mu, sigma) = best;
-        Fitted::ShiftedLognormal {
-            shift: lo,
-            mu,
-            sigma,
-            lo,
-            hi,
-        }
+        (
+            Fitted::ShiftedLognormal {
+                shift: lo,
+                mu,
+                sigma,
+                lo,
+                hi,
+            },
+            // Judged against the latency itself, not the excess over min: a few tight executions
+            // (50.1..50.3 ms) miss the excess moments by a lot but the figures by little.
+            best_miss <= FIT_TOLERANCE * hi,
+        )
     }
 
     /// P(X <= x).
@@ -454,9 +487,18 @@ fn mixture_quantile(parts: &[(f64, Fitted)], lo: f64, hi: f64, q: f64) -> f64 {
     b
 }
 
-/// Estimated latency distribution of one statement.
+/// Largest misfit (mean plus standard deviation, as a share of the statement's max) of a fit
+/// still called converged.
+pub const FIT_TOLERANCE: f64 = 0.05;
+
+/// Estimated latency distribution of one statement; `method` is `unconverged` when the fit could
+/// not reproduce the statement's aggregates.
 pub fn estimate_statement(m: &Moments) -> LatencySummary {
-    estimate_workload(std::slice::from_ref(m))
+    let mut s = estimate_workload(std::slice::from_ref(m));
+    if s.count > 0 && m.mean_ms.is_finite() && !Fitted::fit_checked(m).1 {
+        s.method = Method::Unconverged;
+    }
+    s
 }
 
 /// Estimated latency distribution of a workload: each statement fitted to its aggregates and
@@ -837,5 +879,44 @@ mod tests {
         let s = estimate_statement(&wide);
         assert!(s.p99_ms <= 9.0 && s.p50_ms >= 1.0, "{s:?}");
         assert!(s.p50_ms <= s.p90_ms && s.p90_ms <= s.p95_ms && s.p95_ms <= s.p99_ms);
+    }
+
+    #[test]
+    fn a_fit_that_does_not_converge_says_so() {
+        // A mean of 1 ms inside [0, 10] ms allows a standard deviation of at most 3 ms: 4.5 ms
+        // cannot be matched by any distribution on that range.
+        let impossible = Moments {
+            calls: 100,
+            mean_ms: 1.0,
+            stddev_ms: 4.5,
+            min_ms: 0.0,
+            max_ms: 10.0,
+        };
+        assert!(!Fitted::fit_checked(&impossible).1);
+        let s = estimate_statement(&impossible);
+        assert_eq!(s.method, Method::Unconverged);
+        assert_eq!(serde_json::to_string(&s.method).unwrap(), "\"unconverged\"");
+        assert_eq!(s.method.mark(), "~");
+        // Consistent aggregates converge and stay a plain estimate.
+        let fine = Moments {
+            calls: 100,
+            mean_ms: 3.0,
+            stddev_ms: 2.0,
+            min_ms: 0.5,
+            max_ms: 40.0,
+        };
+        assert!(Fitted::fit_checked(&fine).1);
+        assert_eq!(estimate_statement(&fine).method, Method::Estimated);
+        assert_eq!(Method::Exact.mark(), "");
+        // Five tight executions (50.12..50.30 ms) no lognormal matches exactly, but the misfit
+        // is a fraction of a millisecond on 50 ms: a plain estimate.
+        let tight = Moments {
+            calls: 5,
+            mean_ms: 50.192,
+            stddev_ms: 0.0618,
+            min_ms: 50.12,
+            max_ms: 50.3,
+        };
+        assert_eq!(estimate_statement(&tight).method, Method::Estimated);
     }
 }

@@ -429,6 +429,8 @@ async fn junit_output_is_xml_with_the_right_failure_count() {
         assert_eq!(out.status.code(), Some(1));
         let xml = String::from_utf8(out.stdout).unwrap();
         let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        // No probe ran: the suite's time is 0, never "-0.000".
+        assert!(!xml.contains("\"-0"), "{xml}");
         let cases: Vec<_> = doc
             .descendants()
             .filter(|n| n.has_tag_name("testcase"))
@@ -444,8 +446,9 @@ async fn junit_output_is_xml_with_the_right_failure_count() {
         // latency.simple/complex/analytics/bulk p95 and throughput.read_min_qps.
         assert_eq!(cases.len(), 5, "{xml}");
         // The pg_sleep breach; with --require-data also the budgets without data: no complex or
-        // analytics statement ran and no probe measured read throughput.
-        let expected = if require_data { 4 } else { 1 };
+        // analytics statement ran, the bulk statements (the setup's CREATE TABLE, INSERT and
+        // ANALYZE) ran once each, under min_calls, and no probe measured read throughput.
+        let expected = if require_data { 5 } else { 1 };
         assert_eq!(failures.len(), expected, "{xml}");
         assert_eq!(
             suite.attribute("failures"),
@@ -618,4 +621,222 @@ async fn window_measures_only_the_window() {
     let j = json_of(&out);
     assert_eq!(j["measurement"]["mode"], "window");
     assert_eq!(verdict(&j, "latency.simple.p95_ms")["status"], "no-data");
+}
+
+/// Budgets whose simple-class P95 limit is `limit` ms (other classes far away).
+fn simple_p95(limit: f64, extra: &str) -> String {
+    format!(
+        "version = 1\n{extra}\n[latency.simple]\np95_ms = {limit}\nmean_ms = 600000\n[latency.complex]\np95_ms = 600000\n[latency.analytics]\np95_ms = 600000\n[latency.bulk]\np95_ms = 600000\n[ignore]\npatterns = ['(?i)^\\s*(begin|commit|rollback|set |show )']\n"
+    )
+}
+
+#[tokio::test]
+async fn an_estimate_inside_its_error_band_warns_and_figures_carry_their_method() {
+    let db = common::fresh_db().await;
+    setup_table(&db).await;
+    run_n(&db, "SELECT pg_sleep($1)", 8, 0.03).await;
+    let f = Files::new();
+    // Far limits first, to read the estimate (pg_stat_statements does not move between runs:
+    // dbdoctor's own statements are left out).
+    let b = f.write("wide.toml", &simple_p95(600000.0, ""));
+    let out = budget(&db, &b).args(["--format", "json"]).output().unwrap();
+    let j = json_of(&out);
+    let v = verdict(&j, "latency.simple.p95_ms");
+    // A handful of near-identical executions may not fit a lognormal: then it says so.
+    let method = v["method"].as_str().unwrap().to_string();
+    assert!(method == "estimated" || method == "unconverged", "{v}");
+    assert_eq!(v["timing"], "server");
+    let m = v["measured"].as_f64().unwrap();
+    assert!(m >= 25.0, "{v}");
+    let mean = verdict(&j, "latency.simple.mean_ms");
+    assert_eq!(
+        (mean["method"].as_str(), mean["timing"].as_str()),
+        (Some("exact"), Some("server"))
+    );
+
+    // The estimate 5 % over the limit: inside the 10 % band, a warning to confirm.
+    let b = f.write("near.toml", &simple_p95(m / 1.05, ""));
+    let out = budget(&db, &b)
+        .args(["--fail-on-breach", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let j = json_of(&out);
+    let v = verdict(&j, "latency.simple.p95_ms");
+    assert_eq!(v["status"], "warn", "{v}");
+    let note = if method == "estimated" {
+        "estimated: confirm with a probe"
+    } else {
+        "estimate did not converge: confirm with a probe"
+    };
+    assert_eq!(v["note"], note);
+    assert_eq!(v["offenders"][0]["method"], method.as_str());
+    let out = budget(&db, &b).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("~{}", fmt(m))), "{text}");
+    assert!(text.contains("WARN ~"), "offender line: {text}");
+
+    // 50 % over: beyond the band, a breach, in every format with `~`.
+    let b = f.write("far.toml", &simple_p95(m / 1.5, ""));
+    let out = budget(&db, &b)
+        .args(["--fail-on-breach", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        verdict(&json_of(&out), "latency.simple.p95_ms")["status"],
+        "breach"
+    );
+    for format in ["markdown", "junit", "github"] {
+        let out = budget(&db, &b).args(["--format", format]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("~{} ms", fmt(m))),
+            "{format}: {text}"
+        );
+        assert!(
+            text.contains("server time") || format == "markdown",
+            "{format}: {text}"
+        );
+    }
+
+    // With a minimum above the statement's calls, it cannot decide the class verdict.
+    let b = f.write("min.toml", &simple_p95(m / 1.5, "min_calls = 1000"));
+    let out = budget(&db, &b)
+        .args(["--fail-on-breach", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let j = json_of(&out);
+    let v = verdict(&j, "latency.simple.p95_ms");
+    assert_eq!(v["status"], "no-data");
+    assert!(
+        v["reason"].as_str().unwrap().contains("min_calls = 1000"),
+        "{v}"
+    );
+}
+
+/// The figure as the writers print it (same rule as the report).
+fn fmt(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+#[tokio::test]
+async fn a_regression_compares_each_statement_with_itself() {
+    let db = common::fresh_db().await;
+    setup_table(&db).await;
+    // Two simple statements: a slow one (the class's worst) and a fast one.
+    run_n(&db, "SELECT pg_sleep($1)", 5, 0.05).await;
+    run_n(&db, "SELECT pg_sleep($1)::text", 5, 0.002).await;
+    let f = Files::new();
+    let b = f.write("budgets.toml", &simple_p95(600000.0, ""));
+    let base = f.path("baseline.json");
+    let out = budget(&db, &b)
+        .arg("--save-baseline")
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    assert!(saved["method"]["latency.simple.p95_ms"]
+        .as_str()
+        .is_some_and(|m| m == "estimated" || m == "unconverged"));
+    let stmts = saved["statements"]
+        .as_object()
+        .expect("per-statement figures");
+    let fast = stmts
+        .iter()
+        .find(|(_, s)| s["query"] == "SELECT pg_sleep($1)::text")
+        .unwrap_or_else(|| panic!("{saved:#}"));
+    assert!(
+        fast.1["method"] == "estimated" || fast.1["method"] == "unconverged",
+        "{saved:#}"
+    );
+    assert_eq!(fast.1["verdict"], "latency.simple.p95_ms");
+
+    // The fast statement becomes ten times slower; the class's worst stays the slow one.
+    run_n(&db, "SELECT pg_sleep($1)::text", 20, 0.02).await;
+    let out = budget(&db, &b)
+        .arg("--baseline")
+        .arg(&base)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let j = json_of(&out);
+    let r = verdict(&j, "regression.latency.simple.p95_ms");
+    assert_eq!(r["status"], "breach", "{r}");
+    assert_eq!(r["subject"], "SELECT pg_sleep($1)::text");
+    assert_eq!(
+        r["queryid"].as_i64().map(|q| q.to_string()).as_deref(),
+        Some(fast.0.as_str())
+    );
+
+    // An older baseline file (no per-statement figures) still reads: it compares the class's
+    // worst with the class's worst, which did not move.
+    let old = f.write(
+        "old.json",
+        &format!(
+            r#"{{"schema_version":1,"p95_ms":{{"latency.simple.p95_ms":{}}},"qps":{{}}}}"#,
+            saved["p95_ms"]["latency.simple.p95_ms"]
+        ),
+    );
+    let out = budget(&db, &b)
+        .arg("--baseline")
+        .arg(&old)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let j = json_of(&out);
+    let r = verdict(&j, "regression.latency.simple.p95_ms");
+    assert_eq!(r["status"], "pass", "{r}");
+    assert_eq!(r["subject"], "SELECT pg_sleep($1)");
+}
+
+#[tokio::test]
+async fn rates_over_a_too_short_period_are_no_data() {
+    let db = common::fresh_db().await;
+    setup_table(&db).await;
+    run_lookups(&db, 50).await;
+    let f = Files::new();
+    let b = f.write("budgets.toml", LATENCY_ONLY);
+    let mark = f.path("mark.json");
+    let out = budget(&db, &b).arg("--mark").arg(&mark).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Measured right after the mark: well under a second, nothing ran.
+    let out = budget(&db, &b)
+        .arg("--since")
+        .arg(&mark)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let j = json_of(&out);
+    assert_eq!(j["observed"]["read_qps"], serde_json::Value::Null, "{j:#}");
+    assert_eq!(j["observed"]["write_qps"], serde_json::Value::Null);
+    assert_eq!(verdict(&j, "latency.simple.p95_ms")["status"], "no-data");
+    let out = budget(&db, &b).arg("--since").arg(&mark).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("rates: no data"), "{text}");
+    assert!(!text.contains("-0"), "{text}");
 }

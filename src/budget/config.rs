@@ -29,6 +29,18 @@ pub struct Budgets {
     pub statements: Vec<StatementBudget>,
     pub ignore: Ignore,
     pub probes: Vec<Probe>,
+    /// `min_calls`: a statement with fewer calls cannot decide a class verdict (`None`: default).
+    pub min_calls: Option<u64>,
+}
+
+/// Calls a statement needs before its figures decide a class verdict, when the file is silent.
+pub const DEFAULT_MIN_CALLS: u64 = 2;
+
+impl Budgets {
+    /// The effective `min_calls`.
+    pub fn min_calls(&self) -> u64 {
+        self.min_calls.unwrap_or(DEFAULT_MIN_CALLS)
+    }
 }
 
 /// Upper limits on a latency distribution, in milliseconds. `None`: not judged.
@@ -172,6 +184,7 @@ pub struct Probe {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     version: Option<Spanned<i64>>,
+    min_calls: Option<Spanned<i64>>,
     latency: Option<RawLatency>,
     throughput: Option<RawThroughput>,
     resources: Option<RawResources>,
@@ -423,6 +436,12 @@ impl Source<'_> {
             version,
             ..Default::default()
         };
+        if let Some(m) = raw.min_calls {
+            if *m.get_ref() < 1 {
+                return Err(self.at_span(&m, "`min_calls` must be at least 1"));
+            }
+            b.min_calls = Some(*m.get_ref() as u64);
+        }
         if let Some(l) = raw.latency {
             for (class, limits) in [
                 (QueryClass::Simple, l.simple),
@@ -968,6 +987,18 @@ max = 1000
                 s
             }
         }
+    }
+
+    #[test]
+    fn min_calls_key() {
+        let b = parse("budgets.toml", "version = 1\nmin_calls = 20\n").unwrap();
+        assert_eq!(b.min_calls(), 20);
+        let b = parse("budgets.toml", "version = 1\n").unwrap();
+        assert_eq!(b.min_calls(), DEFAULT_MIN_CALLS);
+        assert_eq!(
+            err("version = 1\nmin_calls = 0\n"),
+            "budgets.toml:2:13: `min_calls` must be at least 1"
+        );
     }
 
     #[test]

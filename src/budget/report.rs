@@ -124,6 +124,7 @@ pub fn sample_report() -> BudgetReport {
         mean_ms,
         p95_ms: Some(p95),
         p99_ms: Some(p95 * 1.2),
+        method: Method::Estimated,
     };
     let observed = Observed {
         statements: Some(vec![

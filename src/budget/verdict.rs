@@ -11,6 +11,17 @@ use crate::stats::Method;
 
 /// A figure within this share of its limit (but not beyond it) is a warning.
 pub const WARN_WITHIN_PCT: f64 = 10.0;
+/// Measured error band of the percentile estimator, in percent of the figure: the workload P95
+/// and P99 estimates were within −7.1 %…+3.2 % of the client-timed truth over four seeds
+/// (DB_PERF.md §2), rounded up with margin. An estimate beyond a limit by less than this is a
+/// warning, not a breach.
+pub const ESTIMATE_BAND_PCT: f64 = 10.0;
+/// What an estimate inside the band asks for.
+pub const CONFIRM_NOTE: &str = "estimated: confirm with a probe";
+/// What an estimate whose fit did not converge says, whatever its status.
+pub const UNCONVERGED_NOTE: &str = "estimate did not converge: confirm with a probe";
+/// A period shorter than this gives no rates (too few seconds to divide by).
+pub const MIN_PERIOD_S: f64 = 1.0;
 /// Longest statement text carried in a verdict.
 pub const MAX_QUERY_CHARS: usize = 200;
 
@@ -59,7 +70,16 @@ pub struct Offender {
     /// Normalized statement text (or the probe name), shortened.
     pub query: String,
     pub measured: f64,
+    /// `exact`, `estimated` or `unconverged`: how `measured` was obtained.
+    pub method: Method,
     pub status: Status,
+}
+
+impl Offender {
+    /// The figure as text, `~` before an estimate.
+    pub fn measured_text(&self) -> String {
+        fmt_figure(self.measured, Some(self.method))
+    }
 }
 
 /// One budget judged.
@@ -79,6 +99,13 @@ pub struct Verdict {
     pub method: Option<Method>,
     /// Where the figure came from: `pg_stat_statements`, `probe`, `pg_stat_activity`, `host`.
     pub source: &'static str,
+    /// Latency only: `server` (pg_stat_statements: execution time inside the server) or
+    /// `client` (probes: round trip as the client saw it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<&'static str>,
+    /// Why a figure beyond its limit is not a breach (an estimate inside its error band).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// The statement or probe the measured figure belongs to (the worst one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
@@ -105,13 +132,25 @@ impl Verdict {
                     Bound::Max => "limit",
                     Bound::Min => "minimum",
                 };
-                let est = match self.method {
-                    Some(Method::Estimated) => " (estimated)",
-                    _ => "",
+                let mut labels = Vec::new();
+                match self.method {
+                    Some(Method::Estimated) => labels.push("estimated"),
+                    Some(Method::Unconverged) => labels.push("estimate did not converge"),
+                    _ => {}
+                }
+                match self.timing {
+                    Some("server") => labels.push("server time"),
+                    Some("client") => labels.push("client time"),
+                    _ => {}
+                }
+                let est = if labels.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", labels.join(", "))
                 };
                 let mut s = format!(
                     "measured {}{}{est}, {op} {}{}",
-                    fmt_num(m),
+                    fmt_figure(m, self.method),
                     unit_suffix(self.unit),
                     fmt_num(self.limit),
                     unit_suffix(self.unit)
@@ -120,6 +159,9 @@ impl Verdict {
                     if over > 0.0 {
                         s.push_str(&format!(" ({over:.0}% over)"));
                     }
+                }
+                if let Some(n) = &self.note {
+                    s.push_str(&format!("; {n}"));
                 }
                 s
             }
@@ -149,6 +191,8 @@ fn unit_suffix(u: &str) -> String {
 
 /// Numbers as people read them: 3 significant digits below 100, whole numbers above.
 pub fn fmt_num(x: f64) -> String {
+    // Never print `-0`: a zero is a zero whatever its sign bit.
+    let x = if x == 0.0 { 0.0 } else { x };
     if x.abs() >= 100.0 {
         format!("{x:.0}")
     } else if x.abs() >= 10.0 {
@@ -156,6 +200,45 @@ pub fn fmt_num(x: f64) -> String {
     } else {
         format!("{x:.2}")
     }
+}
+
+/// A figure as text with `~` before it when it is an estimate (every output uses this).
+pub fn fmt_figure(x: f64, method: Option<Method>) -> String {
+    format!("{}{}", method.map_or("", Method::mark), fmt_num(x))
+}
+
+/// Status of a figure obtained by `method` against a limit, and the note that goes with it.
+/// An estimate is a breach only beyond the limit by more than `ESTIMATE_BAND_PCT`; between the
+/// limit and the band it is a warning to confirm with a probe. An unconverged estimate is judged
+/// the same way (its figure still lies within the statement's min..max) and always says so.
+pub fn judge_with(
+    bound: Bound,
+    limit: f64,
+    measured: f64,
+    method: Method,
+) -> (Status, Option<String>) {
+    let plain = judge(bound, limit, measured);
+    if method == Method::Exact {
+        return (plain, None);
+    }
+    let band = limit * ESTIMATE_BAND_PCT / 100.0;
+    let beyond_band = match bound {
+        Bound::Max => measured > limit + band,
+        Bound::Min => measured < limit - band,
+    };
+    let status = if plain == Status::Breach && !beyond_band {
+        Status::Warn
+    } else {
+        plain
+    };
+    let note = match method {
+        Method::Unconverged if status >= Status::Warn => Some(UNCONVERGED_NOTE.to_string()),
+        Method::Estimated if plain == Status::Breach && !beyond_band => {
+            Some(CONFIRM_NOTE.to_string())
+        }
+        _ => None,
+    };
+    (status, note)
 }
 
 /// Status of a measured figure against a limit.
@@ -180,6 +263,13 @@ pub struct ObservedStatement {
     /// Estimated percentiles; `None` when the collector could not estimate them.
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// How the percentiles were obtained (`estimated`, or `unconverged` when the fit failed).
+    #[serde(default = "estimated")]
+    pub method: Method,
+}
+
+fn estimated() -> Method {
+    Method::Estimated
 }
 
 /// What pg_stat_statements contributed.
@@ -232,8 +322,34 @@ pub struct Baseline {
     pub schema_version: u32,
     /// P95 in ms per latency verdict id (`latency.simple.p95_ms`, `probe.x.p95_ms`).
     pub p95_ms: BTreeMap<String, f64>,
+    /// How each `p95_ms` entry was obtained (absent in files written before it existed).
+    #[serde(default)]
+    pub method: BTreeMap<String, Method>,
     /// Achieved QPS per probe name.
     pub qps: BTreeMap<String, f64>,
+    /// P95 per statement, keyed by queryid, so a regression compares a statement with itself
+    /// (absent in older files: those compare verdict by verdict).
+    #[serde(default)]
+    pub statements: BTreeMap<String, BaselineStatement>,
+}
+
+/// One statement's figure in a baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineStatement {
+    pub p95_ms: f64,
+    pub method: Method,
+    /// The verdict the statement was judged under, e.g. `latency.simple.p95_ms`.
+    pub verdict: String,
+    pub query: String,
+}
+
+/// A statement's P95 behind a latency verdict (kept for baselines, not serialized).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementFigure {
+    pub queryid: i64,
+    pub query: String,
+    pub p95_ms: f64,
+    pub method: Method,
 }
 
 pub const BASELINE_SCHEMA_VERSION: u32 = 1;
@@ -244,6 +360,9 @@ pub struct Judgement {
     pub verdicts: Vec<Verdict>,
     pub unclassified: Vec<Unclassified>,
     pub observed: ObservedRates,
+    /// Every statement's P95 per `…p95_ms` verdict id, for per-statement baselines.
+    #[serde(skip)]
+    pub statement_p95: BTreeMap<String, Vec<StatementFigure>>,
 }
 
 impl Judgement {
@@ -261,7 +380,23 @@ impl Judgement {
             if v.kind == Kind::Latency && v.id.ends_with(".p95_ms") {
                 if let Some(m) = v.measured {
                     b.p95_ms.insert(v.id.clone(), m);
+                    if let Some(method) = v.method {
+                        b.method.insert(v.id.clone(), method);
+                    }
                 }
+            }
+        }
+        for (id, figures) in &self.statement_p95 {
+            for f in figures {
+                b.statements.insert(
+                    f.queryid.to_string(),
+                    BaselineStatement {
+                        p95_ms: f.p95_ms,
+                        method: f.method,
+                        verdict: id.clone(),
+                        query: f.query.clone(),
+                    },
+                );
             }
         }
         for p in probes {
@@ -309,30 +444,47 @@ fn metrics(l: &LatencyLimits) -> [Metric; 3] {
     ]
 }
 
-/// Verdicts for a group of statements under one set of limits: the worst statement decides.
+/// Verdicts for a group of statements under one set of limits: the worst statement with at
+/// least `min_calls` calls decides; fewer calls cannot decide (too few to estimate from).
 fn group_verdicts(
     id_prefix: &str,
     limits: &LatencyLimits,
     stmts: &[&ObservedStatement],
     empty_reason: &str,
-    out: &mut Vec<Verdict>,
+    min_calls: u64,
+    j: &mut Judgement,
 ) {
     for m in metrics(limits) {
-        let Some(limit) = m.limit else { continue };
-        let mut figures: Vec<(&ObservedStatement, f64)> = stmts
+        let id = format!("{id_prefix}.{}", m.name);
+        let is_mean = m.name == "mean_ms";
+        // The mean is what pg_stat_statements records: not an estimate.
+        let method_of = |s: &ObservedStatement| if is_mean { Method::Exact } else { s.method };
+        let mut all: Vec<(&ObservedStatement, f64)> = stmts
             .iter()
             .filter_map(|s| (m.get)(s).map(|v| (*s, v)))
             .collect();
-        figures.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let id = format!("{id_prefix}.{}", m.name);
-        let method = if m.name == "mean_ms" {
-            // The mean is what pg_stat_statements records: not an estimate.
-            Method::Exact
-        } else {
-            Method::Estimated
-        };
+        all.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if m.name == "p95_ms" {
+            j.statement_p95.insert(
+                id.clone(),
+                all.iter()
+                    .map(|(s, v)| StatementFigure {
+                        queryid: s.queryid,
+                        query: shorten(&s.query),
+                        p95_ms: *v,
+                        method: s.method,
+                    })
+                    .collect(),
+            );
+        }
+        let Some(limit) = m.limit else { continue };
+        let figures: Vec<(&ObservedStatement, f64)> = all
+            .iter()
+            .copied()
+            .filter(|(s, _)| s.calls >= min_calls)
+            .collect();
         match figures.first() {
-            None => out.push(Verdict {
+            None => j.verdicts.push(Verdict {
                 id,
                 kind: Kind::Latency,
                 status: Status::NoData,
@@ -342,11 +494,18 @@ fn group_verdicts(
                 unit: "ms",
                 method: None,
                 source: "pg_stat_statements",
+                timing: Some("server"),
+                note: None,
                 subject: None,
                 queryid: None,
                 offenders: Vec::new(),
                 reason: Some(if stmts.is_empty() {
                     empty_reason.to_string()
+                } else if !all.is_empty() {
+                    format!(
+                        "{} statement(s) ran, each with fewer than min_calls = {min_calls} calls: too few to decide",
+                        all.len()
+                    )
                 } else {
                     format!("no {} estimate for these statements", m.name)
                 }),
@@ -355,25 +514,31 @@ fn group_verdicts(
                 let offenders = figures
                     .iter()
                     .filter_map(|(s, v)| {
-                        let st = judge(Bound::Max, limit, *v);
+                        let method = method_of(s);
+                        let (st, _) = judge_with(Bound::Max, limit, *v, method);
                         (st >= Status::Warn).then(|| Offender {
                             queryid: Some(s.queryid),
                             query: shorten(&s.query),
                             measured: *v,
+                            method,
                             status: st,
                         })
                     })
                     .collect();
-                out.push(Verdict {
+                let method = method_of(worst);
+                let (status, note) = judge_with(Bound::Max, limit, *value, method);
+                j.verdicts.push(Verdict {
                     id,
                     kind: Kind::Latency,
-                    status: judge(Bound::Max, limit, *value),
+                    status,
                     bound: Bound::Max,
                     limit,
                     measured: Some(*value),
                     unit: "ms",
                     method: Some(method),
                     source: "pg_stat_statements",
+                    timing: Some("server"),
+                    note,
                     subject: Some(shorten(&worst.query)),
                     queryid: Some(worst.queryid),
                     offenders,
@@ -411,7 +576,8 @@ fn latency_from_statements(budgets: &Budgets, observed: &Observed, j: &mut Judge
                 limits,
                 &[],
                 &reason,
-                &mut j.verdicts,
+                budgets.min_calls(),
+                j,
             );
         }
         for sb in &budgets.statements {
@@ -420,7 +586,8 @@ fn latency_from_statements(budgets: &Budgets, observed: &Observed, j: &mut Judge
                 &sb.limits,
                 &[],
                 &reason,
-                &mut j.verdicts,
+                budgets.min_calls(),
+                j,
             );
         }
         return;
@@ -459,7 +626,11 @@ fn latency_from_statements(budgets: &Budgets, observed: &Observed, j: &mut Judge
         }
         by_class.entry(c.class).or_default().push(s);
     }
-    if let Some(p) = observed.period_s.filter(|p| *p > 0.0) {
+    // An empty or too short period has no rates ("no data"), never 0 QPS.
+    if let Some(p) = observed
+        .period_s
+        .filter(|p| *p >= MIN_PERIOD_S && j.observed.calls > 0)
+    {
         j.observed.read_qps = Some(read_calls as f64 / p);
         j.observed.write_qps = Some(write_calls as f64 / p);
     }
@@ -473,7 +644,8 @@ fn latency_from_statements(budgets: &Budgets, observed: &Observed, j: &mut Judge
                 "no {} statements ran in the measured period",
                 class.as_str()
             ),
-            &mut j.verdicts,
+            budgets.min_calls(),
+            j,
         );
     }
     for (sb, group) in budgets.statements.iter().zip(&by_budget) {
@@ -482,7 +654,8 @@ fn latency_from_statements(budgets: &Budgets, observed: &Observed, j: &mut Judge
             &sb.limits,
             group,
             &format!("no statement matching {} ran", sb.matcher.describe()),
-            &mut j.verdicts,
+            budgets.min_calls(),
+            j,
         );
     }
 }
@@ -522,6 +695,8 @@ fn latency_from_probes(budgets: &Budgets, probes: &[ProbeResult], j: &mut Judgem
                 unit: "ms",
                 method: Some(Method::Exact),
                 source: "probe",
+                timing: Some("client"),
+                note: None,
                 subject: Some(format!("probe {} ({})", p.name, p.class.as_str())),
                 queryid: None,
                 offenders: Vec::new(),
@@ -555,6 +730,8 @@ fn throughput(budgets: &Budgets, probes: &[ProbeResult], j: &mut Judgement) {
                 unit: "qps",
                 method: None,
                 source: "probe",
+                timing: None,
+                note: None,
                 subject: None,
                 queryid: None,
                 offenders: Vec::new(),
@@ -574,6 +751,8 @@ fn throughput(budgets: &Budgets, probes: &[ProbeResult], j: &mut Judgement) {
                 unit: "qps",
                 method: None,
                 source: "probe",
+                timing: None,
+                note: None,
                 subject: Some(format!("probe {} at concurrency {}", p.name, p.concurrency)),
                 queryid: None,
                 offenders: Vec::new(),
@@ -647,6 +826,8 @@ fn resource_verdicts(budgets: &Budgets, r: &ResourceSample, j: &mut Judgement) {
             unit,
             method: None,
             source,
+            timing: None,
+            note: None,
             subject: if measured.is_some() { subject } else { None },
             queryid: None,
             offenders: Vec::new(),
@@ -656,17 +837,73 @@ fn resource_verdicts(budgets: &Budgets, r: &ResourceSample, j: &mut Judgement) {
 }
 
 /// With `--baseline`: a P95 or QPS worse than the baseline by more than `max_pct` is a breach,
-/// even when the absolute budget passes.
+/// even when the absolute budget passes. A baseline with per-statement figures compares each
+/// statement with its own earlier P95 (by queryid) and the worst ratio decides; an older
+/// baseline without them compares verdict with verdict.
 pub fn regressions(j: &mut Judgement, probes: &[ProbeResult], base: &Baseline, max_pct: f64) {
     let mut extra = Vec::new();
+    let allowed = |b: f64| b * (1.0 + max_pct / 100.0);
     for v in &j.verdicts {
         if v.kind != Kind::Latency || !v.id.ends_with(".p95_ms") {
+            continue;
+        }
+        let per_statement = j
+            .statement_p95
+            .get(&v.id)
+            .filter(|_| !base.statements.is_empty() && v.source == "pg_stat_statements");
+        if let Some(figures) = per_statement {
+            let mut pairs: Vec<(&StatementFigure, f64)> = figures
+                .iter()
+                .filter_map(|f| {
+                    let b = base.statements.get(&f.queryid.to_string())?;
+                    (b.p95_ms > 0.0).then_some((f, b.p95_ms))
+                })
+                .collect();
+            pairs.sort_by(|a, b| (b.0.p95_ms / b.1).total_cmp(&(a.0.p95_ms / a.1)));
+            let Some(&(worst, b)) = pairs.first() else {
+                continue;
+            };
+            let offenders = pairs
+                .iter()
+                .filter(|(f, b)| f.p95_ms > allowed(*b))
+                .map(|(f, _)| Offender {
+                    queryid: Some(f.queryid),
+                    query: f.query.clone(),
+                    measured: f.p95_ms,
+                    method: f.method,
+                    status: Status::Breach,
+                })
+                .collect();
+            extra.push(Verdict {
+                id: format!("regression.{}", v.id),
+                kind: Kind::Regression,
+                status: if worst.p95_ms > allowed(b) {
+                    Status::Breach
+                } else {
+                    Status::Pass
+                },
+                bound: Bound::Max,
+                limit: allowed(b),
+                measured: Some(worst.p95_ms),
+                unit: "ms",
+                method: Some(worst.method),
+                source: v.source,
+                timing: v.timing,
+                note: None,
+                subject: Some(worst.query.clone()),
+                queryid: Some(worst.queryid),
+                offenders,
+                reason: Some(format!(
+                    "same statement's baseline {} ms + {max_pct}% allowed regression",
+                    fmt_num(b)
+                )),
+            });
             continue;
         }
         let (Some(m), Some(b)) = (v.measured, base.p95_ms.get(&v.id)) else {
             continue;
         };
-        let limit = b * (1.0 + max_pct / 100.0);
+        let limit = allowed(*b);
         extra.push(Verdict {
             id: format!("regression.{}", v.id),
             kind: Kind::Regression,
@@ -681,6 +918,8 @@ pub fn regressions(j: &mut Judgement, probes: &[ProbeResult], base: &Baseline, m
             unit: "ms",
             method: v.method,
             source: v.source,
+            timing: v.timing,
+            note: None,
             subject: v.subject.clone(),
             queryid: v.queryid,
             offenders: Vec::new(),
@@ -709,6 +948,8 @@ pub fn regressions(j: &mut Judgement, probes: &[ProbeResult], base: &Baseline, m
             unit: "qps",
             method: None,
             source: "probe",
+            timing: None,
+            note: None,
             subject: Some(format!("probe {}", p.name)),
             queryid: None,
             offenders: Vec::new(),
@@ -739,6 +980,7 @@ mod tests {
             mean_ms: mean,
             p95_ms: Some(p95),
             p99_ms: Some(p99),
+            method: Method::Estimated,
         }
     }
 
@@ -780,9 +1022,16 @@ mod tests {
         assert_eq!(v.measured, Some(31.0));
         assert_eq!(v.method, Some(Method::Estimated));
         assert_eq!(v.offenders.len(), 1);
+        assert_eq!(v.offenders[0].method, Method::Estimated);
+        assert_eq!(v.offenders[0].measured_text(), "~31.0");
+        assert_eq!(v.timing, Some("server"));
+        assert_eq!(
+            find(&j, "latency.simple.mean_ms").method,
+            Some(Method::Exact)
+        );
         assert!(
             v.explain()
-                .contains("measured 31.0 ms (estimated), limit 10.0 ms (210% over)"),
+                .contains("measured ~31.0 ms (estimated, server time), limit 10.0 ms (210% over)"),
             "{}",
             v.explain()
         );
@@ -891,5 +1140,180 @@ mod tests {
         regressions(&mut j, &probes, &base, 20.0);
         assert_eq!(find(&j, "regression.probe.a.p95_ms").status, Status::Breach);
         assert_eq!(find(&j, "regression.probe.a.qps").status, Status::Pass);
+    }
+
+    #[test]
+    fn an_estimate_inside_its_error_band_is_a_warning_to_confirm() {
+        use Method::*;
+        // Limit 10 ms, band 10 %: an estimate up to 11 ms is not enough for a breach.
+        assert_eq!(
+            judge_with(Bound::Max, 10.0, 10.5, Exact),
+            (Status::Breach, None)
+        );
+        assert_eq!(
+            judge_with(Bound::Max, 10.0, 10.5, Estimated),
+            (Status::Warn, Some(CONFIRM_NOTE.to_string()))
+        );
+        assert_eq!(
+            judge_with(Bound::Max, 10.0, 11.0, Estimated).0,
+            Status::Warn
+        );
+        assert_eq!(
+            judge_with(Bound::Max, 10.0, 11.01, Estimated),
+            (Status::Breach, None)
+        );
+        assert_eq!(
+            judge_with(Bound::Max, 10.0, 5.0, Estimated),
+            (Status::Pass, None)
+        );
+        // An unconverged fit is judged with the same band and says it did not converge.
+        assert_eq!(
+            judge_with(Bound::Max, 10.0, 50.0, Unconverged),
+            (Status::Breach, Some(UNCONVERGED_NOTE.to_string()))
+        );
+        assert_eq!(
+            judge_with(Bound::Max, 10.0, 10.5, Unconverged),
+            (Status::Warn, Some(UNCONVERGED_NOTE.to_string()))
+        );
+        assert_eq!(
+            judge_with(Bound::Max, 10.0, 5.0, Unconverged).0,
+            Status::Pass
+        );
+
+        let obs = Observed {
+            statements: Some(vec![
+                stmt(1, "SELECT * FROM meals WHERE id = $1", 100, 1.0, 10.5, 12.0),
+                ObservedStatement {
+                    method: Unconverged,
+                    ..stmt(2, "SELECT * FROM users WHERE id = $1", 100, 1.0, 9.0, 30.0)
+                },
+            ]),
+            unavailable_reason: None,
+            period_s: Some(10.0),
+        };
+        let j = judge_all(&budgets(), &obs, &[], &ResourceSample::default());
+        let v = find(&j, "latency.simple.p95_ms");
+        assert_eq!(v.status, Status::Warn);
+        assert_eq!(v.note.as_deref(), Some(CONFIRM_NOTE));
+        assert!(
+            v.explain().ends_with("; estimated: confirm with a probe"),
+            "{}",
+            v.explain()
+        );
+        let v = find(&j, "latency.simple.p99_ms");
+        assert_eq!((v.queryid, v.status), (Some(2), Status::Breach));
+        assert_eq!(v.method, Some(Unconverged));
+        assert_eq!(v.note.as_deref(), Some(UNCONVERGED_NOTE));
+        assert!(
+            v.explain().contains("estimate did not converge"),
+            "{}",
+            v.explain()
+        );
+        let json = serde_json::to_value(v).unwrap();
+        assert_eq!(json["method"], "unconverged");
+        assert_eq!(json["offenders"][0]["method"], "unconverged");
+    }
+
+    #[test]
+    fn too_few_calls_cannot_decide_a_class_verdict() {
+        let slow_once = stmt(1, "SELECT pg_sleep($1)", 1, 500.0, 500.0, 500.0);
+        let fast = stmt(2, "SELECT * FROM meals WHERE id = $1", 50, 1.0, 2.0, 3.0);
+        let obs = |v: Vec<ObservedStatement>| Observed {
+            statements: Some(v),
+            unavailable_reason: None,
+            period_s: Some(10.0),
+        };
+        let b = budgets();
+        assert_eq!(b.min_calls(), crate::budget::config::DEFAULT_MIN_CALLS);
+        let j = judge_all(
+            &b,
+            &obs(vec![slow_once.clone(), fast]),
+            &[],
+            &ResourceSample::default(),
+        );
+        let v = find(&j, "latency.simple.p95_ms");
+        assert_eq!((v.status, v.queryid), (Status::Pass, Some(2)));
+        let j = judge_all(
+            &b,
+            &obs(vec![slow_once.clone()]),
+            &[],
+            &ResourceSample::default(),
+        );
+        let v = find(&j, "latency.simple.p95_ms");
+        assert_eq!(v.status, Status::NoData);
+        assert!(
+            v.reason
+                .as_deref()
+                .unwrap()
+                .contains("fewer than min_calls = 2"),
+            "{v:?}"
+        );
+        // The key lowers the minimum.
+        let b = parse(
+            "b.toml",
+            "version = 1\nmin_calls = 1\n[latency.simple]\np95_ms = 10\n",
+        )
+        .unwrap();
+        let j = judge_all(&b, &obs(vec![slow_once]), &[], &ResourceSample::default());
+        assert_eq!(find(&j, "latency.simple.p95_ms").status, Status::Breach);
+    }
+
+    #[test]
+    fn empty_or_too_short_periods_have_no_rates_and_no_negative_zero() {
+        let obs = Observed {
+            statements: Some(vec![stmt(1, "SELECT 1", 10, 1.0, 1.0, 1.0)]),
+            unavailable_reason: None,
+            period_s: Some(0.2),
+        };
+        let j = judge_all(&budgets(), &obs, &[], &ResourceSample::default());
+        assert_eq!(j.observed.read_qps, None);
+        assert_eq!(j.observed.write_qps, None);
+        let empty = Observed {
+            statements: Some(Vec::new()),
+            unavailable_reason: None,
+            period_s: Some(30.0),
+        };
+        let j = judge_all(&budgets(), &empty, &[], &ResourceSample::default());
+        assert_eq!(j.observed.read_qps, None);
+        let v = find(&j, "latency.simple.p95_ms");
+        assert_eq!((v.status, v.measured), (Status::NoData, None));
+        assert!(v.explain().starts_with("no data"));
+        assert_eq!(fmt_num(-0.0), "0.00");
+        assert_eq!(fmt_figure(-0.0, Some(Method::Estimated)), "~0.00");
+    }
+
+    #[test]
+    fn a_statement_regresses_against_itself_by_queryid() {
+        let obs = |a: f64, b: f64| Observed {
+            statements: Some(vec![
+                stmt(1, "SELECT * FROM meals WHERE id = $1", 100, 1.0, a, a),
+                stmt(2, "SELECT * FROM users WHERE id = $1", 100, 1.0, b, b),
+            ]),
+            unavailable_reason: None,
+            period_s: Some(10.0),
+        };
+        let b = budgets();
+        let before = judge_all(&b, &obs(1.0, 8.0), &[], &ResourceSample::default());
+        let base = before.baseline(&[]);
+        assert_eq!(base.statements["1"].p95_ms, 1.0);
+        assert_eq!(base.statements["2"].method, Method::Estimated);
+        assert_eq!(base.method["latency.simple.p95_ms"], Method::Estimated);
+        // Statement 1 triples (1 -> 3 ms) while the worst statement (2) stays: comparing the class
+        // worst with the class worst (3 vs 8) would see no regression.
+        let mut after = judge_all(&b, &obs(3.0, 8.0), &[], &ResourceSample::default());
+        regressions(&mut after, &[], &base, 20.0);
+        let r = find(&after, "regression.latency.simple.p95_ms");
+        assert_eq!((r.status, r.queryid), (Status::Breach, Some(1)));
+        assert_eq!(r.offenders.len(), 1);
+        // A baseline file written before per-statement figures still reads and compares verdicts.
+        let old: Baseline = serde_json::from_str(
+            r#"{"schema_version":1,"p95_ms":{"latency.simple.p95_ms":8.0},"qps":{}}"#,
+        )
+        .unwrap();
+        assert!(old.statements.is_empty());
+        let mut after = judge_all(&b, &obs(3.0, 8.0), &[], &ResourceSample::default());
+        regressions(&mut after, &[], &old, 20.0);
+        let r = find(&after, "regression.latency.simple.p95_ms");
+        assert_eq!((r.status, r.queryid), (Status::Pass, Some(2)));
     }
 }

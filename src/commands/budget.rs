@@ -272,6 +272,7 @@ async fn observe(
                 mean_ms: s.mean_exec_time_ms,
                 p95_ms: (est.count > 0).then_some(est.p95_ms),
                 p99_ms: (est.count > 0).then_some(est.p99_ms),
+                method: est.method,
             })
         })
         .collect();

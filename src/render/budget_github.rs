@@ -44,9 +44,17 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
         if let Some(q) = v.queryid {
             msg.push_str(&format!(" (queryid {q})"));
         }
-        let others = v.offenders.len().saturating_sub(1);
-        if others > 0 {
-            msg.push_str(&format!("\n{others} more statement(s) at warn or breach"));
+        for o in &v.offenders {
+            msg.push_str(&format!(
+                "\n{}: {} {}: {}{}",
+                o.status.as_str(),
+                o.measured_text(),
+                v.unit,
+                o.query,
+                o.queryid
+                    .map(|q| format!(" (queryid {q})"))
+                    .unwrap_or_default()
+            ));
         }
         writeln!(out, "::{level} title={}::{}", property(&title), data(&msg))?;
     }

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::budget::report::BudgetReport;
-use crate::budget::verdict::{fmt_num, Status};
+use crate::budget::verdict::Status;
 
 /// Escape text for XML attributes and content.
 pub fn xml_escape(s: &str) -> String {
@@ -32,8 +32,9 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
         .iter()
         .filter(|v| v.status == Status::NoData && !r.fails(v))
         .count();
-    // An empty f64 sum is -0.0, which would print as "-0.000".
-    let time: f64 = r.probes.iter().map(|p| p.elapsed_s).sum::<f64>().max(0.0);
+    // An empty f64 sum is -0.0, which would print as "-0.000"; `max` may keep the sign bit, adding
+    // +0.0 clears it.
+    let time: f64 = r.probes.iter().map(|p| p.elapsed_s).sum::<f64>().max(0.0) + 0.0;
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
@@ -82,7 +83,7 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
             detail.push(format!(
                 "{}: {} {} ({})",
                 o.status.as_str(),
-                fmt_num(o.measured),
+                o.measured_text(),
                 v.unit,
                 o.query
             ));

@@ -37,7 +37,7 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
     md_table(VERDICT_COLUMNS, &r.verdicts, out)?;
     writeln!(
         out,
-        "\nFigures marked `~` are estimated from pg_stat_statements aggregates; probe figures are exact."
+        "\nFigures marked `~` are estimated from pg_stat_statements aggregates (server execution time); probe figures are exact (client round-trip time)."
     )?;
     let offenders: Vec<_> = r
         .verdicts
@@ -53,7 +53,7 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
                     "- **{}** `{}`: {} {} (limit {} {}){}: `{}`",
                     status_label(o.status),
                     v.id,
-                    fmt_num(o.measured),
+                    o.measured_text(),
                     v.unit,
                     fmt_num(v.limit),
                     v.unit,

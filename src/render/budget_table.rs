@@ -7,8 +7,7 @@ use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
 
 use crate::budget::probe::{Bucket, ProbeResult};
 use crate::budget::report::BudgetReport;
-use crate::budget::verdict::{fmt_num, Bound, Status, Verdict};
-use crate::stats::Method;
+use crate::budget::verdict::{fmt_figure, fmt_num, Bound, Status, Verdict};
 
 /// A column: header, alignment and cell, together so they cannot drift.
 pub struct Column<T> {
@@ -29,14 +28,7 @@ pub fn status_label(s: Status) -> &'static str {
 fn measured(v: &Verdict) -> String {
     match v.measured {
         None => "-".to_string(),
-        Some(m) => {
-            let est = if v.method == Some(Method::Estimated) {
-                " ~"
-            } else {
-                ""
-            };
-            format!("{} {}{est}", fmt_num(m), v.unit)
-        }
+        Some(m) => format!("{} {}", fmt_figure(m, v.method), v.unit),
     }
 }
 
@@ -210,7 +202,7 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
     };
     writeln!(
         out,
-        "pg_stat_statements: {}{period}; latency marked ~ is estimated from aggregates\n",
+        "pg_stat_statements: {}{period}; latency marked ~ is estimated from aggregates (server time); probe latency is client time\n",
         r.measurement.mode
     )?;
     if r.measurement.reset_detected {
@@ -235,7 +227,7 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
                 out,
                 "  {:>7} {} {}  {}{}",
                 status_label(o.status),
-                fmt_num(o.measured),
+                o.measured_text(),
                 v.unit,
                 o.query,
                 o.queryid
@@ -246,7 +238,7 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
     }
 
     if !r.probes.is_empty() {
-        writeln!(out, "\nProbes (exact: every execution timed)")?;
+        writeln!(out, "\nProbes (exact: every execution timed, client time)")?;
         writeln!(out, "{}", table(PROBE_COLUMNS, &r.probes))?;
         for p in &r.probes {
             writeln!(out, "\n{}: {}", p.name, p.sql)?;
@@ -274,6 +266,12 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(
             out,
             "\nObserved traffic (information only): {} statements, {} calls, {rq:.1} read/s, {wq:.1} write/s",
+            o.statements, o.calls
+        )?;
+    } else {
+        writeln!(
+            out,
+            "\nObserved traffic (information only): {} statements, {} calls, rates: no data (no calls, or a period shorter than a second)",
             o.statements, o.calls
         )?;
     }
