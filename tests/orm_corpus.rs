@@ -13,6 +13,8 @@ const STYLE_RULES: &[&str] = &[
     "prefer-identity",
     "prefer-text-field",
     "prefer-timestamptz",
+    "ban-drop-not-null",
+    "require-enum-value-ordering",
 ];
 
 fn corpus() -> PathBuf {

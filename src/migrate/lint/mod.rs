@@ -18,9 +18,9 @@ pub mod adding_not_nullable_field;
 pub mod adding_required_field;
 pub mod adding_serial_primary_key_field;
 pub mod ban_concurrent_index_creation_in_transaction;
-pub mod ban_drop_default;
 pub mod ban_drop_column;
 pub mod ban_drop_database;
+pub mod ban_drop_default;
 pub mod ban_drop_table;
 pub mod changing_column_type;
 pub mod constraint_missing_not_valid;
@@ -94,6 +94,9 @@ pub const STYLE_RULES: &[&str] = &[
     "prefer-identity",
     "prefer-text-field",
     "prefer-timestamptz",
+    // No risk to the database: a column that may now hold NULL, a new enum value's position.
+    "ban-drop-not-null",
+    "require-enum-value-ordering",
 ];
 
 /// The severity a rule's findings carry.
@@ -841,11 +844,7 @@ pub fn lint_source_with(source: &Source, statements_separately: bool) -> Vec<Dia
 
 /// Lint a whole folder against what it runs on (see [`RunContext`]); with a database, the
 /// pending statements also get their lock notes.
-pub fn lint_run(
-    source: &Source,
-    run: &RunContext,
-    statements_separately: bool,
-) -> Vec<Diagnostic> {
+pub fn lint_run(source: &Source, run: &RunContext, statements_separately: bool) -> Vec<Diagnostic> {
     let mut out = file_problems(source);
     let mut schema = Schema::default();
     // Tables created by earlier pending files that the database does not have yet.

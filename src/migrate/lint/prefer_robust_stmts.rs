@@ -98,7 +98,6 @@ mod tests {
 
     #[test]
     fn only_outside_transactions() {
-        assert_eq!(run(&Rule, "CREATE INDEX i ON t (a);", true).len(), 1);
         // IF NOT EXISTS would make a rerun after a failed concurrent build worse.
         assert!(run(&Rule, "CREATE INDEX CONCURRENTLY i ON t (a);", true).is_empty());
         assert!(run(

@@ -6,7 +6,7 @@ CREATE TABLE "django_flatpage_sites" ("id" integer NOT NULL PRIMARY KEY GENERATE
 CREATE INDEX "django_flatpage_url_41612362" ON "django_flatpage" ("url");
 CREATE INDEX "django_flatpage_url_41612362_like" ON "django_flatpage" ("url" varchar_pattern_ops);
 ALTER TABLE "django_flatpage_sites" ADD CONSTRAINT "django_flatpage_sites_flatpage_id_site_id_0d29d9d1_uniq" UNIQUE ("flatpage_id", "site_id");
-ALTER TABLE "django_flatpage_sites" ADD CONSTRAINT "django_flatpage_sites_flatpage_id_078bbc8b_fk_django_flatpage_id" FOREIGN KEY ("flatpage_id") REFERENCES "django_flatpage" ("id") DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE "django_flatpage_sites" ADD CONSTRAINT "django_flatpage_sites_flatpage_id_078bbc8b_fk_django_fl" FOREIGN KEY ("flatpage_id") REFERENCES "django_flatpage" ("id") DEFERRABLE INITIALLY DEFERRED;
 ALTER TABLE "django_flatpage_sites" ADD CONSTRAINT "django_flatpage_sites_site_id_bfd8ea84_fk_django_site_id" FOREIGN KEY ("site_id") REFERENCES "django_site" ("id") DEFERRABLE INITIALLY DEFERRED;
 CREATE INDEX "django_flatpage_sites_flatpage_id_078bbc8b" ON "django_flatpage_sites" ("flatpage_id");
 CREATE INDEX "django_flatpage_sites_site_id_bfd8ea84" ON "django_flatpage_sites" ("site_id");
