@@ -149,7 +149,7 @@ fn orm_corpus_text_output_summarises_style_and_lists_it_with_verbose() {
     assert!(!s.contains("style[prefer-bigint-over-int]"), "{s}");
     let summary = s
         .lines()
-        .find(|l| l.contains("style notes (prefer-bigint-over-int ×"))
+        .find(|l| l.contains("style notes (") && l.contains("prefer-bigint-over-int ×26"))
         .unwrap_or_else(|| panic!("no style summary line: {s}"));
     assert!(summary.contains("--strict or -v lists them"), "{summary}");
     // The varchar widenings are silent; the type change to bigint says it rewrites.
