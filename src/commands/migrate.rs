@@ -412,15 +412,20 @@ fn trackable(src: &crate::cli::SourceArg, command: &str) -> Result<(), Error> {
 
 async fn validate(ctx: &Ctx, a: &MigrateValidateArgs, out: &mut dyn Write) -> Result<i32, Error> {
     let (source, layout) = crate::migrate::layout::load(&a.source.source, a.source.layout)?;
-    let mut diags = lint::lint_source_with(&source, layout.statements_separately());
+    let separately = layout.statements_separately();
     let configured = ctx.database_url_given()
         || ["PGHOST", "PGDATABASE", "PGSERVICE"]
             .iter()
             .any(|v| std::env::var_os(v).is_some());
-    if !a.offline && configured {
+    let mut diags = if !a.offline && configured {
         let settings = ctx.connect_settings()?;
-        diags.extend(database_diagnostics(&settings, &source).await?);
-    }
+        let (run, db) = database_diagnostics(&settings, &source).await?;
+        let mut d = lint::lint_run(&source, &run, separately);
+        d.extend(db);
+        d
+    } else {
+        lint::lint_source_with(&source, separately)
+    };
     if a.replay {
         diags.extend(replay(ctx, &source).await?);
     }
@@ -441,15 +446,19 @@ async fn validate(ctx: &Ctx, a: &MigrateValidateArgs, out: &mut dyn Write) -> Re
         .iter()
         .map(|m| 1 + usize::from(m.down.is_some()))
         .sum();
+    let show_style = a.strict || ctx.verbose > 0;
     match ctx.format {
         Format::Json => render::json(&diags, out),
-        Format::Github => render::github(&diags, out),
-        _ => render::text(&diags, files, out),
+        Format::Github => render::github(&diags, show_style, out),
+        _ => render::text(&diags, files, show_style, out),
     }
     .context("write")?;
     let errors = diags.iter().any(|d| d.severity == Severity::Error);
-    let warnings = diags.iter().any(|d| d.severity == Severity::Warning);
-    Ok(if errors || (a.strict && warnings) {
+    // Style never changes the exit code unless --strict.
+    let flagged = diags
+        .iter()
+        .any(|d| matches!(d.severity, Severity::Warning | Severity::Style));
+    Ok(if errors || (a.strict && flagged) {
         crate::exit::MIGRATION_INVALID
     } else {
         crate::exit::OK
@@ -474,12 +483,13 @@ fn db_diag(
     }
 }
 
-/// With a database: drift, missing files, out-of-order versions, and for each pending statement
-/// the lock it takes, on which table, with that table's size and write rate.
+/// With a database: drift, missing files, out-of-order versions, and what the pending files run
+/// against: the applied versions and, for each table they touch that exists, its size, write
+/// rate and columns (the lint pass then writes one lock note per pending statement).
 async fn database_diagnostics(
     settings: &ConnectSettings,
     source: &Source,
-) -> Result<Vec<Diagnostic>, Error> {
+) -> Result<(lint::RunContext, Vec<Diagnostic>), Error> {
     let db = crate::db::connect(settings, SessionMode::ReadOnly).await?;
     let mut conn = db.pool.acquire().await.context("acquire a connection")?;
     let state = tracking::read_state(&mut conn).await?;
@@ -504,6 +514,7 @@ async fn database_diagnostics(
         }
     }
     let max_applied = state.applied.keys().max().copied();
+    let mut live = std::collections::HashMap::new();
     for m in source
         .migrations
         .iter()
@@ -522,53 +533,57 @@ async fn database_diagnostics(
             let Some(lock) = crate::migrate::locks::lock_of_sql(&st.text) else {
                 continue;
             };
+            let relation = lock
+                .relation
+                .split(", ")
+                .next()
+                .unwrap_or(&lock.relation)
+                .to_string();
+            let key = relation
+                .strip_prefix("public.")
+                .unwrap_or(&relation)
+                .to_string();
+            if live.contains_key(&key) {
+                continue;
+            }
             let stats: Option<(i64, i64, i64, f64)> =
                 sqlx::query_as(include_str!("../sql/migrate_table_stats.sql"))
-                    .bind(lock.relation.split(", ").next().unwrap_or(&lock.relation))
+                    .bind(&relation)
                     .fetch_optional(&mut *conn)
                     .await
                     .ok()
                     .flatten();
-            let about = match stats {
-                Some((rows, bytes, writes, secs)) => format!(
-                    "{} rows, {}, {:.1} writes/s",
-                    rows.max(0),
-                    crate::util::human_bytes(bytes),
-                    if secs > 0.0 {
+            let Some((rows, bytes, writes, secs)) = stats else {
+                continue;
+            };
+            let columns: Vec<(String, String, bool, bool)> =
+                sqlx::query_as(include_str!("../sql/migrate_table_columns.sql"))
+                    .bind(&relation)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .context("read the columns of a table a pending migration changes")?;
+            live.insert(
+                key,
+                lint::LiveTable {
+                    rows,
+                    bytes,
+                    writes_per_sec: if secs > 0.0 {
                         writes as f64 / secs
                     } else {
                         0.0
-                    }
-                ),
-                None => "does not exist yet".into(),
-            };
-            let head: String = st.text.split_whitespace().collect::<Vec<_>>().join(" ");
-            let head = if head.chars().count() > 60 {
-                format!("{} ...", head.chars().take(60).collect::<String>())
-            } else {
-                head
-            };
-            out.push(Diagnostic {
-                file: m.up.path.display().to_string(),
-                line: st.line,
-                column: st.column,
-                rule: "lock".into(),
-                severity: Severity::Note,
-                message: format!(
-                    "{head} takes {} on {} ({about})",
-                    lock.level.name(),
-                    lock.relation
-                ),
-                help: Some(format!(
-                    "{}; dbdoctor apply sets lock_timeout first so it waits at most that long",
-                    lock.level.blocks()
-                )),
-            });
+                    },
+                    columns,
+                },
+            );
         }
     }
     drop(conn);
     db.pool.close().await;
-    Ok(out)
+    let run = lint::RunContext {
+        applied: state.applied.keys().copied().collect(),
+        live: Some(live),
+    };
+    Ok((run, out))
 }
 
 /// Apply every migration on a throwaway cluster, then revert them all with the down files.
@@ -613,14 +628,33 @@ async fn replay(ctx: &Ctx, source: &Source) -> Result<Vec<Diagnostic>, Error> {
         }
     };
     let pid = Arc::new(AtomicI32::new(0));
+    // Only the migrations above the newest one without a down file can be reverted; the folder
+    // check already warns once per such file that it is not reversible.
+    let floor = source
+        .migrations
+        .iter()
+        .filter(|m| m.down.is_none())
+        .map(|m| m.version)
+        .max();
     match apply::apply(&settings, source, &opts, pid.clone()).await {
         Err(e) => out.push(to_diag("apply", e)),
         Ok(r) => {
             ctx.progress(format!("replay: applied {} migrations", r.done.len()));
-            opts.target = Some(0);
-            match apply::revert(&settings, source, &opts, pid).await {
-                Err(e) => out.push(to_diag("revert", e)),
-                Ok(r) => ctx.progress(format!("replay: reverted {} migrations", r.done.len())),
+            let newest = source.migrations.iter().map(|m| m.version).max();
+            if floor.is_some() && floor == newest {
+                ctx.progress("replay: nothing to revert (the newest migration has no .down.sql)");
+            } else {
+                opts.target = Some(floor.unwrap_or(0));
+                match apply::revert(&settings, source, &opts, pid).await {
+                    Err(e) => out.push(to_diag("revert", e)),
+                    Ok(r) => ctx.progress(format!(
+                        "replay: reverted {} migrations{}",
+                        r.done.len(),
+                        floor
+                            .map(|v| format!(" (down to {v}, which has no .down.sql)"))
+                            .unwrap_or_default()
+                    )),
+                }
             }
         }
     }

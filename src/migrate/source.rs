@@ -203,7 +203,7 @@ pub fn from_files(dir: &Path, files: Vec<(String, PathBuf, String)>) -> Source {
                 problems.push(SourceProblem {
                     file: file.name.clone(),
                     message: format!(
-                        "migration {version} has no .down.sql: it cannot be reverted (rename it to .up.sql and add a .down.sql)"
+                        "migration {version} has no .down.sql: not reversible (rename it to .up.sql and add a .down.sql to revert it)"
                     ),
                     is_error: false,
                 });

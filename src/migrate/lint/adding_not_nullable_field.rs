@@ -58,7 +58,7 @@ impl super::Rule for Rule {
         "adding-not-nullable-field"
     }
     fn help(&self) -> &'static str {
-        "SET NOT NULL reads the whole table under ACCESS EXCLUSIVE unless a validated CHECK (col IS NOT NULL) already proves it (PostgreSQL 12+). First ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT (a weaker lock), then SET NOT NULL, then drop the CHECK."
+        "SET NOT NULL reads the whole table under ACCESS EXCLUSIVE unless a validated CHECK (col IS NOT NULL) already proves it (PostgreSQL 12+). First ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT (a weaker lock), then SET NOT NULL, then drop the CHECK. Deploy order: code still running that writes NULL fails from then on, so deploy code that always writes the column (and backfill) before this migration."
     }
     fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
         alter_cmds(stmt)

@@ -2,13 +2,13 @@
 //!
 //! Rule names follow squawk's where the meaning matches, so users recognise them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use pg_query::protobuf::{AlterTableCmd, AlterTableType, ColumnDef, RangeVar};
 use pg_query::NodeEnum;
 use serde::Serialize;
 
-use super::locks::rangevar_name;
+use super::locks::{rangevar_name, statement_lock, LockLevel};
 use super::source::{Source, SqlFile};
 use super::split::{line_col, split, Statement};
 
@@ -20,6 +20,7 @@ pub mod adding_serial_primary_key_field;
 pub mod ban_concurrent_index_creation_in_transaction;
 pub mod ban_drop_column;
 pub mod ban_drop_database;
+pub mod ban_drop_default;
 pub mod ban_drop_table;
 pub mod changing_column_type;
 pub mod constraint_missing_not_valid;
@@ -32,7 +33,10 @@ pub mod renaming_column;
 pub mod renaming_table;
 pub mod require_concurrent_index_creation;
 pub mod require_concurrent_index_deletion;
+pub mod schema;
 pub mod transaction_nesting;
+
+use schema::{table_key, Schema};
 // Rules added to match squawk's rule set.
 pub mod ban_alter_domain_with_add_constraint;
 pub mod ban_char_field;
@@ -64,6 +68,9 @@ pub const FILE_RULE: &str = "migration-files";
 pub enum Severity {
     /// Information from the database (the lock a statement takes and on what).
     Note,
+    /// A convention (bigint keys, identity columns, ...), not a risk to a live database:
+    /// summarised in one line by default, never changes the exit code unless `--strict`.
+    Style,
     Warning,
     Error,
 }
@@ -72,9 +79,32 @@ impl Severity {
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Note => "note",
+            Severity::Style => "style",
             Severity::Warning => "warning",
             Severity::Error => "error",
         }
+    }
+}
+
+/// Rules about conventions rather than risk: whatever severity a rule module declares, their
+/// findings are reported as [`Severity::Style`].
+pub const STYLE_RULES: &[&str] = &[
+    "prefer-bigint-over-int",
+    "prefer-bigint-over-smallint",
+    "prefer-identity",
+    "prefer-text-field",
+    "prefer-timestamptz",
+    // No risk to the database: a column that may now hold NULL, a new enum value's position.
+    "ban-drop-not-null",
+    "require-enum-value-ordering",
+];
+
+/// The severity a rule's findings carry.
+pub fn rule_severity(rule: &dyn Rule) -> Severity {
+    if STYLE_RULES.contains(&rule.name()) {
+        Severity::Style
+    } else {
+        rule.severity()
     }
 }
 
@@ -124,11 +154,25 @@ pub struct FileContext {
     /// The runner sends each statement on its own (goose, Flyway), so a file outside a
     /// transaction is not one implicit transaction.
     pub statements_separately: bool,
+    /// The schema as the earlier files and statements left it (before this statement).
+    pub schema: Schema,
+    /// Table locks this file's transaction already holds (until COMMIT): level and line.
+    pub held: HashMap<String, (LockLevel, usize)>,
+    /// 1-based line of this statement.
+    pub line: usize,
 }
 
 impl FileContext {
     pub fn is_new_table(&self, rv: Option<&RangeVar>) -> bool {
-        rv.is_some_and(|r| self.created_tables.contains(&rangevar_name(r)))
+        rv.is_some_and(|r| {
+            self.created_tables.contains(&rangevar_name(r))
+                || self.created_tables.contains(&table_key(r))
+        })
+    }
+
+    /// The lock the transaction already holds on a table from an earlier statement.
+    pub fn held_lock(&self, rv: &RangeVar) -> Option<(LockLevel, usize)> {
+        self.held.get(&table_key(rv)).copied()
     }
 
     /// The statement runs inside some transaction: the file's own or one written in it.
@@ -149,6 +193,41 @@ impl FileContext {
     pub fn pg_below(&self, major: u32) -> bool {
         self.pg_version.is_some_and(|v| v < major)
     }
+}
+
+/// The table a statement locks, as the model keys it.
+fn locked_table(node: &NodeEnum) -> Option<String> {
+    let rv = match node {
+        NodeEnum::IndexStmt(s) => s.relation.as_ref(),
+        NodeEnum::AlterTableStmt(s) => s.relation.as_ref(),
+        NodeEnum::RenameStmt(s) => s.relation.as_ref(),
+        NodeEnum::CreateTrigStmt(s) => s.relation.as_ref(),
+        NodeEnum::InsertStmt(s) => s.relation.as_ref(),
+        NodeEnum::UpdateStmt(s) => s.relation.as_ref(),
+        NodeEnum::DeleteStmt(s) => s.relation.as_ref(),
+        _ => None,
+    }?;
+    Some(table_key(rv))
+}
+
+/// Size and activity of a table that exists in the database `validate` is connected to.
+#[derive(Debug, Clone, Default)]
+pub struct LiveTable {
+    pub rows: i64,
+    pub bytes: i64,
+    pub writes_per_sec: f64,
+    /// (name, type as format_type prints it, NOT NULL, has a default)
+    pub columns: Vec<(String, String, bool, bool)>,
+}
+
+/// What the files run against: offline each file is its own deploy (tables from earlier files
+/// exist, size unknown); with a database the pending files are one run over the live tables.
+#[derive(Debug, Clone, Default)]
+pub struct RunContext {
+    /// Versions the database has applied (their files already ran).
+    pub applied: HashSet<i64>,
+    /// Tables that exist in the database, by model key; `None` offline.
+    pub live: Option<HashMap<String, LiveTable>>,
 }
 
 /// File-wide directives: `-- dbdoctor:include rule, ...` and `-- dbdoctor:pg-version N`.
@@ -245,6 +324,7 @@ pub fn rules() -> Vec<&'static dyn Rule> {
         &require_lock_timeout::Rule,
         &require_statement_timeout::Rule,
         &require_table_schema::Rule,
+        &ban_drop_default::Rule,
     ]
 }
 
@@ -479,21 +559,54 @@ pub fn lint_file_with(
     undoes: HashSet<String>,
     statements_separately: bool,
 ) -> Vec<Diagnostic> {
-    if let Err(e) = pg_query::parse(&file.sql) {
-        let message = match &e {
-            pg_query::Error::Parse(m) => m.clone(),
-            other => other.to_string(),
-        };
-        let (line, column) = line_col(&file.sql, syntax_error_offset(&file.sql, &message));
-        return vec![Diagnostic {
-            file: display.to_string(),
-            line,
-            column,
-            rule: SYNTAX_ERROR.into(),
-            severity: Severity::Error,
-            message,
-            help: Some("fix the statement; PostgreSQL's own parser rejected it".into()),
-        }];
+    let mut schema = Schema::default();
+    lint_in(
+        file,
+        display,
+        undoes,
+        &mut schema,
+        &HashSet::new(),
+        None,
+        statements_separately,
+    )
+}
+
+/// The lock note of one pending statement (only when connected to a database).
+struct NoteSource<'a> {
+    live: &'a HashMap<String, LiveTable>,
+}
+
+fn parse_error(file: &SqlFile, display: &str) -> Option<Diagnostic> {
+    let e = pg_query::parse(&file.sql).err()?;
+    let message = match &e {
+        pg_query::Error::Parse(m) => m.clone(),
+        other => other.to_string(),
+    };
+    let (line, column) = line_col(&file.sql, syntax_error_offset(&file.sql, &message));
+    Some(Diagnostic {
+        file: display.to_string(),
+        line,
+        column,
+        rule: SYNTAX_ERROR.into(),
+        severity: Severity::Error,
+        message,
+        help: Some("fix the statement; PostgreSQL's own parser rejected it".into()),
+    })
+}
+
+/// Lint one file over the schema model (which it then updates). `run_new` holds tables that
+/// earlier files of the same run created and that are therefore new and empty.
+fn lint_in(
+    file: &SqlFile,
+    display: &str,
+    undoes: HashSet<String>,
+    schema: &mut Schema,
+    run_new: &HashSet<String>,
+    notes: Option<NoteSource>,
+    statements_separately: bool,
+) -> Vec<Diagnostic> {
+    if let Some(d) = parse_error(file, display) {
+        return vec![d];
     }
     let stmts: Vec<Statement> = split(&file.sql);
     let nodes: Vec<Option<NodeEnum>> = stmts.iter().map(|s| parse_stmt(&s.text)).collect();
@@ -511,12 +624,15 @@ pub fn lint_file_with(
         pg_version,
         included,
         statements_separately,
+        created_tables: run_new.clone(),
+        schema: std::mem::take(schema),
         ..Default::default()
     };
     let mut out = Vec::new();
     for (i, st) in stmts.iter().enumerate() {
         cx.index = i;
         cx.text = st.text.clone();
+        cx.line = st.line;
         let Some(node) = nodes[i].clone() else {
             continue;
         };
@@ -534,16 +650,29 @@ pub fn lint_file_with(
                     line: st.line,
                     column: st.column,
                     rule: rule.name().into(),
-                    severity: rule.severity(),
+                    severity: rule_severity(rule),
                     message,
                     help: Some(rule.help().into()),
                 });
+            }
+        }
+        if let Some(n) = &notes {
+            out.extend(lock_note(&node, st, display, &cx, n));
+        }
+        // Locks are held until COMMIT; the strongest one wins.
+        if cx.in_any_tx() {
+            if let (Some(l), Some(t)) = (statement_lock(&node), locked_table(&node)) {
+                let e = cx.held.entry(t).or_insert((l.level, st.line));
+                if l.level > e.0 {
+                    *e = (l.level, st.line);
+                }
             }
         }
         match &node {
             NodeEnum::CreateStmt(s) => {
                 if let Some(r) = s.relation.as_ref() {
                     cx.created_tables.insert(rangevar_name(r));
+                    cx.created_tables.insert(table_key(r));
                 }
             }
             NodeEnum::AlterTableStmt(_) => {
@@ -561,12 +690,18 @@ pub fn lint_file_with(
                 TxKind::End => {
                     cx.in_explicit_tx = false;
                     cx.tx_start = i + 1;
+                    if !cx.in_transaction {
+                        cx.held.clear();
+                    }
                 }
                 TxKind::Other => {}
             },
             _ => {}
         }
+        cx.schema.apply(&node, display, st.line);
     }
+    cx.schema.end_file();
+    *schema = cx.schema;
     out
 }
 
@@ -587,14 +722,94 @@ pub fn transaction_kind(t: &pg_query::protobuf::TransactionStmt) -> TxKind {
     }
 }
 
-/// Lint a whole folder: file problems first, then each up and down file.
-pub fn lint_source(source: &Source) -> Vec<Diagnostic> {
-    lint_source_with(source, false)
+/// `note[lock]`: the lock a pending statement takes, on what, and what that table is: new in
+/// this run, or its live size and write rate; stronger locks held since earlier statements count.
+fn lock_note(
+    node: &NodeEnum,
+    st: &Statement,
+    display: &str,
+    cx: &FileContext,
+    n: &NoteSource,
+) -> Option<Diagnostic> {
+    let lock = statement_lock(node)?;
+    let key = locked_table(node).unwrap_or_else(|| {
+        let first = lock.relation.split(", ").next().unwrap_or(&lock.relation);
+        first.strip_prefix("public.").unwrap_or(first).to_string()
+    });
+    let about = if cx.created_tables.contains(&key) {
+        match cx.schema.tables.get(&key).and_then(|t| t.created.as_ref()) {
+            Some((f, l)) if f == display => format!("new table, created at line {l} of this file"),
+            Some((f, l)) => format!("new table, created at {f}:{l} in this run"),
+            None => "new table, created in this run".into(),
+        }
+    } else if let Some(t) = n.live.get(&key) {
+        format!(
+            "{} rows, {}, {:.1} writes/s",
+            t.rows.max(0),
+            crate::util::human_bytes(t.bytes),
+            t.writes_per_sec
+        )
+    } else {
+        "not in the database".into()
+    };
+    let head: String = st.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let head = if head.chars().count() > 60 {
+        format!("{} ...", head.chars().take(60).collect::<String>())
+    } else {
+        head
+    };
+    let mut message = format!(
+        "{head} takes {} on {} ({about})",
+        lock.level.name(),
+        lock.relation
+    );
+    let mut level = lock.level;
+    if let Some((held, line)) = cx.held.get(&key).copied().filter(|(h, _)| *h > lock.level) {
+        level = held;
+        message.push_str(&format!(
+            "; this transaction already holds {} on it since line {line}, until COMMIT",
+            held.name()
+        ));
+    }
+    Some(Diagnostic {
+        file: display.to_string(),
+        line: st.line,
+        column: st.column,
+        rule: "lock".into(),
+        severity: Severity::Note,
+        message,
+        help: Some(format!(
+            "{}; dbdoctor apply sets lock_timeout first so it waits at most that long",
+            level.blocks()
+        )),
+    })
 }
 
-/// [`lint_source`] for a layout whose runner may send statements one by one.
-pub fn lint_source_with(source: &Source, statements_separately: bool) -> Vec<Diagnostic> {
-    let mut out: Vec<Diagnostic> = source
+/// Put what the database says about existing tables into the model.
+fn overlay_live(schema: &mut Schema, live: &HashMap<String, LiveTable>) {
+    for (key, t) in live {
+        let entry = schema.tables.entry(key.clone()).or_default();
+        entry.created = None;
+        entry.columns = t
+            .columns
+            .iter()
+            .map(|(name, ty, not_null, has_default)| {
+                (
+                    name.clone(),
+                    schema::Column {
+                        ty: schema::ColType::parse(ty),
+                        not_null: *not_null,
+                        has_default: *has_default,
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+    }
+}
+
+fn file_problems(source: &Source) -> Vec<Diagnostic> {
+    source
         .problems
         .iter()
         .map(|p| Diagnostic {
@@ -613,20 +828,75 @@ pub fn lint_source_with(source: &Source, statements_separately: bool) -> Vec<Dia
                     .into(),
             ),
         })
-        .collect();
+        .collect()
+}
+
+/// Lint a whole folder offline: file problems first, then each up and down file in order over
+/// the schema the earlier files build.
+pub fn lint_source(source: &Source) -> Vec<Diagnostic> {
+    lint_source_with(source, false)
+}
+
+/// [`lint_source`] for a layout whose runner may send statements one by one.
+pub fn lint_source_with(source: &Source, statements_separately: bool) -> Vec<Diagnostic> {
+    lint_run(source, &RunContext::default(), statements_separately)
+}
+
+/// Lint a whole folder against what it runs on (see [`RunContext`]); with a database, the
+/// pending statements also get their lock notes.
+pub fn lint_run(source: &Source, run: &RunContext, statements_separately: bool) -> Vec<Diagnostic> {
+    let mut out = file_problems(source);
+    let mut schema = Schema::default();
+    // Tables created by earlier pending files that the database does not have yet.
+    let mut run_new: HashSet<String> = HashSet::new();
+    let mut overlaid = false;
     for m in &source.migrations {
-        out.extend(lint_file_with(
+        let pending = run.live.is_some() && !run.applied.contains(&m.version);
+        if pending && !overlaid {
+            if let Some(live) = &run.live {
+                overlay_live(&mut schema, live);
+            }
+            overlaid = true;
+        }
+        let display = m.up.path.display().to_string();
+        let notes = match (&run.live, pending) {
+            (Some(live), true) => Some(NoteSource { live }),
+            _ => None,
+        };
+        let carried = if pending {
+            run_new.clone()
+        } else {
+            HashSet::new()
+        };
+        let before: HashSet<String> = schema.tables.keys().cloned().collect();
+        out.extend(lint_in(
             &m.up,
-            &m.up.path.display().to_string(),
+            &display,
             HashSet::new(),
+            &mut schema,
+            &carried,
+            notes,
             statements_separately,
         ));
+        if pending {
+            for (k, t) in &schema.tables {
+                let live = run.live.as_ref().is_some_and(|l| l.contains_key(k));
+                if t.created.is_some() && !live && !before.contains(k) {
+                    run_new.insert(k.clone());
+                }
+            }
+        }
         if let Some(d) = &m.down {
             let created = created_objects(&m.up.sql);
-            out.extend(lint_file_with(
+            // The down file runs over what the up file left; it changes nothing for later files.
+            let mut snapshot = schema.clone();
+            out.extend(lint_in(
                 d,
                 &d.path.display().to_string(),
                 created,
+                &mut snapshot,
+                &HashSet::new(),
+                None,
                 statements_separately,
             ));
         }

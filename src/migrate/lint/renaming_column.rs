@@ -13,11 +13,15 @@ impl super::Rule for Rule {
         "renaming-column"
     }
     fn help(&self) -> &'static str {
-        "Code deployed before the migration still uses the old name and fails until it is replaced. Add the new column, write to both, backfill, move reads, then drop the old one."
+        "Code deployed before the migration still uses the old name and fails until it is replaced, and code using the new name fails before it: no deploy order makes a rename safe. Add the new column, deploy code that writes to both, backfill, deploy code that reads the new one, then drop the old one."
     }
-    fn check(&self, stmt: &NodeEnum, _cx: &FileContext) -> Vec<String> {
+    fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
         match stmt {
-            NodeEnum::RenameStmt(s) if s.rename_type == ObjectType::ObjectColumn as i32 => {
+            // A table new in this run has no deployed code using it.
+            NodeEnum::RenameStmt(s)
+                if s.rename_type == ObjectType::ObjectColumn as i32
+                    && !cx.is_new_table(s.relation.as_ref()) =>
+            {
                 vec![format!(
                     "renaming {}.{} to {} breaks clients that use the old name",
                     s.relation.as_ref().map(rangevar_name).unwrap_or_default(),
@@ -47,5 +51,11 @@ mod tests {
             1
         );
         assert!(run(&Rule, "ALTER TABLE orders RENAME TO o;", false).is_empty());
+        assert!(run(
+            &Rule,
+            "CREATE TABLE n (a int);\nALTER TABLE n RENAME COLUMN a TO b;",
+            false
+        )
+        .is_empty());
     }
 }

@@ -3,7 +3,7 @@
 use pg_query::NodeEnum;
 
 use super::FileContext;
-use crate::migrate::locks::rangevar_name;
+use crate::migrate::locks::{rangevar_name, LockLevel};
 
 pub struct Rule;
 
@@ -12,15 +12,23 @@ impl super::Rule for Rule {
         "require-concurrent-index-creation"
     }
     fn help(&self) -> &'static str {
-        "CREATE INDEX takes a SHARE lock: every INSERT, UPDATE and DELETE on the table waits until the build ends. Use CREATE INDEX CONCURRENTLY IF NOT EXISTS in its own `-- no-transaction` file."
+        "CREATE INDEX takes a SHARE lock: every INSERT, UPDATE and DELETE on the table waits until the build ends. Use CREATE INDEX CONCURRENTLY in its own `-- no-transaction` file. A failed concurrent build leaves an INVALID index: `dbdoctor migrate apply` drops it before the next attempt; with another runner, drop it with DROP INDEX CONCURRENTLY IF EXISTS (IF NOT EXISTS alone would keep the invalid index)."
     }
     fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
         match stmt {
             NodeEnum::IndexStmt(s) if !s.concurrent && !cx.is_new_table(s.relation.as_ref()) => {
                 let t = s.relation.as_ref().map(rangevar_name).unwrap_or_default();
-                vec![format!(
-                    "CREATE INDEX without CONCURRENTLY takes SHARE on {t} and blocks writes for the whole build"
-                )]
+                // Locks last until COMMIT: a stronger one taken earlier in the file still applies.
+                match s.relation.as_ref().and_then(|r| cx.held_lock(r)) {
+                    Some((held, line)) if held > LockLevel::Share => vec![format!(
+                        "CREATE INDEX without CONCURRENTLY on {t}, which this transaction already holds in {} since line {line}: {} for the whole build, until COMMIT",
+                        held.name(),
+                        held.blocks()
+                    )],
+                    _ => vec![format!(
+                        "CREATE INDEX without CONCURRENTLY takes SHARE on {t} and blocks writes for the whole build"
+                    )],
+                }
             }
             _ => vec![],
         }
@@ -44,6 +52,27 @@ mod tests {
             true
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_stronger_lock_held_earlier_in_the_transaction_is_named() {
+        let m = run(
+            &Rule,
+            "ALTER TABLE o RENAME COLUMN a TO b;\nCREATE INDEX i ON o (b);",
+            false,
+        );
+        assert_eq!(m.len(), 1);
+        assert!(
+            m[0].contains("ACCESS EXCLUSIVE since line 1") && m[0].contains("reads and writes"),
+            "{m:?}"
+        );
+        // In a no-transaction file nothing is held between statements.
+        let m = run(
+            &Rule,
+            "ALTER TABLE o RENAME COLUMN a TO b;\nCREATE INDEX i ON o (b);",
+            true,
+        );
+        assert!(m[0].contains("takes SHARE"), "{m:?}");
     }
 
     #[test]

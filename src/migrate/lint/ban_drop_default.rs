@@ -1,0 +1,75 @@
+//! ban-drop-default: dropping the default of a NOT NULL column breaks INSERTs of code that
+//! leaves the column out — typically code deployed before the migration that added it.
+
+use pg_query::protobuf::AlterTableType;
+use pg_query::NodeEnum;
+
+use super::{alter_cmds, subtype, FileContext};
+use crate::migrate::locks::rangevar_name;
+
+pub struct Rule;
+
+impl super::Rule for Rule {
+    fn name(&self) -> &'static str {
+        "ban-drop-default"
+    }
+    fn help(&self) -> &'static str {
+        "Without its default, a NOT NULL column must be written by every INSERT; code that does not know the column yet (deployed before this migration, still running during a rolling deploy) fails. Safe order: add the column with its default and keep the default; deploy code that always writes the column; drop the default in a later migration only after that code runs everywhere (Django: keep a database default with db_default)."
+    }
+    fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
+        alter_cmds(stmt)
+            .into_iter()
+            .filter(|(rel, c)| {
+                subtype(c) == AlterTableType::AtColumnDefault
+                    && c.def.is_none()
+                    && !cx.is_new_table(Some(rel))
+            })
+            .filter_map(|(rel, c)| {
+                let col = cx.schema.column(rel, &c.name)?;
+                if !col.not_null || !col.has_default || col.default_set_at.is_some() {
+                    return None;
+                }
+                let t = rangevar_name(rel);
+                Some(match col.added_required_at {
+                    Some(line) => format!(
+                        "dropping the default of {t}.{} right after adding it as NOT NULL (line {line}): INSERTs from code deployed before this migration leave the column out and fail from now on",
+                        c.name
+                    ),
+                    None => format!(
+                        "dropping the default of the NOT NULL column {t}.{}: INSERTs that leave the column out fail from now on",
+                        c.name
+                    ),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::run;
+    use super::Rule;
+
+    #[test]
+    fn flags_the_orm_pair_on_an_existing_table() {
+        let pair = "ALTER TABLE \"shop_product\" ADD COLUMN \"is_active\" boolean DEFAULT true NOT NULL;\nALTER TABLE \"shop_product\" ALTER COLUMN \"is_active\" DROP DEFAULT;";
+        let m = run(&Rule, pair, false);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("line 1"), "{m:?}");
+    }
+
+    #[test]
+    fn silent_when_harmless() {
+        // A table created in the same file has no running code writing to it.
+        let new = "CREATE TABLE p (id bigint);\nALTER TABLE p ADD COLUMN a boolean DEFAULT true NOT NULL;\nALTER TABLE p ALTER COLUMN a DROP DEFAULT;";
+        assert!(run(&Rule, new, false).is_empty());
+        // A nullable column: old code gets NULL, as before the default existed.
+        let nullable = "ALTER TABLE p ADD COLUMN a boolean DEFAULT true;\nALTER TABLE p ALTER COLUMN a DROP DEFAULT;";
+        assert!(run(&Rule, nullable, false).is_empty());
+        // Django's four steps for NULL -> NOT NULL: the default set here is only a backfill aid.
+        let four = "ALTER TABLE o ALTER COLUMN e SET DEFAULT '';\nUPDATE o SET e = '' WHERE e IS NULL;\nALTER TABLE o ALTER COLUMN e SET NOT NULL;\nALTER TABLE o ALTER COLUMN e DROP DEFAULT;";
+        assert!(run(&Rule, four, false).is_empty());
+        // Unknown column: nothing is known about its nullability.
+        assert!(run(&Rule, "ALTER TABLE o ALTER COLUMN e DROP DEFAULT;", false).is_empty());
+    }
+}

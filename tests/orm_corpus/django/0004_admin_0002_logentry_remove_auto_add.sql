@@ -1,0 +1,4 @@
+--
+-- Alter field action_time on logentry
+--
+-- (no-op)

@@ -1,0 +1,4 @@
+--
+-- Alter field action_flag on logentry
+--
+-- (no-op)

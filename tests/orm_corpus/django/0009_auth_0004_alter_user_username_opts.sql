@@ -1,0 +1,4 @@
+--
+-- Alter field username on user
+--
+-- (no-op)

@@ -1,0 +1,4 @@
+--
+-- Alter field username on user
+--
+ALTER TABLE "auth_user" ALTER COLUMN "username" TYPE varchar(150);

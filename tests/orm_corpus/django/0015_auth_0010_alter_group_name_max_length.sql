@@ -1,0 +1,4 @@
+--
+-- Alter field name on group
+--
+ALTER TABLE "auth_group" ALTER COLUMN "name" TYPE varchar(150);

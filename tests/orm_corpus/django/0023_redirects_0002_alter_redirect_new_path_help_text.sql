@@ -1,0 +1,4 @@
+--
+-- Alter field new_path on redirect
+--
+-- (no-op)

@@ -1,0 +1,5 @@
+-- AlterEnum
+ALTER TYPE "Role" ADD VALUE 'EDITOR';
+
+-- AlterTable
+ALTER TABLE "Post" ALTER COLUMN "published" SET DEFAULT true;
