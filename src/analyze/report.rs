@@ -81,6 +81,9 @@ pub struct ConnectionSection {
     pub statistics: StatsWindow,
 }
 
+/// The shortest period a QPS figure is computed over; shorter ones report no data.
+pub const MIN_QPS_PERIOD_S: f64 = 1.0;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueriesSection {
     pub statements_analysed: usize,
@@ -390,12 +393,17 @@ fn queries(input: &Input, listed: usize) -> Option<QueriesSection> {
             }
         })
         .collect();
+    // A rate over nothing, or over less than a second, is no data rather than a figure.
+    let rate = |secs: f64| {
+        (secs >= MIN_QPS_PERIOD_S && st.total_calls() > 0)
+            .then(|| round2(st.total_calls() as f64 / secs))
+    };
     let (qps, qps_basis) = match (&st.window, st.since) {
-        (Some(w), _) => (st.qps(), format!("window of {:.0} s", w.seconds)),
+        (Some(w), _) => (rate(w.seconds), format!("window of {:.0} s", w.seconds)),
         (None, Some(since)) => {
             let secs = (st.taken_at - since).num_milliseconds() as f64 / 1000.0;
             (
-                (secs > 0.0).then(|| round2(st.total_calls() as f64 / secs)),
+                rate(secs),
                 format!(
                     "since pg_stat_statements was reset at {}",
                     since.format("%Y-%m-%d %H:%M UTC")
@@ -583,5 +591,66 @@ fn resources(input: &Input) -> ResourcesSection {
             is_database_host: snap.local,
             host: h,
         }),
+    }
+}
+
+#[cfg(test)]
+mod no_data_tests {
+    use super::*;
+    use crate::analyze::testdata::sample_snapshot;
+    use crate::collect::statements::StatementsWindow;
+
+    fn queries_of(snap: &Snapshot) -> QueriesSection {
+        let r = doctor_report(
+            snap,
+            &Thresholds::default(),
+            &CheckSelection::default(),
+            &ReportOptions::default(),
+        );
+        r.queries.expect("queries section")
+    }
+
+    fn with_window(seconds: f64) -> Snapshot {
+        let mut snap = sample_snapshot();
+        let st = snap.statements.as_mut().unwrap();
+        let now = st.taken_at;
+        st.window = Some(StatementsWindow {
+            started_at: now,
+            ended_at: now,
+            seconds,
+            reset_detected: false,
+            appeared: 0,
+            vanished: 0,
+            restarted: 0,
+        });
+        snap
+    }
+
+    #[test]
+    fn a_rate_needs_a_period_of_a_second_and_some_calls() {
+        let q = queries_of(&with_window(60.0));
+        assert!(q.total_calls > 0);
+        assert!(q.qps.is_some_and(|v| v > 0.0), "{:?}", q.qps);
+        assert_eq!(queries_of(&with_window(0.4)).qps, None);
+
+        let mut idle = with_window(60.0);
+        for s in &mut idle.statements.as_mut().unwrap().statements {
+            s.calls = 0;
+        }
+        let q = queries_of(&idle);
+        assert_eq!(q.total_calls, 0);
+        assert_eq!(q.qps, None);
+        let (qps, latency) = crate::render::workload_text(&q);
+        assert_eq!(qps, "QPS: no data");
+        assert!(latency.contains("no data"), "{latency}");
+        assert!(!latency.contains("0.00"), "{latency}");
+    }
+
+    #[test]
+    fn the_mean_is_labelled_server_time_and_percentiles_estimated() {
+        let q = queries_of(&with_window(60.0));
+        let (_, latency) = crate::render::workload_text(&q);
+        assert!(latency.contains("server time"), "{latency}");
+        assert!(latency.contains("~p95"), "{latency}");
     }
 }

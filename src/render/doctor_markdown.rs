@@ -73,17 +73,14 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write) -> io::Result<()> {
             None => writeln!(out, "No statement statistics (see skipped).\n")?,
             Some(q) => {
                 if !r.slow_queries_only {
+                    let (qps, latency) = super::workload_text(q);
                     writeln!(
                         out,
-                        "{} statements, {} calls, {:.0} ms total, {} ({}). Workload latency: mean {:.2} ms, ~p95 {:.2} ms, ~p99 {:.2} ms (~ estimated from aggregates).\n",
+                        "{} statements, {} calls, {:.0} ms total, {qps} ({}). Workload latency: {latency} (~ estimated from aggregates).\n",
                         q.statements_analysed,
                         q.total_calls,
                         q.total_ms,
-                        q.qps.map_or("QPS n/a".into(), |v| format!("{v:.1} QPS")),
                         q.qps_basis,
-                        q.latency.mean_ms,
-                        q.latency.p95_ms,
-                        q.latency.p99_ms
                     )?;
                     writeln!(out, "Top statements by total time:\n")?;
                     table(out, STATEMENT_COLUMNS, &q.statements)?;

@@ -290,14 +290,11 @@ fn statements(
     let (title, rows) = if r.slow_queries_only {
         (format!("Slow statements ({})", q.slow.len()), &q.slow)
     } else {
+        let (qps, latency) = super::workload_text(q);
         let line = format!(
-            "Top statements by total time ({} analysed, {} calls, {}; mean {:.2} ms, ~p95 {:.2} ms, ~p99 {:.2} ms; {} slow)",
+            "Top statements by total time ({} analysed, {} calls, {qps}; {latency}; {} slow)",
             thousands(q.statements_analysed as i64),
             thousands(q.total_calls),
-            q.qps.map_or("QPS n/a".into(), |v| format!("{v:.1} QPS")),
-            q.latency.mean_ms,
-            q.latency.p95_ms,
-            q.latency.p99_ms,
             q.slow.len()
         );
         (line, &q.statements)

@@ -35,6 +35,25 @@ impl serde::Serialize for SchemaFirst<'_> {
     }
 }
 
+/// The workload's rate and latency as one phrase: "no data" where nothing was called or the
+/// period is unknown or too short, never a 0 that reads like a measurement. The mean is the
+/// server's own figure (pg_stat_statements times execution inside the server); the percentiles
+/// are estimates, marked `~`.
+pub fn workload_text(q: &crate::analyze::report::QueriesSection) -> (String, String) {
+    let qps = q
+        .qps
+        .map_or("QPS: no data".to_string(), |v| format!("{v:.1} QPS"));
+    let latency = if q.total_calls == 0 {
+        "latency: no data (no calls)".to_string()
+    } else {
+        format!(
+            "mean {:.2} ms server time, ~p95 {:.2} ms, ~p99 {:.2} ms",
+            q.latency.mean_ms, q.latency.p95_ms, q.latency.p99_ms
+        )
+    };
+    (qps, latency)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
