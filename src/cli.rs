@@ -356,9 +356,10 @@ pub struct MigratePlanArgs {
     /// Plan from a snapshot file instead of a live database.
     #[arg(long, value_name = "FILE")]
     pub from_snapshot: Option<PathBuf>,
-    /// Thresholds file used by the underlying doctor analysis.
-    #[arg(long, value_name = "FILE", default_value = "budgets.toml")]
-    pub budgets: PathBuf,
+    /// Thresholds file used by the underlying doctor analysis (default: budgets.toml in the
+    /// current directory or the nearest one above it, up to the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub budgets: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -305,6 +305,16 @@ fn budgets_toml_is_discovered_up_to_the_repository_root() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("../../budgets.toml"));
+    // migrate plan reads the same file, so it drops what doctor advises.
+    dbdoctor()
+        .current_dir(&deep)
+        .args(["migrate", "plan", "--dry-run", "--source"])
+        .arg(tmp.path().join("migrations"))
+        .arg("--from-snapshot")
+        .arg(&snap)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("../../budgets.toml"));
     std::fs::write(
         repo.join("budgets.toml"),
         "version = 1\n[latency.simple]\np59_ms = 5\n",

@@ -674,7 +674,11 @@ async fn plan(ctx: &Ctx, a: &MigratePlanArgs, out: &mut dyn Write) -> Result<i32
             ..Default::default()
         }
     };
-    let th = crate::analyze::thresholds::Thresholds::load(&a.budgets)?;
+    // The same budgets.toml discovery as doctor, so the plan drops what doctor advises.
+    let th = match crate::budget::config::discover_here(a.budgets.as_deref()) {
+        Some(p) => crate::analyze::thresholds::Thresholds::load(&p)?,
+        None => crate::analyze::thresholds::Thresholds::default(),
+    };
     let snap = match &a.from_snapshot {
         Some(p) => load(p)?,
         None => {
