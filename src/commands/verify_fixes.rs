@@ -199,37 +199,24 @@ async fn dump_schema(
     pg_dump: &std::path::Path,
     file: &std::path::Path,
 ) -> Result<(), Error> {
-    let mut cmd = tokio::process::Command::new(pg_dump);
-    // -w: never wait at a password prompt; the target comes from the same parsed settings as
-    // dbdoctor's own sessions (socket, TLS, decoded password in PGPASSWORD).
-    cmd.args([
-        "-w",
-        "--schema-only",
-        "--no-owner",
-        "--no-privileges",
-        "--file",
-    ])
-    .arg(file)
-    .stdin(std::process::Stdio::null());
-    for (k, v) in settings.info.child_env() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
-    let out = cmd
-        .output()
+    use crate::migrate::backup::{pg_dump_with, DumpFailure};
+    // The target comes from the same parsed settings as dbdoctor's own sessions (socket, TLS,
+    // decoded password in PGPASSWORD), with -w so it never waits at a password prompt.
+    let args: [&std::ffi::OsStr; 5] = [
+        "--schema-only".as_ref(),
+        "--no-owner".as_ref(),
+        "--no-privileges".as_ref(),
+        "--file".as_ref(),
+        file.as_os_str(),
+    ];
+    pg_dump_with(pg_dump, settings, None, &args)
         .await
-        .map_err(|e| fail(format!("cannot run {}: {e}", pg_dump.display())))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let err = crate::db::redact::redact_url(err.trim());
-        return Err(fail(format!(
-            "pg_dump --schema-only of the target failed: {}",
-            err.replace('\n', " ")
-        )));
-    }
-    Ok(())
+        .map_err(|f| match f {
+            DumpFailure::Spawn(m) => fail(m),
+            DumpFailure::Exit { stderr, .. } => fail(format!(
+                "pg_dump --schema-only of the target failed: {stderr}"
+            )),
+        })
 }
 
 #[cfg(test)]

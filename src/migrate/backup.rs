@@ -84,23 +84,29 @@ fn fail(why: String) -> Error {
     ))
 }
 
+/// Why a pg_dump run failed: it could not start, or it exited non-zero (stderr masked by
+/// structure and folded onto one line). Callers word the error for their own command.
+pub(crate) enum DumpFailure {
+    Spawn(String),
+    Exit { status: String, stderr: String },
+}
+
 /// Run pg_dump against the same target as our own connection: the environment is built from the
 /// parsed settings (decoded password in PGPASSWORD, socket directory, TLS files), `-w` so it can
-/// never stop at a password prompt, and `--lock-wait-timeout` so it never queues behind a lock.
-async fn run_pg_dump(
+/// never stop at a password prompt, and, when given, `--lock-wait-timeout` so it never queues
+/// behind a lock.
+pub(crate) async fn pg_dump_with(
     pg_dump: &Path,
     settings: &ConnectSettings,
-    lock_wait: Duration,
+    lock_wait: Option<Duration>,
     args: &[&std::ffi::OsStr],
-) -> Result<(), Error> {
+) -> Result<(), DumpFailure> {
     let mut cmd = tokio::process::Command::new(pg_dump);
-    cmd.arg("-w")
-        .arg(format!(
-            "--lock-wait-timeout={}",
-            lock_wait.as_millis().max(1)
-        ))
-        .args(args)
-        .stdin(std::process::Stdio::null());
+    cmd.arg("-w");
+    if let Some(w) = lock_wait {
+        cmd.arg(format!("--lock-wait-timeout={}", w.as_millis().max(1)));
+    }
+    cmd.args(args).stdin(std::process::Stdio::null());
     for (k, v) in settings.info.child_env() {
         match v {
             Some(v) => cmd.env(k, v),
@@ -110,18 +116,33 @@ async fn run_pg_dump(
     let out = cmd
         .output()
         .await
-        .map_err(|e| fail(format!("cannot run {}: {e}", pg_dump.display())))?;
+        .map_err(|e| DumpFailure::Spawn(format!("cannot run {}: {e}", pg_dump.display())))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         // pg_dump never sees our URL; mask by structure in case it quotes a conninfo.
         let err = crate::db::redact::redact_url(err.trim());
-        return Err(fail(format!(
-            "pg_dump exited with {}: {}",
-            out.status,
-            err.replace('\n', " ")
-        )));
+        return Err(DumpFailure::Exit {
+            status: out.status.to_string(),
+            stderr: err.replace('\n', " "),
+        });
     }
     Ok(())
+}
+
+async fn run_pg_dump(
+    pg_dump: &Path,
+    settings: &ConnectSettings,
+    lock_wait: Duration,
+    args: &[&std::ffi::OsStr],
+) -> Result<(), Error> {
+    pg_dump_with(pg_dump, settings, Some(lock_wait), args)
+        .await
+        .map_err(|f| match f {
+            DumpFailure::Spawn(m) => fail(m),
+            DumpFailure::Exit { status, stderr } => {
+                fail(format!("pg_dump exited with {status}: {stderr}"))
+            }
+        })
 }
 
 /// Run pg_dump, then append the definitions of the indexes that will be dropped.
