@@ -48,4 +48,13 @@ impl CollectError {
         crate::db::connect::is_connection_lost(self.sqlx())
     }
 }
+
+/// Decode one row of `query` into its row struct. Decoding stays apart from fetching so that a
+/// column that does not decode is reported as such, naming the query, never as a failed query.
+pub fn decode<T>(query: &'static str, row: &sqlx::postgres::PgRow) -> Result<T, CollectError>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    T::from_row(row).map_err(|e| CollectError::decode(query, e))
+}
 pub mod statements;

@@ -6,11 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgRow;
-use sqlx::Row;
 
 use crate::collect::capabilities::Capabilities;
-use crate::collect::CollectError;
+use crate::collect::{decode, CollectError};
 use crate::util::quote_ident;
 
 /// The text pg_stat_statements shows for another role's statement when we may not read it.
@@ -176,103 +174,14 @@ pub struct StatementsOptions {
     pub all_databases: bool,
 }
 
-/// One row of any `statements_*.sql` variant, exactly as decoded. Every variant returns the same
-/// columns; those its extension version lacks come back NULL (`None`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RawRow {
-    pub userid: i64,
-    pub dbid: i64,
-    pub role: Option<String>,
-    pub database: Option<String>,
-    /// NULL for another role's statement when we lack pg_read_all_stats.
-    pub queryid: Option<i64>,
-    pub toplevel: Option<bool>,
-    pub query: Option<String>,
-    pub calls: i64,
-    pub total_exec_time: f64,
-    pub min_exec_time: f64,
-    pub max_exec_time: f64,
-    pub mean_exec_time: f64,
-    pub stddev_exec_time: f64,
-    pub plans: Option<i64>,
-    pub total_plan_time: Option<f64>,
-    pub rows: i64,
-    pub shared_blks_hit: i64,
-    pub shared_blks_read: i64,
-    pub shared_blks_dirtied: i64,
-    pub shared_blks_written: i64,
-    pub local_blks_hit: i64,
-    pub local_blks_read: i64,
-    pub local_blks_dirtied: i64,
-    pub local_blks_written: i64,
-    pub temp_blks_read: i64,
-    pub temp_blks_written: i64,
-    pub shared_blk_read_time: f64,
-    pub shared_blk_write_time: f64,
-    pub local_blk_read_time: Option<f64>,
-    pub local_blk_write_time: Option<f64>,
-    pub temp_blk_read_time: Option<f64>,
-    pub temp_blk_write_time: Option<f64>,
-    pub wal_records: Option<i64>,
-    pub wal_fpi: Option<i64>,
-    pub wal_bytes: Option<i64>,
-    pub jit_functions: Option<i64>,
-    pub jit_time: Option<f64>,
-    pub stats_since: Option<DateTime<Utc>>,
-    pub minmax_stats_since: Option<DateTime<Utc>>,
-}
-
-impl RawRow {
-    /// Decode strictly: a column of the wrong type, or NULL where the view never has NULL, is an
-    /// error.
-    pub fn from_pg(r: &PgRow) -> Result<RawRow, sqlx::Error> {
-        Ok(RawRow {
-            userid: r.try_get("userid")?,
-            dbid: r.try_get("dbid")?,
-            role: r.try_get("role")?,
-            database: r.try_get("database")?,
-            queryid: r.try_get("queryid")?,
-            toplevel: r.try_get("toplevel")?,
-            query: r.try_get("query")?,
-            calls: r.try_get("calls")?,
-            total_exec_time: r.try_get("total_exec_time")?,
-            min_exec_time: r.try_get("min_exec_time")?,
-            max_exec_time: r.try_get("max_exec_time")?,
-            mean_exec_time: r.try_get("mean_exec_time")?,
-            stddev_exec_time: r.try_get("stddev_exec_time")?,
-            plans: r.try_get("plans")?,
-            total_plan_time: r.try_get("total_plan_time")?,
-            rows: r.try_get("rows")?,
-            shared_blks_hit: r.try_get("shared_blks_hit")?,
-            shared_blks_read: r.try_get("shared_blks_read")?,
-            shared_blks_dirtied: r.try_get("shared_blks_dirtied")?,
-            shared_blks_written: r.try_get("shared_blks_written")?,
-            local_blks_hit: r.try_get("local_blks_hit")?,
-            local_blks_read: r.try_get("local_blks_read")?,
-            local_blks_dirtied: r.try_get("local_blks_dirtied")?,
-            local_blks_written: r.try_get("local_blks_written")?,
-            temp_blks_read: r.try_get("temp_blks_read")?,
-            temp_blks_written: r.try_get("temp_blks_written")?,
-            shared_blk_read_time: r.try_get("shared_blk_read_time")?,
-            shared_blk_write_time: r.try_get("shared_blk_write_time")?,
-            local_blk_read_time: r.try_get("local_blk_read_time")?,
-            local_blk_write_time: r.try_get("local_blk_write_time")?,
-            temp_blk_read_time: r.try_get("temp_blk_read_time")?,
-            temp_blk_write_time: r.try_get("temp_blk_write_time")?,
-            wal_records: r.try_get("wal_records")?,
-            wal_fpi: r.try_get("wal_fpi")?,
-            wal_bytes: r.try_get("wal_bytes")?,
-            jit_functions: r.try_get("jit_functions")?,
-            jit_time: r.try_get("jit_time")?,
-            stats_since: r.try_get("stats_since")?,
-            minmax_stats_since: r.try_get("minmax_stats_since")?,
-        })
-    }
-}
-
 /// One statement's figures. Times are milliseconds, blocks are counts of `block_size` bytes.
 /// Cumulative since `StatementsSnapshot::since`, or over the window when the snapshot has one.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Also the row of every `statements_*.sql` variant: they all return the same columns, those
+/// their extension version lacks as NULL (`None`). Decoding is strict: a column of the wrong type,
+/// or NULL where the view never has NULL, is an error. Fields marked `skip` are not columns;
+/// `StatementsSnapshot::from_rows` fills them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct StatementStats {
     /// `None` for another role's statement we may not see (see `hidden`).
     pub queryid: Option<i64>,
@@ -286,18 +195,25 @@ pub struct StatementStats {
     /// Normalized text; `None` when hidden or when the server could not read its text file.
     pub query: Option<String>,
     /// Another role's statement shown as `<insufficient privilege>`.
+    #[sqlx(skip)]
     pub hidden: bool,
     pub calls: i64,
+    #[sqlx(rename = "total_exec_time")]
     pub total_exec_time_ms: f64,
+    #[sqlx(rename = "mean_exec_time")]
     pub mean_exec_time_ms: f64,
     /// Lower bound of every execution counted here (cumulative even in a window).
+    #[sqlx(rename = "min_exec_time")]
     pub min_exec_time_ms: f64,
     /// Upper bound of every execution counted here (cumulative even in a window).
+    #[sqlx(rename = "max_exec_time")]
     pub max_exec_time_ms: f64,
     /// Population standard deviation of the execution time.
+    #[sqlx(rename = "stddev_exec_time")]
     pub stddev_exec_time_ms: f64,
     /// Planning counts and time, `None` before 1.8; zero unless `track_planning` is on.
     pub plans: Option<i64>,
+    #[sqlx(rename = "total_plan_time")]
     pub total_plan_time_ms: Option<f64>,
     pub rows: i64,
     pub shared_blks_hit: i64,
@@ -312,17 +228,24 @@ pub struct StatementStats {
     pub temp_blks_written: i64,
     /// Time reading and writing shared blocks (before 1.11: all data file blocks). Zero while
     /// `track_io_timing` is off.
+    #[sqlx(rename = "shared_blk_read_time")]
     pub shared_blk_read_time_ms: f64,
+    #[sqlx(rename = "shared_blk_write_time")]
     pub shared_blk_write_time_ms: f64,
+    #[sqlx(rename = "local_blk_read_time")]
     pub local_blk_read_time_ms: Option<f64>,
+    #[sqlx(rename = "local_blk_write_time")]
     pub local_blk_write_time_ms: Option<f64>,
+    #[sqlx(rename = "temp_blk_read_time")]
     pub temp_blk_read_time_ms: Option<f64>,
+    #[sqlx(rename = "temp_blk_write_time")]
     pub temp_blk_write_time_ms: Option<f64>,
     pub wal_records: Option<i64>,
     pub wal_fpi: Option<i64>,
     pub wal_bytes: Option<i64>,
     pub jit_functions: Option<i64>,
     /// Generation + inlining + optimization + emission (+ deform) time.
+    #[sqlx(rename = "jit_time")]
     pub jit_time_ms: Option<f64>,
     /// When this entry started counting (1.11+).
     pub stats_since: Option<DateTime<Utc>>,
@@ -330,72 +253,35 @@ pub struct StatementStats {
     // Derived figures, recomputed whenever the statement list changes.
     /// This statement's share of the total execution time of all top-level statements.
     #[serde(default)]
+    #[sqlx(skip)]
     pub share_of_total_time_pct: f64,
     #[serde(default)]
+    #[sqlx(skip)]
     pub rows_per_call: f64,
     /// shared_blks_hit / (hit + read); `None` when it touched no shared blocks.
     #[serde(default)]
+    #[sqlx(skip)]
     pub cache_hit_ratio: Option<f64>,
     /// Bytes written to temporary files (sorts, hashes spilled past work_mem).
     #[serde(default)]
+    #[sqlx(skip)]
     pub temp_spill_bytes: i64,
 }
 
 impl StatementStats {
-    /// From a decoded row; pure, so every column-set variant is testable without a server.
-    pub fn from_raw(r: RawRow) -> StatementStats {
-        let hidden = r.query.as_deref() == Some(INSUFFICIENT_PRIVILEGE);
-        StatementStats {
-            queryid: r.queryid,
-            userid: r.userid,
-            dbid: r.dbid,
-            role: r.role,
-            database: r.database,
-            toplevel: r.toplevel,
-            // Utility statements are stored verbatim: never let a password through.
-            query: if hidden {
-                None
-            } else {
-                r.query.map(|q| crate::db::redact::redact_sql_secrets(&q))
-            },
-            hidden,
-            calls: r.calls,
-            total_exec_time_ms: r.total_exec_time,
-            mean_exec_time_ms: r.mean_exec_time,
-            min_exec_time_ms: r.min_exec_time,
-            max_exec_time_ms: r.max_exec_time,
-            stddev_exec_time_ms: r.stddev_exec_time,
-            plans: r.plans,
-            total_plan_time_ms: r.total_plan_time,
-            rows: r.rows,
-            shared_blks_hit: r.shared_blks_hit,
-            shared_blks_read: r.shared_blks_read,
-            shared_blks_dirtied: r.shared_blks_dirtied,
-            shared_blks_written: r.shared_blks_written,
-            local_blks_hit: r.local_blks_hit,
-            local_blks_read: r.local_blks_read,
-            local_blks_dirtied: r.local_blks_dirtied,
-            local_blks_written: r.local_blks_written,
-            temp_blks_read: r.temp_blks_read,
-            temp_blks_written: r.temp_blks_written,
-            shared_blk_read_time_ms: r.shared_blk_read_time,
-            shared_blk_write_time_ms: r.shared_blk_write_time,
-            local_blk_read_time_ms: r.local_blk_read_time,
-            local_blk_write_time_ms: r.local_blk_write_time,
-            temp_blk_read_time_ms: r.temp_blk_read_time,
-            temp_blk_write_time_ms: r.temp_blk_write_time,
-            wal_records: r.wal_records,
-            wal_fpi: r.wal_fpi,
-            wal_bytes: r.wal_bytes,
-            jit_functions: r.jit_functions,
-            jit_time_ms: r.jit_time,
-            stats_since: r.stats_since,
-            minmax_stats_since: r.minmax_stats_since,
-            share_of_total_time_pct: 0.0,
-            rows_per_call: 0.0,
-            cache_hit_ratio: None,
-            temp_spill_bytes: 0,
+    /// A decoded row made safe to keep: a statement shown as `<insufficient privilege>` is
+    /// marked hidden and loses that placeholder text, and secrets in the text are masked. Pure,
+    /// so every column-set variant is testable without a server.
+    fn screened(mut self) -> StatementStats {
+        if self.query.as_deref() == Some(INSUFFICIENT_PRIVILEGE) {
+            self.hidden = true;
+            self.query = None;
         }
+        // Utility statements are stored verbatim: never let a password through.
+        self.query = self
+            .query
+            .map(|q| crate::db::redact::redact_sql_secrets(&q));
+        self
     }
 
     /// Counts toward workload figures: top level (nested statements' time is already inside the
@@ -421,8 +307,8 @@ impl StatementStats {
     }
 }
 
-/// `pg_stat_statements_info` (extension 1.9+).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `pg_stat_statements_info` (extension 1.9+), also the row of `statements_info.sql`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct StatementsInfo {
     /// Entries evicted because `pg_stat_statements.max` was reached.
     pub dealloc: i64,
@@ -477,7 +363,7 @@ pub struct StatementsSnapshot {
 }
 
 impl StatementsSnapshot {
-    /// Build from decoded rows and recompute the derived figures.
+    /// Build from rows as decoded (see `StatementStats`) and recompute the derived figures.
     #[allow(clippy::too_many_arguments)]
     pub fn from_rows(
         taken_at: DateTime<Utc>,
@@ -487,10 +373,10 @@ impl StatementsSnapshot {
         extension_schema: String,
         block_size: i64,
         info: Option<StatementsInfo>,
-        rows: Vec<RawRow>,
+        rows: Vec<StatementStats>,
     ) -> StatementsSnapshot {
         let statements: Vec<StatementStats> =
-            rows.into_iter().map(StatementStats::from_raw).collect();
+            rows.into_iter().map(StatementStats::screened).collect();
         let mut s = StatementsSnapshot {
             taken_at,
             database,
@@ -563,6 +449,16 @@ impl StatementsSnapshot {
     }
 }
 
+/// The row of `statements_settings.sql`.
+#[derive(sqlx::FromRow)]
+struct SettingsRow {
+    taken_at: DateTime<Utc>,
+    database: String,
+    block_size: i64,
+    max_entries: Option<i64>,
+    track_planning: Option<bool>,
+}
+
 fn not_installed(caps: &Capabilities) -> CollectError {
     CollectError::query(
         "statements",
@@ -595,12 +491,7 @@ pub async fn collect(
         .fetch_one(pool)
         .await
         .map_err(|e| CollectError::query("statements_settings", e))?;
-    let dec = |e| CollectError::decode("statements_settings", e);
-    let taken_at: DateTime<Utc> = row.try_get("taken_at").map_err(dec)?;
-    let database: String = row.try_get("database").map_err(dec)?;
-    let block_size: i64 = row.try_get("block_size").map_err(dec)?;
-    let max_entries: Option<i64> = row.try_get("max_entries").map_err(dec)?;
-    let track_planning: Option<bool> = row.try_get("track_planning").map_err(dec)?;
+    let settings: SettingsRow = decode("statements_settings", &row)?;
 
     let view = format!("{}.pg_stat_statements", quote_ident(&schema));
     let sql = set.sql().replace("{pgss}", &view);
@@ -611,9 +502,8 @@ pub async fn collect(
         .map_err(|e| CollectError::query(set.query_name(), e))?;
     let raw = rows
         .iter()
-        .map(RawRow::from_pg)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| CollectError::decode(set.query_name(), e))?;
+        .map(|r| decode(set.query_name(), r))
+        .collect::<Result<Vec<StatementStats>, _>>()?;
 
     let info = if set.has_info() {
         const INFO: &str = include_str!("../sql/statements_info.sql");
@@ -625,27 +515,23 @@ pub async fn collect(
             .fetch_one(pool)
             .await
             .map_err(|e| CollectError::query("statements_info", e))?;
-        let dec = |e| CollectError::decode("statements_info", e);
-        Some(StatementsInfo {
-            dealloc: r.try_get("dealloc").map_err(dec)?,
-            stats_reset: r.try_get("stats_reset").map_err(dec)?,
-        })
+        Some(decode("statements_info", &r)?)
     } else {
         None
     };
 
     let mut snap = StatementsSnapshot::from_rows(
-        taken_at,
-        database,
+        settings.taken_at,
+        settings.database,
         opts.all_databases,
         version,
         schema,
-        block_size,
+        settings.block_size,
         info,
         raw,
     );
-    snap.max_entries = max_entries;
-    snap.track_planning = track_planning;
+    snap.max_entries = settings.max_entries;
+    snap.track_planning = settings.track_planning;
     Ok(snap)
 }
 
@@ -814,11 +700,11 @@ mod tests {
     }
 
     /// A row as the given column set returns it: columns the version lacks are NULL.
-    fn row(set: ColumnSet, queryid: i64, calls: i64, mean: f64) -> RawRow {
+    fn row(set: ColumnSet, queryid: i64, calls: i64, mean: f64) -> StatementStats {
         let since_1_8 = set >= ColumnSet::V1_8;
         let since_1_10 = set >= ColumnSet::V1_10;
         let since_1_11 = set >= ColumnSet::V1_11;
-        RawRow {
+        StatementStats {
             userid: 10,
             dbid: 5,
             role: Some("app".into()),
@@ -827,35 +713,35 @@ mod tests {
             toplevel: (set >= ColumnSet::V1_9).then_some(true),
             query: Some(format!("SELECT {queryid}")),
             calls,
-            total_exec_time: mean * calls as f64,
-            min_exec_time: mean / 2.0,
-            max_exec_time: mean * 3.0,
-            mean_exec_time: mean,
-            stddev_exec_time: mean / 4.0,
+            total_exec_time_ms: mean * calls as f64,
+            min_exec_time_ms: mean / 2.0,
+            max_exec_time_ms: mean * 3.0,
+            mean_exec_time_ms: mean,
+            stddev_exec_time_ms: mean / 4.0,
             plans: since_1_8.then_some(calls),
-            total_plan_time: since_1_8.then_some(0.5),
+            total_plan_time_ms: since_1_8.then_some(0.5),
             rows: calls * 2,
             shared_blks_hit: 90,
             shared_blks_read: 10,
             temp_blks_written: 3,
-            shared_blk_read_time: 1.5,
-            shared_blk_write_time: 0.5,
-            local_blk_read_time: since_1_11.then_some(0.25),
-            local_blk_write_time: since_1_11.then_some(0.0),
-            temp_blk_read_time: since_1_10.then_some(0.1),
-            temp_blk_write_time: since_1_10.then_some(0.2),
+            shared_blk_read_time_ms: 1.5,
+            shared_blk_write_time_ms: 0.5,
+            local_blk_read_time_ms: since_1_11.then_some(0.25),
+            local_blk_write_time_ms: since_1_11.then_some(0.0),
+            temp_blk_read_time_ms: since_1_10.then_some(0.1),
+            temp_blk_write_time_ms: since_1_10.then_some(0.2),
             wal_records: since_1_8.then_some(7),
             wal_fpi: since_1_8.then_some(1),
             wal_bytes: since_1_8.then_some(4096),
             jit_functions: since_1_10.then_some(0),
-            jit_time: since_1_10.then_some(0.0),
+            jit_time_ms: since_1_10.then_some(0.0),
             stats_since: since_1_11.then(|| t(-100)),
             minmax_stats_since: since_1_11.then(|| t(-100)),
             ..Default::default()
         }
     }
 
-    fn snap(set: ColumnSet, rows: Vec<RawRow>, at: i64) -> StatementsSnapshot {
+    fn snap(set: ColumnSet, rows: Vec<StatementStats>, at: i64) -> StatementsSnapshot {
         let version = match set {
             ColumnSet::V1_4 => "1.7",
             ColumnSet::V1_8 => "1.8",
@@ -1046,11 +932,11 @@ mod tests {
         let set = ColumnSet::V1_10;
         // Before: 4 calls of 1, 3, 1, 3 ms (mean 2, stddev 1).
         let mut b = row(set, 1, 4, 2.0);
-        b.stddev_exec_time = 1.0;
+        b.stddev_exec_time_ms = 1.0;
         b.rows = 4;
         // After: 4 more calls of 10 ms each: total 48, mean 6, sum of squares 20 + 400 = 420.
         let mut a = row(set, 1, 8, 6.0);
-        a.stddev_exec_time = (420.0f64 / 8.0 - 36.0).sqrt();
+        a.stddev_exec_time_ms = (420.0f64 / 8.0 - 36.0).sqrt();
         a.rows = 12;
         a.shared_blks_hit = 190;
         let gone = row(set, 3, 2, 1.0);
