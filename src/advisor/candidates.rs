@@ -23,8 +23,9 @@ pub const HEURISTIC_MAX_EQ_FRAC_BEFORE_RANGE: f64 = 0.34;
 /// Schemas never advised on.
 pub const SYSTEM_SCHEMAS: &[&str] = &["pg_catalog", "information_schema", "pg_toast"];
 
-/// One column of a table with the planner statistics the rules need.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One column of a table with the planner statistics the rules need (decoded from
+/// `advisor_columns.sql` by `advisor::collect`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ColumnInfo {
     pub name: String,
     pub type_name: String,
@@ -59,8 +60,8 @@ impl ColumnInfo {
     }
 }
 
-/// An index that exists already.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An index that exists already (decoded from `advisor_indexes.sql` by `advisor::collect`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ExistingIndex {
     pub name: String,
     pub am: String,
@@ -68,7 +69,9 @@ pub struct ExistingIndex {
     pub columns: Vec<String>,
     pub valid: bool,
     pub partial: bool,
+    #[sqlx(rename = "is_unique")]
     pub unique: bool,
+    #[sqlx(rename = "is_primary")]
     pub primary: bool,
     pub definition: String,
 }
@@ -84,8 +87,9 @@ impl ExistingIndex {
     }
 }
 
-/// A table with sizes, write counts, columns and indexes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A table with sizes, write counts, columns and indexes (decoded from `advisor_tables.sql` by
+/// `advisor::collect`, which fills the fields that are not columns).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct TableInfo {
     pub oid: i64,
     pub schema: String,
@@ -97,10 +101,13 @@ pub struct TableInfo {
     /// Rows inserted + updated + deleted since statistics were reset.
     pub writes: i64,
     /// `writes` per hour over the statistics window; `None` when the window is unknown.
+    #[sqlx(skip)]
     pub writes_per_hour: Option<f64>,
     /// Never analyzed (no pg_stats): the rules cannot judge selectivity.
     pub analyzed: bool,
+    #[sqlx(skip)]
     pub columns: Vec<ColumnInfo>,
+    #[sqlx(skip)]
     pub indexes: Vec<ExistingIndex>,
 }
 

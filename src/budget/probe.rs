@@ -400,8 +400,8 @@ pub async fn run(
     result
 }
 
-/// Where a sequence stood before a writing probe.
-#[derive(Debug, Clone, PartialEq)]
+/// Where a sequence stood before a writing probe; the row of `budget_sequences.sql`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SequenceState {
     pub name: String,
     /// `None` when no value has been drawn yet (`is_called = false`).
@@ -415,23 +415,12 @@ const Q_SEQUENCES: &str = include_str!("../sql/budget_sequences.sql");
 /// Every sequence this role may read and set.
 pub async fn sequences_now(settings: &ConnectSettings) -> Result<Vec<SequenceState>, Error> {
     let mut c = open(settings, false).await?;
-    let rows: Vec<(String, Option<i64>, i64, i64)> =
-        sqlx::query_as(&crate::collect::statements::tag(Q_SEQUENCES))
-            .fetch_all(&mut c)
-            .await
-            .map_err(|e| {
-                Error::Database(format!("read the sequences before a writing probe: {e}"))
-            })?;
+    let rows: Vec<SequenceState> = sqlx::query_as(&crate::collect::statements::tag(Q_SEQUENCES))
+        .fetch_all(&mut c)
+        .await
+        .map_err(|e| Error::Database(format!("read the sequences before a writing probe: {e}")))?;
     let _ = c.close().await;
-    Ok(rows
-        .into_iter()
-        .map(|(name, last_value, start_value, increment)| SequenceState {
-            name,
-            last_value,
-            start_value,
-            increment,
-        })
-        .collect())
+    Ok(rows)
 }
 
 /// How many values were drawn between two states, when that is a whole number of steps.

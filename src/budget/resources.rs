@@ -3,10 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::Row;
-
 use crate::budget::verdict::ResourceSample;
-use crate::collect::CollectError;
+use crate::collect::{decode, CollectError};
 
 /// Shortest host sampling period: CPU usage over less is noise.
 pub const MIN_HOST_SAMPLE_MS: u64 = 1000;
@@ -92,8 +90,15 @@ pub async fn connections(
         .fetch_one(pool)
         .await
         .map_err(|e| CollectError::query("budget_connections", e))?;
-    let dec = |e| CollectError::decode("budget_connections", e);
-    into.connections_used = Some(row.try_get("used").map_err(dec)?);
-    into.max_connections = Some(row.try_get("max_connections").map_err(dec)?);
+    let counts: ConnectionCounts = decode("budget_connections", &row)?;
+    into.connections_used = Some(counts.used);
+    into.max_connections = Some(counts.max_connections);
     Ok(())
+}
+
+/// The row of `budget_connections.sql`.
+#[derive(sqlx::FromRow)]
+struct ConnectionCounts {
+    used: i64,
+    max_connections: i64,
 }

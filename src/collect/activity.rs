@@ -3,13 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use crate::collect::statements::tag;
-use crate::collect::CollectError;
+use crate::collect::{decode, CollectError};
 
-/// pg_database + pg_stat_database for the current database.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// pg_database + pg_stat_database for the current database; the row of `doctor_database.sql`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct DatabaseStats {
     pub name: String,
     pub size_bytes: i64,
@@ -26,8 +26,8 @@ pub struct DatabaseStats {
     pub stats_reset: Option<DateTime<Utc>>,
 }
 
-/// One client session (ours excluded).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One client session (ours excluded); the row of `doctor_sessions.sql`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Session {
     pub pid: i32,
     pub database: Option<String>,
@@ -67,22 +67,7 @@ pub async fn database(pool: &PgPool) -> Result<DatabaseStats, CollectError> {
         .fetch_one(pool)
         .await
         .map_err(|e| CollectError::query(N, e))?;
-    let d = |e| CollectError::decode(N, e);
-    Ok(DatabaseStats {
-        name: r.try_get("name").map_err(d)?,
-        size_bytes: r.try_get("size_bytes").map_err(d)?,
-        xid_age: r.try_get("xid_age").map_err(d)?,
-        mxid_age: r.try_get("mxid_age").map_err(d)?,
-        backends: r.try_get("backends").map_err(d)?,
-        xact_commit: r.try_get("xact_commit").map_err(d)?,
-        xact_rollback: r.try_get("xact_rollback").map_err(d)?,
-        blks_read: r.try_get("blks_read").map_err(d)?,
-        blks_hit: r.try_get("blks_hit").map_err(d)?,
-        temp_files: r.try_get("temp_files").map_err(d)?,
-        temp_bytes: r.try_get("temp_bytes").map_err(d)?,
-        deadlocks: r.try_get("deadlocks").map_err(d)?,
-        stats_reset: r.try_get("stats_reset").map_err(d)?,
-    })
+    decode(N, &r)
 }
 
 pub async fn sessions(pool: &PgPool) -> Result<Vec<Session>, CollectError> {
@@ -91,32 +76,15 @@ pub async fn sessions(pool: &PgPool) -> Result<Vec<Session>, CollectError> {
         .fetch_all(pool)
         .await
         .map_err(|e| CollectError::query(N, e))?;
-    let d = |e| CollectError::decode(N, e);
     // Consume the rows so each one is freed once decoded (lower peak on big catalogs).
     rows.into_iter()
         .map(|r| {
-            let r = &r;
-            Ok(Session {
-                pid: r.try_get("pid").map_err(d)?,
-                database: r.try_get("database").map_err(d)?,
-                usename: r.try_get("usename").map_err(d)?,
-                application_name: r.try_get("application_name").map_err(d)?,
-                state: r.try_get("state").map_err(d)?,
-                wait_event_type: r.try_get("wait_event_type").map_err(d)?,
-                wait_event: r.try_get("wait_event").map_err(d)?,
-                backend_ms: r.try_get("backend_ms").map_err(d)?,
-                xact_ms: r.try_get("xact_ms").map_err(d)?,
-                query_ms: r.try_get("query_ms").map_err(d)?,
-                state_ms: r.try_get("state_ms").map_err(d)?,
-                // pg_stat_activity shows statements verbatim: never let a password through.
-                query: r
-                    .try_get::<Option<String>, _>("query")
-                    .map_err(d)?
-                    .map(|q| crate::db::redact::redact_sql_secrets(&q)),
-                xmin_age: r.try_get("xmin_age").map_err(d)?,
-                blocked_by: r.try_get("blocked_by").map_err(d)?,
-                waiting_for: r.try_get("waiting_for").map_err(d)?,
-            })
+            let mut session: Session = decode(N, &r)?;
+            // pg_stat_activity shows statements verbatim: never let a password through.
+            session.query = session
+                .query
+                .map(|q| crate::db::redact::redact_sql_secrets(&q));
+            Ok(session)
         })
         .collect()
 }

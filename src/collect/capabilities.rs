@@ -1,13 +1,11 @@
 //! The capabilities probe: what this server, database and role can tell us, read once per command.
 
+use crate::collect::{decode, CollectError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
-use crate::collect::CollectError;
-
-/// An extension as this database sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An extension as this database sees it; the row of `extensions.sql`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Extension {
     pub name: String,
     /// Installed version, `None` when only available.
@@ -18,8 +16,9 @@ pub struct Extension {
     pub default_version: Option<String>,
 }
 
-/// What the server, database and role allow dbdoctor to see.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the server, database and role allow dbdoctor to see; the row of `capabilities.sql`, and
+/// the rows of `extensions.sql` in `extensions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Capabilities {
     pub server_version_num: i32,
     pub server_version: String,
@@ -33,7 +32,9 @@ pub struct Capabilities {
     /// `None` when the role may not read it.
     pub shared_preload_libraries: Option<String>,
     /// pg_stat_statements' library is loaded (its settings exist), whatever the role may read.
+    #[sqlx(rename = "pgss_loaded")]
     pub pg_stat_statements_loaded: bool,
+    #[sqlx(rename = "pgss_track")]
     pub pg_stat_statements_track: Option<String>,
     pub track_io_timing: bool,
     pub max_connections: i32,
@@ -48,6 +49,7 @@ pub struct Capabilities {
     #[serde(default)]
     pub replay_lag_seconds: Option<f64>,
     /// Installed extensions, plus pg_stat_statements and hypopg when available but not installed.
+    #[sqlx(skip)]
     pub extensions: Vec<Extension>,
 }
 
@@ -94,41 +96,16 @@ pub async fn probe(pool: &sqlx::PgPool) -> Result<Capabilities, CollectError> {
         .fetch_one(pool)
         .await
         .map_err(|e| CollectError::query("capabilities", e))?;
-    let dec = |e: sqlx::Error| CollectError::decode("capabilities", e);
     let ext_rows = sqlx::query(E)
         .fetch_all(pool)
         .await
         .map_err(|e| CollectError::query("extensions", e))?;
-    let mut extensions = Vec::with_capacity(ext_rows.len());
-    for r in ext_rows {
-        let dec = |e: sqlx::Error| CollectError::decode("extensions", e);
-        extensions.push(Extension {
-            name: r.try_get("name").map_err(dec)?,
-            installed_version: r.try_get("installed_version").map_err(dec)?,
-            schema: r.try_get("schema").map_err(dec)?,
-            default_version: r.try_get("default_version").map_err(dec)?,
-        });
-    }
+    let extensions = ext_rows
+        .iter()
+        .map(|r| decode("extensions", r))
+        .collect::<Result<Vec<Extension>, _>>()?;
     Ok(Capabilities {
-        server_version_num: row.try_get("server_version_num").map_err(dec)?,
-        server_version: row.try_get("server_version").map_err(dec)?,
-        is_replica: row.try_get("is_replica").map_err(dec)?,
-        database: row.try_get("database").map_err(dec)?,
-        role: row.try_get("role").map_err(dec)?,
-        superuser: row.try_get("superuser").map_err(dec)?,
-        pg_monitor: row.try_get("pg_monitor").map_err(dec)?,
-        pg_read_all_stats: row.try_get("pg_read_all_stats").map_err(dec)?,
-        pg_read_all_settings: row.try_get("pg_read_all_settings").map_err(dec)?,
-        shared_preload_libraries: row.try_get("shared_preload_libraries").map_err(dec)?,
-        pg_stat_statements_loaded: row.try_get("pgss_loaded").map_err(dec)?,
-        pg_stat_statements_track: row.try_get("pgss_track").map_err(dec)?,
-        track_io_timing: row.try_get("track_io_timing").map_err(dec)?,
-        max_connections: row.try_get("max_connections").map_err(dec)?,
-        stats_reset: row.try_get("stats_reset").map_err(dec)?,
-        server_started: row.try_get("server_started").map_err(dec)?,
-        server_now: row.try_get("server_now").map_err(dec)?,
-        replay_lag_bytes: row.try_get("replay_lag_bytes").map_err(dec)?,
-        replay_lag_seconds: row.try_get("replay_lag_seconds").map_err(dec)?,
         extensions,
+        ..decode("capabilities", &row)?
     })
 }

@@ -4,13 +4,13 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use crate::collect::statements::tag;
-use crate::collect::CollectError;
+use crate::collect::{decode, CollectError};
 
-/// A user table (ordinary, partitioned or materialized view).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A user table (ordinary, partitioned or materialized view); the row of `doctor_tables.sql`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct TableInfo {
     pub oid: i64,
     pub schema: String,
@@ -27,6 +27,7 @@ pub struct TableInfo {
     pub table_bytes: i64,
     pub toast_bytes: i64,
     #[serde(default)]
+    #[sqlx(skip)]
     pub size_exact: bool,
     pub reloptions: Vec<String>,
     pub seq_scan: i64,
@@ -52,12 +53,14 @@ pub struct TableInfo {
     pub mxid_age: Option<i64>,
 }
 
-/// An index of a user table, described from the catalog (not by parsing its definition).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An index of a user table, described from the catalog (not by parsing its definition); the row
+/// of `doctor_indexes.sql`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct IndexInfo {
     pub oid: i64,
     pub table_oid: i64,
     pub schema: String,
+    #[sqlx(rename = "table_name")]
     pub table: String,
     pub name: String,
     /// Access method: btree, hash, gin, gist, brin, ...
@@ -101,8 +104,9 @@ pub struct IndexInfo {
     pub idx_tup_fetch: i64,
     pub idx_blks_hit: i64,
     pub idx_blks_read: i64,
-    /// PostgreSQL 16+: when the index was last scanned.
+    /// PostgreSQL 16+: when the index was last scanned (read by its own query).
     #[serde(default)]
+    #[sqlx(skip)]
     pub last_idx_scan: Option<DateTime<Utc>>,
 }
 
@@ -114,11 +118,13 @@ impl IndexInfo {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A foreign key; the row of `doctor_foreign_keys.sql`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ForeignKey {
     pub oid: i64,
     pub table_oid: i64,
     pub schema: String,
+    #[sqlx(rename = "table_name")]
     pub table: String,
     pub name: String,
     pub attnums: Vec<i16>,
@@ -138,7 +144,8 @@ pub struct FedColumn {
     pub data_type: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A sequence; the row of `doctor_sequences.sql`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SequenceInfo {
     pub schema: String,
     pub name: String,
@@ -149,25 +156,32 @@ pub struct SequenceInfo {
     pub cycle: bool,
     /// `None` when never called or when the role may not read it (see `readable`).
     pub last_value: Option<i64>,
-    /// START WITH: the next value of a sequence never called (or reset by RESTART).
+    /// START WITH: the next value of a sequence never called (or reset by RESTART). Always
+    /// read (`None` only in snapshot files written before it was): NULL is a decode error.
     #[serde(default)]
+    #[sqlx(try_from = "i64")]
     pub start_value: Option<i64>,
     pub readable: bool,
+    /// Sent as one JSON array.
+    #[sqlx(json)]
     pub fed_columns: Vec<FedColumn>,
 }
 
-/// Null fraction and average width of one analysed column (from pg_stats).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Null fraction and average width of one analysed column (from pg_stats); the row of
+/// `doctor_column_stats.sql`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ColumnStats {
     pub schema: String,
+    #[sqlx(rename = "table_name")]
     pub table: String,
+    #[sqlx(rename = "column_name")]
     pub column: String,
     pub null_frac: f64,
     pub avg_width: i32,
 }
 
-/// Server settings the table and vacuum checks depend on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Server settings the table and vacuum checks depend on; the row of `doctor_settings.sql`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ServerSettings {
     pub block_size: i32,
     pub autovacuum: bool,
@@ -216,8 +230,8 @@ pub struct SchemaSnapshot {
     pub fix_checks: Option<crate::collect::fixcheck::FixChecks>,
 }
 
-/// One relation's schema and name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One relation's schema and name; the row of `doctor_relation_names.sql`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct RelationName {
     pub schema: String,
     pub name: String,
@@ -229,15 +243,7 @@ pub async fn relation_names(
     pool: &PgPool,
     schemas: &[String],
 ) -> Result<Vec<RelationName>, CollectError> {
-    const N: &str = "doctor_relation_names";
-    let d = |e| CollectError::decode(N, e);
-    fetch_map(pool, N, Q_RELATION_NAMES, schemas, |r| {
-        Ok(RelationName {
-            schema: r.try_get("schema").map_err(d)?,
-            name: r.try_get("name").map_err(d)?,
-        })
-    })
-    .await
+    fetch_decoded(pool, "doctor_relation_names", Q_RELATION_NAMES, schemas).await
 }
 
 const Q_TABLES: &str = include_str!("../sql/doctor_tables.sql");
@@ -248,6 +254,21 @@ const Q_SEQUENCES: &str = include_str!("../sql/doctor_sequences.sql");
 const Q_COLUMN_STATS: &str = include_str!("../sql/doctor_column_stats.sql");
 const Q_SETTINGS: &str = include_str!("../sql/doctor_settings.sql");
 const Q_TABLE_SIZES: &str = include_str!("../sql/doctor_table_sizes.sql");
+
+/// The row of `doctor_table_sizes.sql`.
+#[derive(sqlx::FromRow)]
+struct TableSize {
+    oid: i64,
+    table_bytes: i64,
+    toast_bytes: i64,
+}
+
+/// The row of `doctor_index_last_scan_16.sql`.
+#[derive(sqlx::FromRow)]
+struct IndexLastScan {
+    oid: i64,
+    last_idx_scan: Option<DateTime<Utc>>,
+}
 
 /// How many of the largest tables (by estimate) get an exact size.
 pub const EXACT_SIZE_TABLES: usize = 50;
@@ -273,18 +294,15 @@ pub async fn exact_table_sizes(
         .fetch_all(pool)
         .await
         .map_err(|e| CollectError::query(N, e))?;
-    let d = |e| CollectError::decode(N, e);
     let mut sizes = std::collections::HashMap::with_capacity(rows.len());
     for r in &rows {
-        let oid: i64 = r.try_get("oid").map_err(d)?;
-        let tb: i64 = r.try_get("table_bytes").map_err(d)?;
-        let toast: i64 = r.try_get("toast_bytes").map_err(d)?;
-        sizes.insert(oid, (tb, toast));
+        let size: TableSize = decode(N, r)?;
+        sizes.insert(size.oid, size);
     }
     for &i in &order {
-        if let Some((tb, toast)) = sizes.get(&tables[i].oid) {
-            tables[i].table_bytes = *tb;
-            tables[i].toast_bytes = *toast;
+        if let Some(size) = sizes.get(&tables[i].oid) {
+            tables[i].table_bytes = size.table_bytes;
+            tables[i].toast_bytes = size.toast_bytes;
             tables[i].size_exact = true;
         }
     }
@@ -299,28 +317,17 @@ fn schemas_param(schemas: &[String]) -> Option<Vec<String>> {
     }
 }
 
-async fn fetch(
+/// Run a catalog query and decode each row into its row struct as it arrives, so the raw rows of
+/// a large catalog are never all held at once next to their decoded form.
+async fn fetch_decoded<T>(
     pool: &PgPool,
     name: &'static str,
     sql: &'static str,
     schemas: &[String],
-) -> Result<Vec<PgRow>, CollectError> {
-    sqlx::query(&tag(sql))
-        .bind(schemas_param(schemas))
-        .fetch_all(pool)
-        .await
-        .map_err(|e| CollectError::query(name, e))
-}
-
-/// Run a catalog query and decode each row as it arrives, so the raw rows of a large catalog
-/// are never all held at once next to their decoded form.
-async fn fetch_map<T>(
-    pool: &PgPool,
-    name: &'static str,
-    sql: &'static str,
-    schemas: &[String],
-    decode: impl Fn(&PgRow) -> Result<T, CollectError>,
-) -> Result<Vec<T>, CollectError> {
+) -> Result<Vec<T>, CollectError>
+where
+    T: for<'r> sqlx::FromRow<'r, PgRow>,
+{
     use futures_util::TryStreamExt;
     let sql = tag(sql);
     let mut rows = sqlx::query(&sql).bind(schemas_param(schemas)).fetch(pool);
@@ -330,7 +337,7 @@ async fn fetch_map<T>(
         .await
         .map_err(|e| CollectError::query(name, e))?
     {
-        out.push(decode(&r)?);
+        out.push(decode(name, &r)?);
     }
     Ok(out)
 }
@@ -341,61 +348,11 @@ pub async fn settings(pool: &PgPool) -> Result<ServerSettings, CollectError> {
         .fetch_one(pool)
         .await
         .map_err(|e| CollectError::query(N, e))?;
-    let d = |e| CollectError::decode(N, e);
-    Ok(ServerSettings {
-        block_size: r.try_get("block_size").map_err(d)?,
-        autovacuum: r.try_get("autovacuum").map_err(d)?,
-        autovacuum_vacuum_threshold: r.try_get("autovacuum_vacuum_threshold").map_err(d)?,
-        autovacuum_vacuum_scale_factor: r.try_get("autovacuum_vacuum_scale_factor").map_err(d)?,
-        autovacuum_freeze_max_age: r.try_get("autovacuum_freeze_max_age").map_err(d)?,
-        autovacuum_multixact_freeze_max_age: r
-            .try_get("autovacuum_multixact_freeze_max_age")
-            .map_err(d)?,
-        superuser_reserved_connections: r.try_get("superuser_reserved_connections").map_err(d)?,
-        track_counts: r.try_get("track_counts").map_err(d)?,
-    })
+    decode(N, &r)
 }
 
 pub async fn tables(pool: &PgPool, schemas: &[String]) -> Result<Vec<TableInfo>, CollectError> {
-    const N: &str = "doctor_tables";
-    let d = |e| CollectError::decode(N, e);
-    fetch_map(pool, N, Q_TABLES, schemas, |r| {
-        Ok(TableInfo {
-            oid: r.try_get("oid").map_err(d)?,
-            schema: r.try_get("schema").map_err(d)?,
-            name: r.try_get("name").map_err(d)?,
-            kind: r.try_get("kind").map_err(d)?,
-            is_partition: r.try_get("is_partition").map_err(d)?,
-            reltuples: r.try_get("reltuples").map_err(d)?,
-            relpages: r.try_get("relpages").map_err(d)?,
-            ncolumns: r.try_get("ncolumns").map_err(d)?,
-            table_bytes: r.try_get("table_bytes").map_err(d)?,
-            toast_bytes: r.try_get("toast_bytes").map_err(d)?,
-            size_exact: false,
-            reloptions: r.try_get("reloptions").map_err(d)?,
-            seq_scan: r.try_get("seq_scan").map_err(d)?,
-            seq_tup_read: r.try_get("seq_tup_read").map_err(d)?,
-            n_tup_ins: r.try_get("n_tup_ins").map_err(d)?,
-            n_tup_upd: r.try_get("n_tup_upd").map_err(d)?,
-            n_tup_del: r.try_get("n_tup_del").map_err(d)?,
-            n_tup_hot_upd: r.try_get("n_tup_hot_upd").map_err(d)?,
-            n_live_tup: r.try_get("n_live_tup").map_err(d)?,
-            n_dead_tup: r.try_get("n_dead_tup").map_err(d)?,
-            n_mod_since_analyze: r.try_get("n_mod_since_analyze").map_err(d)?,
-            n_ins_since_vacuum: r.try_get("n_ins_since_vacuum").map_err(d)?,
-            last_vacuum: r.try_get("last_vacuum").map_err(d)?,
-            last_autovacuum: r.try_get("last_autovacuum").map_err(d)?,
-            last_analyze: r.try_get("last_analyze").map_err(d)?,
-            last_autoanalyze: r.try_get("last_autoanalyze").map_err(d)?,
-            vacuum_count: r.try_get("vacuum_count").map_err(d)?,
-            autovacuum_count: r.try_get("autovacuum_count").map_err(d)?,
-            heap_blks_hit: r.try_get("heap_blks_hit").map_err(d)?,
-            heap_blks_read: r.try_get("heap_blks_read").map_err(d)?,
-            xid_age: r.try_get("xid_age").map_err(d)?,
-            mxid_age: r.try_get("mxid_age").map_err(d)?,
-        })
-    })
-    .await
+    fetch_decoded(pool, "doctor_tables", Q_TABLES, schemas).await
 }
 
 pub async fn indexes(
@@ -403,58 +360,15 @@ pub async fn indexes(
     schemas: &[String],
     server_version_num: i32,
 ) -> Result<Vec<IndexInfo>, CollectError> {
-    const N: &str = "doctor_indexes";
-    let d = |e| CollectError::decode(N, e);
-    let mut out = fetch_map(pool, N, Q_INDEXES, schemas, |r| {
-        Ok(IndexInfo {
-            oid: r.try_get("oid").map_err(d)?,
-            table_oid: r.try_get("table_oid").map_err(d)?,
-            schema: r.try_get("schema").map_err(d)?,
-            table: r.try_get("table_name").map_err(d)?,
-            name: r.try_get("name").map_err(d)?,
-            method: r.try_get("method").map_err(d)?,
-            is_unique: r.try_get("is_unique").map_err(d)?,
-            is_primary: r.try_get("is_primary").map_err(d)?,
-            is_exclusion: r.try_get("is_exclusion").map_err(d)?,
-            is_valid: r.try_get("is_valid").map_err(d)?,
-            is_ready: r.try_get("is_ready").map_err(d)?,
-            key_count: r.try_get("key_count").map_err(d)?,
-            attnums: r.try_get("attnums").map_err(d)?,
-            columns: r.try_get("columns").map_err(d)?,
-            not_null: r.try_get("not_null").map_err(d)?,
-            opclasses: r.try_get("opclasses").map_err(d)?,
-            collations: r.try_get("collations").map_err(d)?,
-            options: r.try_get("options").map_err(d)?,
-            expressions: r.try_get("expressions").map_err(d)?,
-            predicate: r.try_get("predicate").map_err(d)?,
-            definition: r.try_get("definition").map_err(d)?,
-            constraint_name: r.try_get("constraint_name").map_err(d)?,
-            constraint_type: r.try_get("constraint_type").map_err(d)?,
-            attached_to_parent: r.try_get("attached_to_parent").map_err(d)?,
-            on_partitioned_table: r.try_get("on_partitioned_table").map_err(d)?,
-            bytes: r.try_get("bytes").map_err(d)?,
-            reltuples: r.try_get("reltuples").map_err(d)?,
-            relpages: r.try_get("relpages").map_err(d)?,
-            reloptions: r.try_get("reloptions").map_err(d)?,
-            idx_scan: r.try_get("idx_scan").map_err(d)?,
-            idx_tup_read: r.try_get("idx_tup_read").map_err(d)?,
-            idx_tup_fetch: r.try_get("idx_tup_fetch").map_err(d)?,
-            idx_blks_hit: r.try_get("idx_blks_hit").map_err(d)?,
-            idx_blks_read: r.try_get("idx_blks_read").map_err(d)?,
-            last_idx_scan: None,
-        })
-    })
-    .await?;
+    let mut out: Vec<IndexInfo> = fetch_decoded(pool, "doctor_indexes", Q_INDEXES, schemas).await?;
     if server_version_num >= 160000 {
         const N16: &str = "doctor_index_last_scan_16";
-        let rows = fetch(pool, N16, Q_INDEX_LAST_SCAN_16, schemas).await?;
-        let d = |e| CollectError::decode(N16, e);
-        let mut last = std::collections::HashMap::with_capacity(rows.len());
-        for r in &rows {
-            let oid: i64 = r.try_get("oid").map_err(d)?;
-            let at: Option<DateTime<Utc>> = r.try_get("last_idx_scan").map_err(d)?;
-            last.insert(oid, at);
-        }
+        let scans: Vec<IndexLastScan> =
+            fetch_decoded(pool, N16, Q_INDEX_LAST_SCAN_16, schemas).await?;
+        let last: std::collections::HashMap<i64, Option<DateTime<Utc>>> = scans
+            .into_iter()
+            .map(|s| (s.oid, s.last_idx_scan))
+            .collect();
         for ix in &mut out {
             ix.last_idx_scan = last.get(&ix.oid).copied().flatten();
         }
@@ -466,66 +380,19 @@ pub async fn foreign_keys(
     pool: &PgPool,
     schemas: &[String],
 ) -> Result<Vec<ForeignKey>, CollectError> {
-    const N: &str = "doctor_foreign_keys";
-    let d = |e| CollectError::decode(N, e);
-    fetch_map(pool, N, Q_FOREIGN_KEYS, schemas, |r| {
-        Ok(ForeignKey {
-            oid: r.try_get("oid").map_err(d)?,
-            table_oid: r.try_get("table_oid").map_err(d)?,
-            schema: r.try_get("schema").map_err(d)?,
-            table: r.try_get("table_name").map_err(d)?,
-            name: r.try_get("name").map_err(d)?,
-            attnums: r.try_get("attnums").map_err(d)?,
-            columns: r.try_get("columns").map_err(d)?,
-            ref_schema: r.try_get("ref_schema").map_err(d)?,
-            ref_table: r.try_get("ref_table").map_err(d)?,
-            validated: r.try_get("validated").map_err(d)?,
-        })
-    })
-    .await
+    fetch_decoded(pool, "doctor_foreign_keys", Q_FOREIGN_KEYS, schemas).await
 }
 
 pub async fn sequences(
     pool: &PgPool,
     schemas: &[String],
 ) -> Result<Vec<SequenceInfo>, CollectError> {
-    const N: &str = "doctor_sequences";
-    let d = |e| CollectError::decode(N, e);
-    fetch_map(pool, N, Q_SEQUENCES, schemas, |r| {
-        let fed: String = r.try_get("fed_columns").map_err(d)?;
-        let fed_columns: Vec<FedColumn> = serde_json::from_str(&fed)
-            .map_err(|e| CollectError::decode(N, sqlx::Error::Decode(Box::new(e))))?;
-        Ok(SequenceInfo {
-            schema: r.try_get("schema").map_err(d)?,
-            name: r.try_get("name").map_err(d)?,
-            data_type: r.try_get("data_type").map_err(d)?,
-            min_value: r.try_get("min_value").map_err(d)?,
-            max_value: r.try_get("max_value").map_err(d)?,
-            increment: r.try_get("increment").map_err(d)?,
-            cycle: r.try_get("cycle").map_err(d)?,
-            last_value: r.try_get("last_value").map_err(d)?,
-            start_value: Some(r.try_get("start_value").map_err(d)?),
-            readable: r.try_get("readable").map_err(d)?,
-            fed_columns,
-        })
-    })
-    .await
+    fetch_decoded(pool, "doctor_sequences", Q_SEQUENCES, schemas).await
 }
 
 pub async fn column_stats(
     pool: &PgPool,
     schemas: &[String],
 ) -> Result<Vec<ColumnStats>, CollectError> {
-    const N: &str = "doctor_column_stats";
-    let d = |e| CollectError::decode(N, e);
-    fetch_map(pool, N, Q_COLUMN_STATS, schemas, |r| {
-        Ok(ColumnStats {
-            schema: r.try_get("schema").map_err(d)?,
-            table: r.try_get("table_name").map_err(d)?,
-            column: r.try_get("column_name").map_err(d)?,
-            null_frac: r.try_get("null_frac").map_err(d)?,
-            avg_width: r.try_get("avg_width").map_err(d)?,
-        })
-    })
-    .await
+    fetch_decoded(pool, "doctor_column_stats", Q_COLUMN_STATS, schemas).await
 }

@@ -16,7 +16,7 @@ SELECT /* dbdoctor */ n.nspname::text                                     AS sch
        CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE')
             THEN pg_sequence_last_value(c.oid) END         AS last_value,
        has_sequence_privilege(c.oid, 'SELECT,USAGE')       AS readable,
-       (SELECT COALESCE(json_agg(f ORDER BY f.schema, f."table", f."column"), '[]')::text FROM (
+       (SELECT COALESCE(json_agg(f ORDER BY f.schema, f."table", f."column"), '[]') FROM (
              SELECT tn.nspname::text AS schema, tc.relname::text AS "table", a.attname::text AS "column",
                     format_type(a.atttypid, NULL) AS data_type
                FROM pg_depend d
