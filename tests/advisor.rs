@@ -237,7 +237,7 @@ async fn hypopg_suggestions_are_ordered_filtered_and_leave_nothing_behind() {
     // Findings for doctor and migrate plan.
     let f = advisor::findings(&report);
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].check, "missing_index");
+    assert_eq!(f[0].check.as_str(), "missing_index");
     assert_eq!(f[0].confidence, Some(Confidence::High));
     assert_eq!(
         f[0].fix_sql.as_deref(),

@@ -1255,14 +1255,14 @@ fn replica_statistics_are_labelled_and_lower_the_confidence() {
     let primary = findings(&snap, &th);
     let f = primary
         .iter()
-        .find(|f| f.check == "unused_index" && f.object == "public.idx_users_created_at")
+        .find(|f| f.check.as_str() == "unused_index" && f.object == "public.idx_users_created_at")
         .unwrap();
     assert_eq!(f.confidence, Some(dbdoctor::analyze::Confidence::High));
     snap.capabilities.is_replica = true;
     let replica = findings(&snap, &th);
     let f = replica
         .iter()
-        .find(|f| f.check == "unused_index" && f.object == "public.idx_users_created_at")
+        .find(|f| f.check.as_str() == "unused_index" && f.object == "public.idx_users_created_at")
         .unwrap();
     assert_eq!(f.confidence, Some(dbdoctor::analyze::Confidence::Medium));
     assert!(f.message.contains("replica statistics"), "{}", f.message);

@@ -235,7 +235,7 @@ async fn every_installable_version_in_a_non_default_schema() {
         if caps.server_version_num >= 140000 && s.column_set < ColumnSet::V1_9 {
             let ids: Vec<String> = check(&caps, Some(&s))
                 .into_iter()
-                .map(|f| f.check)
+                .map(|f| f.check.to_string())
                 .collect();
             assert!(
                 ids.contains(&"pg_stat_statements_outdated".to_string()),
@@ -268,7 +268,7 @@ async fn missing_extension_is_a_finding_not_a_crash() {
     assert!(err.to_string().contains("not installed"), "{err}");
     let f = check(&caps, None);
     assert_eq!(f.len(), 1, "{f:#?}");
-    assert_eq!(f[0].check, "pg_stat_statements_missing");
+    assert_eq!(f[0].check.as_str(), "pg_stat_statements_missing");
     // The library is preloaded on the test cluster: only CREATE EXTENSION is needed.
     assert_eq!(
         f[0].fix_sql.as_deref(),
@@ -313,7 +313,7 @@ async fn role_without_pg_read_all_stats_sees_the_hidden_count_and_the_grant() {
     assert!(s.statements.iter().any(|st| st.hidden && st.calls == 3));
     let f: Vec<_> = check(&caps, Some(&s))
         .into_iter()
-        .filter(|f| f.check == "insufficient_privilege_statements")
+        .filter(|f| f.check.as_str() == "insufficient_privilege_statements")
         .collect();
     assert_eq!(f.len(), 1);
     assert_eq!(
@@ -436,7 +436,7 @@ async fn window_survives_a_reset_between_the_samples() {
     }
     let ids: Vec<String> = check(&caps, Some(&after))
         .into_iter()
-        .map(|f| f.check)
+        .map(|f| f.check.to_string())
         .collect();
     assert!(ids.contains(&"stats_recently_reset".to_string()), "{ids:?}");
     app.close().await.ok();

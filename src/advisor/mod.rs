@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
 use crate::analyze::finding::{Confidence, Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::collect::capabilities::Capabilities;
 use crate::collect::CollectError;
 use crate::util::{qualified, quote_ident};
@@ -807,7 +808,7 @@ pub fn findings(report: &AdvisorReport) -> Vec<Finding> {
                 }
             }
             Finding::new(
-                "missing_index",
+                CheckId::MissingIndex,
                 severity,
                 priority,
                 qualified(&s.schema, &s.index_name),
@@ -914,7 +915,7 @@ mod tests {
         };
         let f = findings(&report);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].check, "missing_index");
+        assert_eq!(f[0].check, CheckId::MissingIndex);
         assert_eq!(
             f[0].fix_sql.as_deref(),
             Some(

@@ -82,6 +82,11 @@ fn estimate(relpages: i64, expected_pages: f64, block_size: f64) -> BloatEstimat
     }
 }
 
+/// The server's block size (8 kB when the settings were not read).
+pub fn block_size(snap: &crate::snapshot::Snapshot) -> i32 {
+    snap.schema.settings.as_ref().map_or(8192, |s| s.block_size)
+}
+
 /// Heap bloat; `None` when the table is tiny, never analysed, or some columns have no stats.
 pub fn table(t: &TableInfo, cols: &ColumnIndex, block_size: i32) -> Option<BloatEstimate> {
     if !(t.kind == "r" || t.kind == "m") || t.relpages < 10 || t.reltuples < 0.0 {

@@ -1,205 +1,65 @@
-//! The doctor analysis: the registry of check ids, which checks run, and the pure pass from a
-//! Snapshot (plus thresholds) to findings and skipped checks.
+//! The doctor analysis: which checks run, and the pure pass from a Snapshot (plus thresholds)
+//! to findings and skipped checks. The checks themselves and their registry are `crate::checks`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{finding::sort_findings, Finding};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::error::Error;
 use crate::snapshot::{Skipped, Snapshot};
 
-/// One check: its stable id (an API), the report section it belongs to, and the data it needs.
+/// One check's metadata: its stable id (an API), the report section it belongs to, and a
+/// one-line summary.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckInfo {
-    pub id: &'static str,
+    pub id: CheckId,
     pub section: Section,
     pub summary: &'static str,
-}
-
-/// Every doctor check, in report order. Ids are documented in DB_PERF.md.
-pub const CHECKS: &[CheckInfo] = &[
-    c(
-        "unused_index",
-        Section::Indexes,
-        "index never scanned since the statistics were reset",
-    ),
-    c(
-        "duplicate_index",
-        Section::Indexes,
-        "index identical to another on the same table",
-    ),
-    c(
-        "redundant_index",
-        Section::Indexes,
-        "index whose columns are a left prefix of another's",
-    ),
-    c(
-        "invalid_index",
-        Section::Indexes,
-        "index left invalid by a failed concurrent build",
-    ),
-    c(
-        "fk_without_index",
-        Section::Indexes,
-        "foreign key whose columns no index leads with",
-    ),
-    c(
-        "missing_index",
-        Section::Indexes,
-        "big table read by sequential scans far more than by index",
-    ),
-    c(
-        "index_bloat",
-        Section::Indexes,
-        "btree index much larger than its rows need",
-    ),
-    c(
-        "table_bloat",
-        Section::Tables,
-        "table much larger than its rows need",
-    ),
-    c(
-        "dead_tuples",
-        Section::Tables,
-        "dead rows beyond the table's autovacuum trigger",
-    ),
-    c(
-        "table_without_pk",
-        Section::Tables,
-        "table without a primary key",
-    ),
-    c(
-        "sequence_overflow",
-        Section::Tables,
-        "sequence close to its own maximum or its column type's",
-    ),
-    c(
-        "xid_wraparound",
-        Section::Resources,
-        "transaction ID or multixact age near wraparound",
-    ),
-    c(
-        "long_running_query",
-        Section::Resources,
-        "query running for a long time",
-    ),
-    c(
-        "idle_in_transaction",
-        Section::Resources,
-        "session idle inside an open transaction",
-    ),
-    c(
-        "blocking_locks",
-        Section::Resources,
-        "session waiting for a lock another session holds",
-    ),
-    c(
-        "connections_usage",
-        Section::Resources,
-        "client connections near max_connections",
-    ),
-    c(
-        "cache_hit_ratio",
-        Section::Resources,
-        "share of block reads served from shared buffers",
-    ),
-    c(
-        "host_cpu",
-        Section::Resources,
-        "CPU use of the database host",
-    ),
-    c(
-        "host_memory",
-        Section::Resources,
-        "memory use of the database host",
-    ),
-    c(
-        "slow_query",
-        Section::Queries,
-        "statement slower on average than its threshold",
-    ),
-    c(
-        "select_star",
-        Section::Queries,
-        "hot statement fetching every column",
-    ),
-    c(
-        "unbounded_result",
-        Section::Queries,
-        "hot statement returning many rows per call with no LIMIT",
-    ),
-    c(
-        "implicit_join",
-        Section::Queries,
-        "hot statement joining tables with commas",
-    ),
-];
-
-/// The pg_stat_statements self-checks (src/analyze/statements.rs), run with the doctor checks.
-pub const SELF_CHECK_IDS: &[&str] = crate::analyze::statements::CHECK_IDS;
-
-const fn c(id: &'static str, section: Section, summary: &'static str) -> CheckInfo {
-    CheckInfo {
-        id,
-        section,
-        summary,
-    }
-}
-
-pub fn check_info(id: &str) -> Option<&'static CheckInfo> {
-    CHECKS
-        .iter()
-        .find(|c| c.id == id)
-        .or_else(|| crate::checks::info(id))
 }
 
 /// Which checks run: `--checks`, `--skip-checks` and `--only` sections.
 #[derive(Debug, Clone, Default)]
 pub struct CheckSelection {
-    pub only_checks: Vec<String>,
-    pub skip_checks: Vec<String>,
+    pub only_checks: Vec<CheckId>,
+    pub skip_checks: Vec<CheckId>,
     pub sections: Vec<Section>,
-    /// Ids from other modules (pg_stat_statements self-checks, the index advisor) that the
-    /// selection should accept.
-    pub extra_ids: Vec<String>,
 }
 
 impl CheckSelection {
-    /// Reject unknown check ids (a typo must not silently run everything).
-    pub fn validate(&self) -> Result<(), Error> {
-        for id in self.only_checks.iter().chain(&self.skip_checks) {
-            if check_info(id).is_none()
-                && !SELF_CHECK_IDS.contains(&id.as_str())
-                && !self.extra_ids.iter().any(|e| e == id)
-            {
-                let known: Vec<&str> = CHECKS
-                    .iter()
-                    .map(|c| c.id)
-                    .chain(crate::checks::ALL.iter().map(|c| c.info.id))
-                    .chain(SELF_CHECK_IDS.iter().copied())
-                    .collect();
-                let hint = crate::suggest::hint(id, known.iter().copied());
-                return Err(Error::Usage(format!(
-                    "unknown check id '{id}'{hint} (known: {})",
-                    known.join(", ")
-                )));
-            }
-        }
-        Ok(())
+    /// The selection from the command line's ids; an unknown id is a usage error naming the
+    /// nearest known id (a typo must not silently run everything).
+    pub fn parse(only: &[String], skip: &[String], sections: &[Section]) -> Result<Self, Error> {
+        let ids = |list: &[String]| -> Result<Vec<CheckId>, Error> {
+            list.iter()
+                .map(|id| {
+                    id.parse::<CheckId>().map_err(|e| {
+                        let known: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
+                        let hint = crate::suggest::hint(id, known.iter().copied());
+                        Error::Usage(format!("{e}{hint} (known: {})", known.join(", ")))
+                    })
+                })
+                .collect()
+        };
+        Ok(CheckSelection {
+            only_checks: ids(only)?,
+            skip_checks: ids(skip)?,
+            sections: sections.to_vec(),
+        })
     }
 
-    pub fn runs(&self, id: &str) -> bool {
-        if !self.only_checks.is_empty() && !self.only_checks.iter().any(|c| c == id) {
+    pub fn runs(&self, id: CheckId) -> bool {
+        if !self.only_checks.is_empty() && !self.only_checks.contains(&id) {
             return false;
         }
-        if self.skip_checks.iter().any(|c| c == id) {
+        if self.skip_checks.contains(&id) {
             return false;
         }
         if !self.sections.is_empty() {
             // Ids from other modules (pg_stat_statements self-checks) belong to the queries section.
-            let section = check_info(id).map_or(Section::Queries, |i| i.section);
+            let section = crate::checks::info(id).map_or(Section::Queries, |i| i.section);
             return self.sections.contains(&section);
         }
         true
@@ -262,7 +122,7 @@ pub struct Input<'a> {
 pub struct Analysis {
     pub findings: Vec<Finding>,
     pub skipped: Vec<Skipped>,
-    pub checks_run: Vec<String>,
+    pub checks_run: Vec<CheckId>,
 }
 
 /// Collects the findings of the checks that are selected, and skipped entries for those whose
@@ -273,14 +133,14 @@ pub struct Sink<'s> {
 }
 
 impl<'s> Sink<'s> {
-    pub fn wants(&self, id: &str) -> bool {
+    pub fn wants(&self, id: CheckId) -> bool {
         self.sel.runs(id)
     }
 
     /// Run `f` for check `id` when selected and its data is present, else record why not.
     pub fn check<T>(
         &mut self,
-        id: &str,
+        id: CheckId,
         data: Option<T>,
         missing: impl FnOnce() -> Skipped,
         f: impl FnOnce(T, &mut Vec<Finding>),
@@ -290,7 +150,7 @@ impl<'s> Sink<'s> {
         }
         match data {
             Some(d) => {
-                self.analysis.checks_run.push(id.to_string());
+                self.analysis.checks_run.push(id);
                 f(d, &mut self.analysis.findings);
             }
             None => {
@@ -301,7 +161,7 @@ impl<'s> Sink<'s> {
         }
     }
 
-    pub fn skip(&mut self, id: &str, reason: impl Into<String>, enable: Option<String>) {
+    pub fn skip(&mut self, id: CheckId, reason: impl Into<String>, enable: Option<String>) {
         if self.wants(id) {
             self.analysis.skipped.push(Skipped {
                 what: id.to_string(),
@@ -318,12 +178,6 @@ fn detail_columns(f: &Finding) -> Vec<&str> {
         .as_array()
         .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
         .unwrap_or_default()
-}
-
-/// For a check that needs two parts: the first one that is missing (`first` when it is absent,
-/// else `second`).
-pub fn needs_either(snap: &Snapshot, first: &str, first_present: bool, second: &str) -> Skipped {
-    needs(snap, if first_present { second } else { first })
 }
 
 /// A skipped entry for a check whose collector part is missing, reusing that part's reason.
@@ -354,20 +208,15 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
         sel,
         analysis: Analysis::default(),
     };
-    crate::analyze::indexes::run(&input, &mut sink);
-    crate::analyze::tables::run(&input, &mut sink);
-    crate::analyze::vacuum::run(&input, &mut sink);
-    crate::analyze::activity::run(&input, &mut sink);
-    crate::analyze::queries::run(&input, &mut sink);
     crate::checks::run(&input, &mut sink);
     for f in crate::analyze::statements::check(&snap.capabilities, snap.statements.as_ref()) {
-        if sink.wants(&f.check) {
+        if sink.wants(f.check) {
             sink.analysis.findings.push(f);
         }
     }
     if let Some(report) = &snap.advisor {
         let advised = crate::advisor::findings(report);
-        if sink.wants("missing_index") && !advised.is_empty() {
+        if sink.wants(CheckId::MissingIndex) && !advised.is_empty() {
             // The advisor names the columns; the catalog heuristic only the table: keep the
             // advisor's finding where both speak of the same table.
             // advisor's finding where both speak of the same table, carrying the catalog's
@@ -379,7 +228,7 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
                 std::mem::take(&mut sink.analysis.findings)
                     .into_iter()
                     .partition(|f| {
-                        f.check == "missing_index"
+                        f.check == CheckId::MissingIndex
                             && f.fix_sql.is_none()
                             && f.table.as_ref().is_some_and(|t| tables.contains(t))
                     });
@@ -396,7 +245,7 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
             // An advised index that leads with a foreign key's columns also serves the key:
             // point the foreign-key finding at it instead of proposing a second index.
             for f in sink.analysis.findings.iter_mut() {
-                if f.check != "fk_without_index" {
+                if f.check != CheckId::FkWithoutIndex {
                     continue;
                 }
                 let fk_cols = detail_columns(f);

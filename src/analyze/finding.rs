@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::CheckId;
+
 /// How bad it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,7 +35,7 @@ pub enum Confidence {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable check id, e.g. `unused_index` (documented in DB_PERF.md).
-    pub check: String,
+    pub check: CheckId,
     pub severity: Severity,
     pub priority: Priority,
     /// Schema-qualified object, quoted as needed (`public.meals`, `"my schema"."T"`).
@@ -54,7 +56,7 @@ pub struct Finding {
     /// Other checks that reached a verdict on the same object; the advice plan merged them into
     /// this finding (its `check` is the reason the fix rests on, `message` states every reason).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub also_checks: Vec<String>,
+    pub also_checks: Vec<CheckId>,
     /// After `doctor --verify-fixes`: `verified`, or `failed: <error>` (fix or rollback).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub verification: Option<String>,
@@ -62,14 +64,14 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(
-        check: &str,
+        check: CheckId,
         severity: Severity,
         priority: Priority,
         object: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
         Finding {
-            check: check.to_string(),
+            check,
             severity,
             priority,
             object: object.into(),

@@ -1,20 +1,16 @@
 //! Analysis: pure functions from a Snapshot (plus thresholds) to findings. No I/O here.
 
-pub mod activity;
 pub mod bloat;
 pub mod doctor;
 pub mod finding;
-pub mod indexes;
 pub mod queries;
 pub mod report;
 pub mod resolve;
 pub mod score;
 pub mod sqlfix;
 pub mod statements;
-pub mod tables;
 pub mod testdata;
 pub mod thresholds;
-pub mod vacuum;
 pub mod workload;
 
 pub use finding::{Confidence, Finding, Priority, Severity};

@@ -1,21 +1,13 @@
-//! Query checks on pg_stat_statements figures: slow statements, and the query-shape advice
-//! (`select_star`, `unbounded_result`, `implicit_join`) judged on the hot statements by parsing
-//! them with pg_query.
+//! Statements as the query checks and the report see them: pg_stat_statements figures per
+//! statement, the hot ones, and each statement's shape parsed with pg_query (`SELECT *`, no
+//! LIMIT, comma joins). The checks themselves are `crate::checks::{slow_query, select_star,
+//! unbounded_result, implicit_join}`.
 
 use pg_query::NodeEnum;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::analyze::doctor::{needs, Input, Sink};
-use crate::analyze::indexes::round2;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
 use crate::snapshot::Snapshot;
-
-/// A slow statement this many times over its threshold is critical.
-const SLOW_CRITICAL_FACTOR: f64 = 10.0;
-/// A statement taking this share of all statement time or more is high priority.
-const HIGH_SHARE_PCT: f64 = 10.0;
 
 /// One statement as the query checks see it (built from the pg_stat_statements collector).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,38 +79,6 @@ pub fn statement_views(snap: &Snapshot, th: &Thresholds) -> Option<Vec<Statement
     )
 }
 
-pub fn run(input: &Input, sink: &mut Sink) {
-    let snap = input.snap;
-    let views = statement_views(snap, input.th);
-    let v = views.as_deref();
-    sink.check(
-        "slow_query",
-        v,
-        || needs(snap, "statements"),
-        |s, out| slow(input, s, out),
-    );
-    let hot = v.map(|s| hot(s, input.th.hot_statements));
-    let hot = hot.as_deref();
-    sink.check(
-        "select_star",
-        hot,
-        || needs(snap, "statements"),
-        |s, out| shapes(input, s, Shape::SelectStar, out),
-    );
-    sink.check(
-        "unbounded_result",
-        hot,
-        || needs(snap, "statements"),
-        |s, out| shapes(input, s, Shape::Unbounded, out),
-    );
-    sink.check(
-        "implicit_join",
-        hot,
-        || needs(snap, "statements"),
-        |s, out| shapes(input, s, Shape::ImplicitJoin, out),
-    );
-}
-
 /// The top statements by total time.
 pub fn hot(all: &[StatementView], n: usize) -> Vec<StatementView> {
     let mut v: Vec<StatementView> = all.to_vec();
@@ -129,56 +89,6 @@ pub fn hot(all: &[StatementView], n: usize) -> Vec<StatementView> {
     });
     v.truncate(n);
     v
-}
-
-fn total_time(all: &[StatementView]) -> f64 {
-    all.iter()
-        .map(|s| s.total_ms)
-        .sum::<f64>()
-        .max(f64::MIN_POSITIVE)
-}
-
-fn slow(input: &Input, all: &[StatementView], out: &mut Vec<Finding>) {
-    let total = total_time(all);
-    for s in all {
-        let limit = s.threshold_ms.unwrap_or(input.th.slow_query_ms);
-        if s.calls == 0 || s.mean_ms <= limit {
-            continue;
-        }
-        let share = s.total_ms / total * 100.0;
-        let critical = s.mean_ms >= limit * SLOW_CRITICAL_FACTOR;
-        out.push(
-            Finding::new(
-                "slow_query",
-                if critical { Severity::Critical } else { Severity::Warning },
-                if share >= HIGH_SHARE_PCT || critical { Priority::High } else { Priority::Medium },
-                s.label(),
-                format!(
-                    "statement takes {:.1} ms on average (threshold {:.0} ms) over {} calls, {:.1}% of all statement time: {}",
-                    s.mean_ms, limit, s.calls, share, shorten(&s.query, 100)
-                ),
-            )
-            .detail(json!({
-                "queryid": s.queryid,
-                "query": s.query,
-                "calls": s.calls,
-                "mean_ms": round2(s.mean_ms),
-                "total_ms": round2(s.total_ms),
-                "threshold_ms": limit,
-                "threshold_source": s.threshold_source.clone().unwrap_or_else(|| "thresholds.slow_query_ms".into()),
-                "share_of_total_pct": round2(share),
-                "rows": s.rows,
-                "temp_blks_written": s.temp_blks_written,
-            })),
-        );
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Shape {
-    SelectStar,
-    Unbounded,
-    ImplicitJoin,
 }
 
 /// What the parse tree of one statement shows.
@@ -272,67 +182,6 @@ fn from_name(n: &pg_query::protobuf::Node) -> Option<String> {
         Some(NodeEnum::JoinExpr(_)) => Some("(join)".into()),
         Some(NodeEnum::RangeFunction(_)) => Some("(function)".into()),
         _ => None,
-    }
-}
-
-fn shapes(input: &Input, hot: &[StatementView], shape: Shape, out: &mut Vec<Finding>) {
-    let th = input.th;
-    for s in hot {
-        if s.hidden {
-            continue;
-        }
-        let Some(f) = shape_of(&s.query) else {
-            continue;
-        };
-        if !f.is_select {
-            continue;
-        }
-        let rows_per_call = s.rows as f64 / s.calls.max(1) as f64;
-        let base = json!({
-            "queryid": s.queryid,
-            "query": s.query,
-            "calls": s.calls,
-            "total_ms": round2(s.total_ms),
-            "mean_ms": round2(s.mean_ms),
-            "rows_per_call": round2(rows_per_call),
-        });
-        let finding = match shape {
-            Shape::SelectStar if f.select_star => Some((
-                "select_star",
-                Severity::Info,
-                Priority::Low,
-                format!(
-                    "hot statement fetches every column (SELECT *) {} times ({:.1} ms mean): list only the columns the code reads, so less data is sent and an index-only scan becomes possible: {}",
-                    s.calls, s.mean_ms, shorten(&s.query, 100)
-                ),
-            )),
-            Shape::Unbounded if f.no_limit && rows_per_call >= th.unbounded_rows_per_call => Some((
-                "unbounded_result",
-                Severity::Warning,
-                Priority::Medium,
-                format!(
-                    "hot statement returns {:.0} rows per call with no LIMIT: paginate (LIMIT with a keyset WHERE) or aggregate in SQL: {}",
-                    rows_per_call, shorten(&s.query, 100)
-                ),
-            )),
-            Shape::ImplicitJoin if !f.comma_joined.is_empty() => Some((
-                "implicit_join",
-                Severity::Info,
-                Priority::Low,
-                format!(
-                    "hot statement joins {} with commas: write explicit JOIN ... ON so a missing join condition cannot turn into a cross join: {}",
-                    f.comma_joined.join(", "), shorten(&s.query, 100)
-                ),
-            )),
-            _ => None,
-        };
-        if let Some((check, sev, pri, msg)) = finding {
-            let mut d = base.clone();
-            if shape == Shape::ImplicitJoin {
-                d["comma_joined"] = json!(f.comma_joined);
-            }
-            out.push(Finding::new(check, sev, pri, s.label(), msg).detail(d));
-        }
     }
 }
 

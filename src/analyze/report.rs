@@ -7,22 +7,23 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::analyze::activity::connection_use;
 use crate::analyze::bloat::{self, ColumnIndex};
 use crate::analyze::doctor::{analyze, Analysis, CheckSelection, Input, StatsWindow};
-use crate::analyze::indexes::round2;
 use crate::analyze::queries::statement_views;
 use crate::analyze::score::{score, HealthScore};
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::vacuum::WRAPAROUND_HORIZON;
 use crate::analyze::workload::{statement_latency, workload_latency};
 use crate::analyze::Finding;
+use crate::checks::sessions::connection_use;
+use crate::checks::xid_wraparound::WRAPAROUND_HORIZON;
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::collect::capabilities::Capabilities;
 use crate::collect::host::HostSnapshot;
 use crate::snapshot::{Skipped, Snapshot};
 use crate::stats::QueryLatency;
 use crate::util::qualified;
+use crate::util::round2;
 
 /// Version of the report JSON; bumped only for incompatible changes (fields are only added).
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -48,7 +49,7 @@ pub struct DoctorReport {
     pub connection: ConnectionSection,
     /// Collector parts and checks that could not run, with why and how to enable them.
     pub skipped: Vec<Skipped>,
-    pub checks_run: Vec<String>,
+    pub checks_run: Vec<CheckId>,
     pub queries: Option<QueriesSection>,
     pub tables: Option<TablesSection>,
     pub indexes: Option<IndexesSection>,
@@ -286,7 +287,7 @@ pub fn build(
     };
     sections.dedup();
     if opts.slow_queries_only {
-        analysis.findings.retain(|f| f.check == "slow_query");
+        analysis.findings.retain(|f| f.check == CheckId::SlowQuery);
     }
     let input = Input {
         snap,
@@ -447,7 +448,7 @@ fn tables(input: &Input, listed: usize) -> Option<TablesSection> {
     }
     let cols = s.column_stats.as_deref().unwrap_or(&[]);
     let cols = ColumnIndex::new(cols);
-    let block = crate::analyze::tables::block_size(input);
+    let block = bloat::block_size(input.snap);
     let mut rows: Vec<TableRow> = list
         .iter()
         .map(|t| {
@@ -533,7 +534,7 @@ fn resources(input: &Input) -> ResourcesSection {
     let all = sessions.unwrap_or(&[]);
     ResourcesSection {
         connections: sessions.map(|s| {
-            let c = connection_use(input, s);
+            let c = connection_use(input.snap, s);
             ConnectionsUse {
                 total: c.total,
                 usable: c.usable,

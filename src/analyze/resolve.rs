@@ -6,16 +6,21 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::json;
 
-use crate::analyze::indexes::{covers, enforces_something, obj, supported_fks};
 use crate::analyze::sqlfix;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::index_groups::{covers, enforces_something, obj, supported_fks};
+use crate::checks::CheckId;
 use crate::collect::schema::IndexInfo;
 use crate::snapshot::Snapshot;
 use crate::util::quote_ident;
 
 /// Checks whose fix drops the index they name.
-pub const DROP_CHECKS: &[&str] = &["unused_index", "duplicate_index", "redundant_index"];
+pub const DROP_CHECKS: &[CheckId] = &[
+    CheckId::UnusedIndex,
+    CheckId::DuplicateIndex,
+    CheckId::RedundantIndex,
+];
 
 /// Resolve `findings` in place (see DB_PERF.md §3, "The advice plan").
 pub fn resolve(snap: &Snapshot, th: &Thresholds, findings: &mut Vec<Finding>) {
@@ -34,7 +39,7 @@ fn one_widening_per_key(findings: &mut [Finding]) {
     let keys: Vec<(usize, String, String)> = findings
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.check == "integer_primary_key" && f.fix_sql.is_some())
+        .filter(|(_, f)| f.check == CheckId::IntegerPrimaryKey && f.fix_sql.is_some())
         .filter_map(|(i, f)| {
             let table = f.table.clone()?;
             let column = f.detail.get("column")?.as_str()?.to_string();
@@ -47,7 +52,7 @@ fn one_widening_per_key(findings: &mut [Finding]) {
             crate::util::quote_ident(&column)
         );
         let Some(seq_at) = findings.iter().position(|f| {
-            f.check == "sequence_overflow"
+            f.check == CheckId::SequenceOverflow
                 && f.table.as_deref() == Some(table.as_str())
                 && f.fix_sql.as_deref().is_some_and(|s| s.contains(&widen))
         }) else {
@@ -59,8 +64,8 @@ fn one_widening_per_key(findings: &mut [Finding]) {
         seq.message
             .push_str("; the fix of integer_primary_key on the same key widens it");
         let key = &mut findings[key_at];
-        if !key.also_checks.iter().any(|c| c == "sequence_overflow") {
-            key.also_checks.push("sequence_overflow".to_string());
+        if !key.also_checks.contains(&CheckId::SequenceOverflow) {
+            key.also_checks.push(CheckId::SequenceOverflow);
         }
     }
 }
@@ -89,21 +94,19 @@ fn resolve_drops(
     let mut rest = Vec::with_capacity(findings.len());
     for f in findings.drain(..) {
         match by_obj.get(&f.object) {
-            Some(ix) if DROP_CHECKS.contains(&f.check.as_str()) => {
-                groups.entry(ix.oid).or_default().push(f)
-            }
+            Some(ix) if DROP_CHECKS.contains(&f.check) => groups.entry(ix.oid).or_default().push(f),
             _ => rest.push(f),
         }
     }
     let by_oid: HashMap<i64, &IndexInfo> = indexes.iter().map(|i| (i.oid, i)).collect();
-    let has_fix = |g: &[Finding], checks: &[&str]| {
+    let has_fix = |g: &[Finding], checks: &[CheckId]| {
         g.iter()
-            .any(|f| f.fix_sql.is_some() && checks.contains(&f.check.as_str()))
+            .any(|f| f.fix_sql.is_some() && checks.contains(&f.check))
     };
     // 1. Unused indexes serve no query: their drops stand on their own.
     let mut dropped: HashSet<i64> = groups
         .iter()
-        .filter(|(_, g)| has_fix(g, &["unused_index"]))
+        .filter(|(_, g)| has_fix(g, &[CheckId::UnusedIndex]))
         .map(|(oid, _)| *oid)
         .collect();
     // 2. A duplicate or redundant index goes only while an index that covers it stays; that
@@ -113,11 +116,11 @@ fn resolve_drops(
     let is_dup = |oid: &i64| {
         groups[oid]
             .iter()
-            .any(|f| f.check == "duplicate_index" && f.fix_sql.is_some())
+            .any(|f| f.check == CheckId::DuplicateIndex && f.fix_sql.is_some())
     };
     let candidates: HashSet<i64> = groups
         .iter()
-        .filter(|(_, g)| has_fix(g, &["duplicate_index", "redundant_index"]))
+        .filter(|(_, g)| has_fix(g, &[CheckId::DuplicateIndex, CheckId::RedundantIndex]))
         .map(|(oid, _)| *oid)
         .collect();
     let mut covered: Vec<&IndexInfo> = candidates
@@ -167,15 +170,14 @@ fn resolve_drops(
         }
         let primary_check = if survivor.contains_key(&oid) {
             g.iter()
-                .find(|f| f.check != "unused_index" && f.fix_sql.is_some())
-                .map(|f| f.check.clone())
-        } else if dropped.contains(&oid) && g.iter().any(|f| f.check == "unused_index") {
-            Some("unused_index".to_string())
+                .find(|f| f.check != CheckId::UnusedIndex && f.fix_sql.is_some())
+                .map(|f| f.check)
+        } else if dropped.contains(&oid) && g.iter().any(|f| f.check == CheckId::UnusedIndex) {
+            Some(CheckId::UnusedIndex)
         } else {
             None
         };
         let pi = primary_check
-            .as_deref()
             .and_then(|c| g.iter().position(|f| f.check == c))
             .unwrap_or(0);
         let mut primary = g.remove(pi);
@@ -184,7 +186,7 @@ fn resolve_drops(
             .map(|f| json!({"check": f.check, "message": f.message}))
             .collect();
         for other in &g {
-            primary.also_checks.push(other.check.clone());
+            primary.also_checks.push(other.check);
             primary.message = format!(
                 "{}; also {}: {}",
                 primary.message, other.check, other.message
@@ -203,7 +205,7 @@ fn resolve_drops(
             if let (Some(b), Some(d)) = (survivor.get(&oid), primary.detail.as_object_mut()) {
                 d.insert("kept_covering_index".into(), json!(obj(b)));
             }
-            if primary.check != "unused_index" && !survivor.contains_key(&oid) {
+            if primary.check != CheckId::UnusedIndex && !survivor.contains_key(&oid) {
                 // Every index that covered it goes too; it is dropped for serving nothing.
                 primary.message = format!(
                     "{}; the indexes that cover it are advised away too, and it has never been scanned, so it goes as unused",
@@ -250,7 +252,8 @@ fn resolve_drops(
         .map(|i| obj(i))
         .collect();
     for f in rest.iter_mut() {
-        if f.check == "index_bloat" && dropped_objs.contains(&f.object) && f.fix_sql.is_some() {
+        if f.check == CheckId::IndexBloat && dropped_objs.contains(&f.object) && f.fix_sql.is_some()
+        {
             f.fix_sql = None;
             f.rollback_sql = None;
             f.message = format!(
@@ -371,7 +374,7 @@ fn allocate_names(snap: &Snapshot, findings: &mut [Finding]) {
                 .rollback_sql
                 .as_deref()
                 .map(|x| replace_ident(x, &qo, &qn));
-            if f.check == "missing_index" && f.object.ends_with(&qo) {
+            if f.check == CheckId::MissingIndex && f.object.ends_with(&qo) {
                 f.object = format!("{}{qn}", &f.object[..f.object.len() - qo.len()]);
             }
         }
@@ -421,7 +424,7 @@ mod tests {
         let f = crate::analyze::doctor::findings(&snap, &Thresholds::default());
         let wide = on(&f, "public.idx_meals_cooked_on_title");
         assert_eq!(wide.len(), 1, "{wide:#?}");
-        assert_eq!(wide[0].check, "unused_index");
+        assert_eq!(wide[0].check, CheckId::UnusedIndex);
         assert!(wide[0].fix_sql.is_some());
         let narrow = on(&f, "public.idx_meals_cooked_on");
         assert_eq!(narrow.len(), 1, "{narrow:#?}");
@@ -449,8 +452,8 @@ mod tests {
         let f = crate::analyze::doctor::findings(&snap, &Thresholds::default());
         let narrow = on(&f, "public.idx_meals_cooked_on");
         assert_eq!(narrow.len(), 1, "{narrow:#?}");
-        assert_eq!(narrow[0].check, "redundant_index");
-        assert_eq!(narrow[0].also_checks, vec!["unused_index".to_string()]);
+        assert_eq!(narrow[0].check, CheckId::RedundantIndex);
+        assert_eq!(narrow[0].also_checks, vec![CheckId::UnusedIndex]);
         assert!(narrow[0].message.contains("; also unused_index: "));
         assert_eq!(narrow[0].detail["reasons"].as_array().unwrap().len(), 2);
     }
@@ -459,7 +462,7 @@ mod tests {
     fn a_key_is_widened_by_one_fix_only() {
         let seq = |table: &str| {
             Finding::new(
-                "sequence_overflow",
+                CheckId::SequenceOverflow,
                 Severity::Critical,
                 Priority::High,
                 "public.counters_id_seq",
@@ -472,7 +475,7 @@ mod tests {
             )
         };
         let key = Finding::new(
-            "integer_primary_key",
+            CheckId::IntegerPrimaryKey,
             Severity::Critical,
             Priority::High,
             "public.counters.id",
@@ -492,7 +495,7 @@ mod tests {
             f[0]
         );
         assert!(f[0].message.contains("integer_primary_key"));
-        assert_eq!(f[1].also_checks, vec!["sequence_overflow".to_string()]);
+        assert_eq!(f[1].also_checks, vec![CheckId::SequenceOverflow]);
         assert!(f[1].fix_sql.is_some());
         // Another table's sequence keeps its own fix.
         assert!(f[2].fix_sql.is_some());
@@ -505,7 +508,7 @@ mod tests {
         let mut f = crate::analyze::doctor::findings(&snap, &th);
         f.push(
             Finding::new(
-                "index_bloat",
+                CheckId::IndexBloat,
                 Severity::Warning,
                 Priority::Medium,
                 "public.idx_meals_cooked_on_copy",
@@ -517,7 +520,7 @@ mod tests {
             ),
         );
         resolve(&snap, &th, &mut f);
-        let bloat = f.iter().find(|x| x.check == "index_bloat").unwrap();
+        let bloat = f.iter().find(|x| x.check == CheckId::IndexBloat).unwrap();
         assert!(bloat.fix_sql.is_none(), "{bloat:#?}");
         assert!(bloat.message.contains("drops this index"));
     }
@@ -533,7 +536,7 @@ mod tests {
         let fk = f
             .iter()
             .find(|x| {
-                x.check == "fk_without_index"
+                x.check == CheckId::FkWithoutIndex
                     && x.fix_sql
                         .as_deref()
                         .is_some_and(|s| s.contains("public.meals"))

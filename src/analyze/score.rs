@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::analyze::{Finding, Severity};
+use crate::checks::CheckId;
 
 pub const POINTS_CRITICAL: u32 = 15;
 pub const POINTS_WARNING: u32 = 5;
@@ -15,7 +16,7 @@ pub const CHECK_CAP_POINTS: u32 = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deduction {
-    pub check: String,
+    pub check: CheckId,
     pub critical: usize,
     pub warning: usize,
     pub info: usize,
@@ -30,10 +31,10 @@ pub struct HealthScore {
 }
 
 pub fn score(findings: &[Finding]) -> HealthScore {
-    let mut by_check: BTreeMap<&str, Deduction> = BTreeMap::new();
+    let mut by_check: BTreeMap<CheckId, Deduction> = BTreeMap::new();
     for f in findings {
-        let d = by_check.entry(&f.check).or_insert_with(|| Deduction {
-            check: f.check.clone(),
+        let d = by_check.entry(f.check).or_insert_with(|| Deduction {
+            check: f.check,
             critical: 0,
             warning: 0,
             info: 0,
@@ -70,11 +71,14 @@ mod tests {
 
     #[test]
     fn deductions_add_up_and_are_capped() {
-        let f = |c: &str, s| Finding::new(c, s, Priority::Low, "x", "m");
-        let mut v = vec![f("a", Severity::Critical), f("b", Severity::Info)];
-        v.extend((0..10).map(|_| f("c", Severity::Warning)));
+        let f = |c, s| Finding::new(c, s, Priority::Low, "x", "m");
+        let mut v = vec![
+            f(CheckId::SlowQuery, Severity::Critical),
+            f(CheckId::HostCpu, Severity::Info),
+        ];
+        v.extend((0..10).map(|_| f(CheckId::DeadTuples, Severity::Warning)));
         let s = score(&v);
-        assert_eq!(s.deductions[0].check, "c");
+        assert_eq!(s.deductions[0].check, CheckId::DeadTuples);
         assert_eq!(s.deductions[0].points, CHECK_CAP_POINTS);
         assert_eq!(s.score, 100 - 30 - 15 - 1);
         assert_eq!(score(&[]).score, 100);

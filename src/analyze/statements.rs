@@ -4,6 +4,7 @@ use chrono::Duration;
 use serde_json::json;
 
 use crate::analyze::{Confidence, Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::collect::capabilities::Capabilities;
 use crate::collect::statements::{parse_version, StatementsSnapshot};
 use crate::util::quote_ident;
@@ -12,15 +13,15 @@ use crate::util::quote_ident;
 pub const STATS_RECENTLY_RESET_S: i64 = 3_600;
 
 /// Every check id this module can emit, for documentation and tests.
-pub const CHECK_IDS: &[&str] = &[
-    "pg_stat_statements_missing",
-    "pg_stat_statements_not_preloaded",
-    "pg_stat_statements_outdated",
-    "pg_stat_statements_evicted",
-    "track_io_timing_off",
-    "pg_stat_statements_track_none",
-    "stats_recently_reset",
-    "insufficient_privilege_statements",
+pub const CHECK_IDS: &[CheckId] = &[
+    CheckId::PgStatStatementsMissing,
+    CheckId::PgStatStatementsNotPreloaded,
+    CheckId::PgStatStatementsOutdated,
+    CheckId::PgStatStatementsEvicted,
+    CheckId::TrackIoTimingOff,
+    CheckId::PgStatStatementsTrackNone,
+    CheckId::StatsRecentlyReset,
+    CheckId::InsufficientPrivilegeStatements,
 ];
 
 const OBJECT: &str = "pg_stat_statements";
@@ -66,7 +67,7 @@ pub fn check(caps: &Capabilities, stmts: Option<&StatementsSnapshot>) -> Vec<Fin
         };
         out.push(
             Finding::new(
-                "pg_stat_statements_missing",
+                CheckId::PgStatStatementsMissing,
                 Severity::Warning,
                 Priority::High,
                 OBJECT,
@@ -97,7 +98,7 @@ pub fn check(caps: &Capabilities, stmts: Option<&StatementsSnapshot>) -> Vec<Fin
     if !caps.pg_stat_statements_loaded {
         out.push(
             Finding::new(
-                "pg_stat_statements_not_preloaded",
+                CheckId::PgStatStatementsNotPreloaded,
                 Severity::Critical,
                 Priority::High,
                 &object,
@@ -117,7 +118,7 @@ pub fn check(caps: &Capabilities, stmts: Option<&StatementsSnapshot>) -> Vec<Fin
                 let wrong = caps.major() >= 14 && i < (1, 9);
                 out.push(
                     Finding::new(
-                        "pg_stat_statements_outdated",
+                        CheckId::PgStatStatementsOutdated,
                         if wrong {
                             Severity::Warning
                         } else {
@@ -150,7 +151,7 @@ pub fn check(caps: &Capabilities, stmts: Option<&StatementsSnapshot>) -> Vec<Fin
     if caps.pg_stat_statements_track.as_deref() == Some("none") {
         out.push(
             Finding::new(
-                "pg_stat_statements_track_none",
+                CheckId::PgStatStatementsTrackNone,
                 Severity::Warning,
                 Priority::High,
                 "pg_stat_statements.track",
@@ -170,7 +171,7 @@ pub fn check(caps: &Capabilities, stmts: Option<&StatementsSnapshot>) -> Vec<Fin
     if !caps.track_io_timing {
         out.push(
             Finding::new(
-                "track_io_timing_off",
+                CheckId::TrackIoTimingOff,
                 Severity::Info,
                 Priority::Low,
                 "track_io_timing",
@@ -192,7 +193,7 @@ pub fn check(caps: &Capabilities, stmts: Option<&StatementsSnapshot>) -> Vec<Fin
         let suggested = (max.max(1000) * 2).min(50_000);
         out.push(
             Finding::new(
-                "pg_stat_statements_evicted",
+                CheckId::PgStatStatementsEvicted,
                 Severity::Warning,
                 Priority::Medium,
                 &object,
@@ -225,7 +226,7 @@ pub fn check(caps: &Capabilities, stmts: Option<&StatementsSnapshot>) -> Vec<Fin
             if age < Duration::seconds(STATS_RECENTLY_RESET_S) {
                 out.push(
                     Finding::new(
-                        "stats_recently_reset",
+                        CheckId::StatsRecentlyReset,
                         Severity::Info,
                         Priority::Low,
                         &object,
@@ -247,7 +248,7 @@ pub fn check(caps: &Capabilities, stmts: Option<&StatementsSnapshot>) -> Vec<Fin
         let role = quote_ident(&caps.role);
         out.push(
             Finding::new(
-                "insufficient_privilege_statements",
+                CheckId::InsufficientPrivilegeStatements,
                 Severity::Warning,
                 Priority::Medium,
                 &object,
@@ -461,11 +462,11 @@ mod tests {
         s.info.as_mut().unwrap().dealloc = 1;
         s.since = Some(c.server_now);
         s.insufficient_privilege_rows = 1;
-        let mut seen: Vec<String> = check(&c, Some(&s)).into_iter().map(|f| f.check).collect();
+        let mut seen: Vec<CheckId> = check(&c, Some(&s)).into_iter().map(|f| f.check).collect();
         c.extensions[0].installed_version = None;
         seen.extend(check(&c, None).into_iter().map(|f| f.check));
         seen.sort();
-        let mut all: Vec<String> = CHECK_IDS.iter().map(|s| s.to_string()).collect();
+        let mut all: Vec<CheckId> = CHECK_IDS.to_vec();
         all.sort();
         assert_eq!(seen, all);
     }

@@ -8,13 +8,14 @@ use super::{indexes_with_columns, needs_index_columns, Check};
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "btree_index_on_array",
+        id: CheckId::BtreeIndexOnArray,
         section: Section::Indexes,
         summary: "btree index with an array key column (GIN serves array searches)",
     },
@@ -119,5 +120,21 @@ mod tests {
         assert_eq!(names, vec!["public.roles_btree", "public.number_roles"]);
         assert_eq!(f[0].detail["types"][0], "text[]");
         assert!(f[0].fix_sql.is_none());
+    }
+
+    #[test]
+    fn scalar_key_columns_are_not_reported() {
+        let s = snapshot(
+            vec![table(1, "accounts")],
+            vec![index(
+                11,
+                1,
+                "accounts",
+                "by_number",
+                &[(3, "account_number")],
+            )],
+            json!({"index_columns": [facts(11, &[("character varying(50)", "S", true)])]}),
+        );
+        assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -9,6 +9,7 @@ use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::collect::health::FkDetail;
 use crate::snapshot::Snapshot;
@@ -16,7 +17,7 @@ use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "duplicate_foreign_key",
+        id: CheckId::DuplicateForeignKey,
         section: Section::Tables,
         summary: "foreign key identical to another of the same table",
     },
@@ -132,5 +133,15 @@ pub(crate) mod tests {
             f[0].fix_sql.as_deref(),
             Some("ALTER TABLE public.accounts DROP CONSTRAINT c_accounts_fk_client_id_duplicate;")
         );
+    }
+
+    #[test]
+    fn distinct_keys_are_not_reported() {
+        let b = (&["bigint"][..], &["bigint"][..]);
+        let s = snap(vec![
+            fk("c_accounts_fk_client_id", &["client_id"], &["id"], b),
+            fk("c_accounts_fk_other", &["other_id"], &["id"], b),
+        ]);
+        assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -9,13 +9,14 @@ use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "fk_type_mismatch",
+        id: CheckId::FkTypeMismatch,
         section: Section::Tables,
         summary: "foreign-key column whose type differs from the referenced column's",
     },
@@ -124,5 +125,16 @@ mod tests {
             Some("ALTER TABLE public.accounts ALTER COLUMN real_client_id TYPE integer;")
         );
         assert_eq!(f[1].detail["columns"], serde_json::json!(["phone"]));
+    }
+
+    #[test]
+    fn keys_of_the_referenced_type_are_not_reported() {
+        let s = snap(vec![fk(
+            "fk_ok",
+            &["client_id"],
+            &["id"],
+            (&["bigint"], &["bigint"]),
+        )]);
+        assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -10,6 +10,7 @@ use super::{create_concurrently, derived_name, drop_index, droppable, renamed_de
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{human_bytes, qualified, quote_ident};
@@ -21,7 +22,7 @@ pub const WARNING_MIN_BYTES: i64 = 1024 * 1024;
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "index_mostly_null",
+        id: CheckId::IndexMostlyNull,
         section: Section::Indexes,
         summary: "index on a mostly NULL column (a partial IS NOT NULL index serves it)",
     },
@@ -35,7 +36,10 @@ pub const CHECK: Check = Check {
 };
 
 fn missing(s: &Snapshot) -> Option<&'static str> {
-    if s.schema.indexes.is_none() {
+    if let Some(part) = super::predates_health(s) {
+        // It came with the health collector: older snapshots do not run it.
+        Some(part)
+    } else if s.schema.indexes.is_none() {
         Some("indexes")
     } else if s.schema.column_stats.is_none() {
         Some("column_stats")
@@ -183,5 +187,26 @@ mod tests {
             .unwrap()
             .starts_with("CREATE INDEX CONCURRENTLY i_clients_middle_name ON"));
         assert_eq!(f[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn indexes_on_mostly_filled_columns_are_not_reported() {
+        let mut s = snapshot(
+            vec![table(1, "clients")],
+            vec![index(
+                12,
+                1,
+                "clients",
+                "i_clients_last_name",
+                &[(2, "last_name")],
+            )],
+            json!({}),
+        );
+        s.schema.column_stats = Some(vec![serde_json::from_value(json!({
+            "schema": "public", "table": "clients", "column": "last_name",
+            "null_frac": 0.1, "avg_width": 10
+        }))
+        .unwrap()]);
+        assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -8,13 +8,14 @@ use super::{indexes_with_columns, needs_index_columns, Check};
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "index_with_boolean",
+        id: CheckId::IndexWithBoolean,
         section: Section::Indexes,
         summary: "index with a boolean key column (a partial index fits better)",
     },
@@ -126,5 +127,21 @@ mod tests {
         assert_eq!(f[1].object, "public.number_deleted");
         assert_eq!(f[1].severity, Severity::Info);
         assert_eq!(f[1].detail["position"], 2);
+    }
+
+    #[test]
+    fn indexes_without_boolean_keys_are_not_reported() {
+        let s = snapshot(
+            vec![table(1, "accounts")],
+            vec![index(
+                13,
+                1,
+                "accounts",
+                "by_number",
+                &[(3, "account_number")],
+            )],
+            json!({"index_columns": [facts(13, &[("character varying(50)", "S", true)])]}),
+        );
+        assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::Check;
+use super::{Check, CheckId};
 use crate::analyze::doctor::{CheckInfo, StatsWindow};
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
@@ -23,7 +23,7 @@ pub const MIN_WINDOW_DAYS: f64 = 1.0 / 24.0;
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "integer_primary_key",
+        id: CheckId::IntegerPrimaryKey,
         section: Section::Tables,
         summary: "serial/integer primary key, with an exhaustion forecast",
     },
@@ -234,5 +234,10 @@ mod tests {
         assert_eq!(big.severity, Severity::Info);
         assert!(big.fix_sql.is_none());
         assert!(big.message.contains("bigserial"), "{}", big.message);
+    }
+
+    #[test]
+    fn tables_without_integer_keys_are_not_reported() {
+        assert!(run(&snap(json!([])), &Thresholds::default()).is_empty());
     }
 }

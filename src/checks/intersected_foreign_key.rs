@@ -9,13 +9,14 @@ use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "intersected_foreign_key",
+        id: CheckId::IntersectedForeignKey,
         section: Section::Tables,
         summary: "foreign key sharing columns with another to the same table",
     },
@@ -104,5 +105,15 @@ mod tests {
         assert_eq!(f[0].detail["constraint"], "fk_email_phone");
         assert_eq!(f[0].detail["other"], "fk_phone_email");
         assert!(f[0].fix_sql.is_none());
+    }
+
+    #[test]
+    fn keys_sharing_no_column_are_not_reported() {
+        let one = (&["bigint"][..], &["bigint"][..]);
+        let s = snap(vec![
+            fk("fk_client", &["client_id"], &["id"], one),
+            fk("fk_other", &["other_id"], &["id"], one),
+        ]);
+        assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

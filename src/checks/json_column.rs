@@ -8,13 +8,14 @@ use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "json_column",
+        id: CheckId::JsonColumn,
         section: Section::Tables,
         summary: "column of type json (jsonb is the better default)",
     },
@@ -73,6 +74,10 @@ mod tests {
             f[0].fix_sql.as_deref(),
             Some("ALTER TABLE public.clients ALTER COLUMN info TYPE jsonb USING info::jsonb;")
         );
+    }
+
+    #[test]
+    fn no_json_column_no_finding() {
         let none = crate::checks::testkit::snapshot(vec![], vec![], json!({"json_columns": []}));
         assert!(run(&none, &Thresholds::default()).is_empty());
     }

@@ -1,61 +1,101 @@
-//! The registry of doctor checks that live one per module: each module declares its metadata
-//! (id, section, default severity, thresholds, summary, the collector parts it reads) and a
-//! pure `run(&Snapshot, &Thresholds) -> Vec<Finding>`; doctor's analysis runs them all here.
+//! The doctor checks, one per module, and their registry.
+//!
+//! A check is a module `src/checks/<check_id>.rs` holding its `CHECK` (id, section, default
+//! severity, the thresholds it reads, summary, the snapshot part it needs) and its pure
+//! `run(&Snapshot, &Thresholds) -> Vec<Finding>`, with unit tests on built snapshots. `ALL`
+//! lists them in the order they run; `analyze::doctor` runs the registry. Helpers that several
+//! checks share live in the small modules below (`index_groups`, `index_ddl`, `sessions`,
+//! `hot_statements`). How to add one: ARCHITECTURE.md, "How to add a doctor check".
 
-pub mod btree_index_on_array;
-pub mod duplicate_foreign_key;
-pub mod fk_type_mismatch;
-pub mod index_mostly_null;
-pub mod index_with_boolean;
-pub mod integer_primary_key;
-pub mod intersected_foreign_key;
-pub mod json_column;
-pub mod not_valid_constraint;
-pub mod partial_index_always_true;
-pub mod redundant_hash_index;
-pub mod sequence_near_max;
-
-use std::collections::HashMap;
+// Shared helpers.
+pub mod hot_statements;
+pub mod id;
+pub mod index_ddl;
+pub mod index_groups;
+pub mod sessions;
 
 use crate::analyze::doctor::{needs, CheckInfo, Input, Sink};
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Severity};
-use crate::collect::health::IndexColumns;
-use crate::collect::schema::IndexInfo;
-use crate::snapshot::Snapshot;
-use crate::util::qualified;
+use crate::snapshot::{Skipped, Snapshot};
+
+pub use id::CheckId;
+pub(crate) use index_ddl::{
+    create_concurrently, derived_name, drop_index, droppable, renamed_definition,
+};
+pub(crate) use index_groups::{indexes_with_columns, needs_index_columns};
 
 /// One check: metadata plus its pure run function.
 pub struct Check {
     pub info: CheckInfo,
     /// Severity of a typical finding (some findings go up or down with their numbers).
     pub severity: Severity,
-    /// Named thresholds with units, as documented in DB_PERF.md section 3.
+    /// The thresholds it reads with their default values: `[thresholds]` keys of budgets.toml
+    /// (lower case) or the module's own constants (upper case), as documented in DB_PERF.md
+    /// section 3.
     pub thresholds: &'static [(&'static str, f64)],
     /// The first collector part the check needs that the snapshot lacks, if any.
     pub missing: fn(&Snapshot) -> Option<&'static str>,
     pub run: fn(&Snapshot, &Thresholds) -> Vec<Finding>,
 }
 
-/// Every check of this registry, in report order.
-pub const ALL: &[Check] = &[
-    btree_index_on_array::CHECK,
-    index_with_boolean::CHECK,
-    index_mostly_null::CHECK,
-    partial_index_always_true::CHECK,
-    redundant_hash_index::CHECK,
-    duplicate_foreign_key::CHECK,
-    intersected_foreign_key::CHECK,
-    fk_type_mismatch::CHECK,
-    not_valid_constraint::CHECK,
-    integer_primary_key::CHECK,
-    json_column::CHECK,
-    sequence_near_max::CHECK,
-];
+/// Declares each check's module and lists its `CHECK` in `ALL`, in the order written.
+macro_rules! registry {
+    ($($check:ident,)*) => {
+        $(pub mod $check;)*
 
-/// The metadata of check `id`, when it is one of this registry's.
-pub fn info(id: &str) -> Option<&'static CheckInfo> {
-    ALL.iter().map(|c| &c.info).find(|i| i.id == id)
+        /// Every check, in the order they run (the order of `checks_run` in the report).
+        pub const ALL: &[Check] = &[$($check::CHECK,)*];
+    };
+}
+
+// The registry: one line per check, `src/checks/<line>.rs`. New checks go at the end.
+registry! {
+    unused_index,
+    duplicate_index,
+    redundant_index,
+    invalid_index,
+    fk_without_index,
+    missing_index,
+    index_bloat,
+    table_bloat,
+    table_without_pk,
+    sequence_overflow,
+    dead_tuples,
+    xid_wraparound,
+    long_running_query,
+    idle_in_transaction,
+    blocking_locks,
+    connections_usage,
+    cache_hit_ratio,
+    host_cpu,
+    host_memory,
+    slow_query,
+    select_star,
+    unbounded_result,
+    implicit_join,
+    btree_index_on_array,
+    index_with_boolean,
+    index_mostly_null,
+    partial_index_always_true,
+    redundant_hash_index,
+    duplicate_foreign_key,
+    intersected_foreign_key,
+    fk_type_mismatch,
+    not_valid_constraint,
+    integer_primary_key,
+    json_column,
+    sequence_near_max,
+}
+
+/// The registered check with this id.
+pub fn check(id: CheckId) -> Option<&'static Check> {
+    ALL.iter().find(|c| c.info.id == id)
+}
+
+/// The metadata of check `id`, when it is a registered check.
+pub fn info(id: CheckId) -> Option<&'static CheckInfo> {
+    check(id).map(|c| &c.info)
 }
 
 /// The collector parts of `collect::health`, as named in `Snapshot::skipped`.
@@ -67,8 +107,8 @@ const HEALTH_PARTS: &[&str] = &[
     "int_primary_keys",
 ];
 
-/// The snapshot was taken by a version that collects these checks' data (a part is present, or
-/// its failure was recorded). Older snapshots still load; these checks then do not run at all.
+/// The snapshot was taken by a version that collects the health parts (a part is present, or
+/// its failure was recorded).
 fn collected(s: &Snapshot) -> bool {
     let h = &s.health;
     h.index_columns.is_some()
@@ -81,111 +121,69 @@ fn collected(s: &Snapshot) -> bool {
             .any(|k| HEALTH_PARTS.contains(&k.what.as_str()))
 }
 
+/// For the `missing` test of a check that reads data only the health collector gathers: a
+/// health part when the snapshot predates that collector. Older snapshots still load; a check
+/// whose missing part is a health part then does not run at all, and is not reported skipped.
+pub(crate) fn predates_health(s: &Snapshot) -> Option<&'static str> {
+    (!collected(s)).then_some(HEALTH_PARTS[0])
+}
+
+/// The first part whose flag is false: `parts` pairs "is present" with the part's name.
+pub(crate) fn first_missing(parts: &[(bool, &'static str)]) -> Option<&'static str> {
+    parts.iter().find(|(present, _)| !present).map(|(_, p)| *p)
+}
+
+/// The `missing` test of the host checks: the host was sampled and is the database's.
+pub(crate) fn needs_local_host(s: &Snapshot) -> Option<&'static str> {
+    (s.host.is_none() || !s.local).then_some(HOST)
+}
+
+/// The part name of the host sample.
+const HOST: &str = "host";
+
+/// The skipped entry of a check that lacks `part` (its `what` is filled in by the sink).
+fn part_skipped(snap: &Snapshot, part: &str) -> Skipped {
+    if part != HOST {
+        return needs(snap, part);
+    }
+    Skipped {
+        what: String::new(),
+        reason: if snap.host.is_some() {
+            "the database does not run on the host dbdoctor ran on (remote connection)".into()
+        } else {
+            "host not sampled".into()
+        },
+        enable: Some("run dbdoctor on the database host (unix socket or localhost)".into()),
+    }
+}
+
+/// Objects a check that ran could not see, as a skipped entry after its findings.
+fn partly_skipped(id: CheckId, snap: &Snapshot) -> Option<Skipped> {
+    match id {
+        CheckId::SequenceOverflow => sequence_overflow::unreadable(snap),
+        _ => None,
+    }
+}
+
 /// Run every selected check; one whose data is missing becomes a skipped entry.
 pub fn run(input: &Input, sink: &mut Sink) {
-    if !collected(input.snap) {
-        return;
-    }
+    let snap = input.snap;
+    let health = collected(snap);
     for c in ALL {
-        let missing = (c.missing)(input.snap);
-        let data = missing.is_none().then_some(());
+        let missing = (c.missing)(snap);
+        if !health && missing.is_some_and(|p| HEALTH_PARTS.contains(&p)) {
+            continue;
+        }
         sink.check(
             c.info.id,
-            data,
-            || needs(input.snap, missing.unwrap_or_default()),
-            |(), out| out.extend((c.run)(input.snap, input.th)),
+            missing.is_none().then_some(()),
+            || part_skipped(snap, missing.unwrap_or_default()),
+            |(), out| out.extend((c.run)(snap, input.th)),
         );
+        if let Some(k) = partly_skipped(c.info.id, snap) {
+            sink.skip(c.info.id, k.reason, k.enable);
+        }
     }
-}
-
-/// The missing-part test for checks that read indexes and their key column facts.
-fn needs_index_columns(s: &Snapshot) -> Option<&'static str> {
-    if s.schema.indexes.is_none() {
-        Some("indexes")
-    } else if s.health.index_columns.is_none() {
-        Some("index_columns")
-    } else {
-        None
-    }
-}
-
-/// Each index with its key column facts (indexes without facts are left out).
-fn indexes_with_columns(s: &Snapshot) -> Vec<(&IndexInfo, &IndexColumns)> {
-    let facts: HashMap<i64, &IndexColumns> = s
-        .health
-        .index_columns
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .map(|c| (c.oid, c))
-        .collect();
-    s.schema
-        .indexes
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|ix| facts.get(&ix.oid).map(|c| (ix, *c)))
-        .collect()
-}
-
-/// `CREATE INDEX` text of an existing index, built without blocking writes where possible.
-fn create_concurrently(ix: &IndexInfo) -> String {
-    let def = &ix.definition;
-    let out = if ix.on_partitioned_table {
-        def.clone()
-    } else if let Some(rest) = def.strip_prefix("CREATE UNIQUE INDEX ") {
-        format!("CREATE UNIQUE INDEX CONCURRENTLY {rest}")
-    } else if let Some(rest) = def.strip_prefix("CREATE INDEX ") {
-        format!("CREATE INDEX CONCURRENTLY {rest}")
-    } else {
-        def.clone()
-    };
-    format!("{out};")
-}
-
-/// `DROP INDEX` of an existing index, without blocking reads and writes where possible.
-fn drop_index(ix: &IndexInfo) -> String {
-    format!(
-        "DROP INDEX {}IF EXISTS {};",
-        if ix.on_partitioned_table {
-            ""
-        } else {
-            "CONCURRENTLY "
-        },
-        qualified(&ix.schema, &ix.name)
-    )
-}
-
-/// An index is never advised away when it backs a constraint or is not a plain, valid index
-/// of a table (drops stay conservative).
-fn droppable(ix: &IndexInfo) -> bool {
-    ix.is_valid
-        && ix.is_ready
-        && !ix.is_primary
-        && !ix.is_exclusion
-        && ix.constraint_name.is_none()
-        && !ix.attached_to_parent
-}
-
-/// The index's definition with another name (`None` when the name cannot be found in it).
-fn renamed_definition(ix: &IndexInfo, new_name: &str) -> Option<String> {
-    let old = format!(" {} ON ", crate::util::quote_ident(&ix.name));
-    let p = ix.definition.find(&old)?;
-    Some(format!(
-        "{} {} ON {}",
-        &ix.definition[..p],
-        crate::util::quote_ident(new_name),
-        &ix.definition[p + old.len()..]
-    ))
-}
-
-/// `name` with `suffix`, cut to PostgreSQL's 63-byte identifier limit on a char boundary.
-fn derived_name(name: &str, suffix: &str) -> String {
-    let mut cut = 63usize.saturating_sub(suffix.len()).min(name.len());
-    while !name.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}{suffix}", &name[..cut])
 }
 
 #[cfg(test)]
@@ -235,55 +233,152 @@ pub(crate) mod testkit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::doctor::{analyze, CheckSelection};
 
     #[test]
-    fn ids_are_unique_snake_case_and_new() {
+    fn every_id_is_registered_once_or_is_a_self_check() {
         let mut seen = std::collections::BTreeSet::new();
         for c in ALL {
-            let id = c.info.id;
-            assert!(seen.insert(id), "duplicate id {id}");
+            assert!(seen.insert(c.info.id), "{} registered twice", c.info.id);
+        }
+        for id in CheckId::ALL {
+            let self_check = crate::analyze::statements::CHECK_IDS.contains(id);
             assert!(
-                id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'),
-                "{id}"
-            );
-            assert!(
-                crate::analyze::doctor::CHECKS.iter().all(|o| o.id != id),
-                "{id} is also an analyze check"
+                seen.contains(id) != self_check,
+                "{id}: a registered check or a pg_stat_statements self-check, not both or neither"
             );
         }
     }
 
     #[test]
     fn every_check_is_documented() {
-        let doc = include_str!("../../DB_PERF.md");
+        let all = include_str!("../../DB_PERF.md");
+        // The text from `from` to the next heading of the same level.
+        let part = |from: &str, level: &str| {
+            let doc = &all[all.find(from).expect(from)..];
+            &doc[..doc[from.len()..]
+                .find(&format!("\n{level} "))
+                .map_or(doc.len(), |e| e + from.len())]
+        };
+        let section = part("## 3. Health checks", "##");
+        let rows = part("### Checks", "###");
         for c in ALL {
+            // A row whose first cell names the id (`| `a`, `b` | ...` documents both).
+            let named = format!("`{}`", c.info.id);
             assert!(
-                doc.contains(&format!("| `{}` |", c.info.id)),
+                rows.lines().any(|l| l.starts_with("| ")
+                    && l.split('|')
+                        .nth(1)
+                        .is_some_and(|cell| cell.contains(&named))),
                 "{} has no row in DB_PERF.md section 3",
                 c.info.id
             );
             for (name, _) in c.thresholds {
-                let constant = name.to_ascii_uppercase();
                 assert!(
-                    doc.contains(&constant),
-                    "{} threshold {constant} undocumented",
+                    section.contains(&format!("`{name}`"))
+                        || section.contains(&name.to_ascii_uppercase()),
+                    "{} threshold {name} undocumented",
                     c.info.id
                 );
             }
         }
     }
 
+    /// The `#[test]` functions of a source file, as (name, body) pairs.
+    fn test_fns(src: &str) -> Vec<(String, String)> {
+        src.split("#[test]")
+            .skip(1)
+            .filter_map(|part| {
+                let after = part.split_once("fn ")?.1;
+                let name = after.split('(').next()?.trim().to_string();
+                // The body runs to the next test (or the end of the module).
+                Some((name, after.to_string()))
+            })
+            .collect()
+    }
+
+    /// A check module proves itself in its own file: at least one test where the check finds
+    /// something, and another where it finds nothing.
     #[test]
-    fn older_snapshots_run_none_of_these_checks() {
-        use crate::analyze::doctor::{analyze, CheckSelection};
+    fn every_check_has_positive_and_negative_unit_tests() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/checks");
+        let mut lacking = Vec::new();
+        for c in ALL {
+            let path = format!("{dir}/{}.rs", c.info.id);
+            let src = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: its module {path} is missing: {e}", c.info.id));
+            let tests = test_fns(&src);
+            let negative = tests.iter().find(|(_, b)| b.contains("is_empty()"));
+            let positive = tests.iter().find(|(n, b)| {
+                Some(n) != negative.map(|(n, _)| n)
+                    && [
+                        ".object",
+                        ".detail",
+                        ".fix_sql",
+                        ".severity",
+                        ".priority",
+                        ".len(), 1",
+                    ]
+                    .iter()
+                    .any(|k| b.contains(k))
+            });
+            if negative.is_none() {
+                lacking.push(format!(
+                    "{}: no unit test asserts that it finds nothing",
+                    c.info.id
+                ));
+            }
+            if positive.is_none() {
+                lacking.push(format!(
+                    "{}: no other unit test asserts on what it finds",
+                    c.info.id
+                ));
+            }
+        }
+        assert!(lacking.is_empty(), "{}", lacking.join("\n"));
+    }
+
+    #[test]
+    fn the_unit_test_finder_tells_the_two_kinds_apart() {
+        let src = "#[test]\nfn finds() { assert_eq!(f[0].object, \"x\"); }\n";
+        assert_eq!(test_fns(src).len(), 1);
+        assert!(!test_fns(src)[0].1.contains("is_empty()"));
+        assert!(test_fns("fn helper() {}").is_empty());
+    }
+
+    #[test]
+    fn older_snapshots_run_none_of_the_health_checks() {
         let old = crate::analyze::testdata::sample_snapshot();
+        // The checks that came with the health collector.
+        let health = [
+            CheckId::BtreeIndexOnArray,
+            CheckId::IndexWithBoolean,
+            CheckId::IndexMostlyNull,
+            CheckId::PartialIndexAlwaysTrue,
+            CheckId::RedundantHashIndex,
+            CheckId::DuplicateForeignKey,
+            CheckId::IntersectedForeignKey,
+            CheckId::FkTypeMismatch,
+            CheckId::NotValidConstraint,
+            CheckId::IntegerPrimaryKey,
+            CheckId::JsonColumn,
+            CheckId::SequenceNearMax,
+        ];
+        for c in ALL {
+            let part = (c.missing)(&old);
+            assert_eq!(
+                health.contains(&c.info.id),
+                part.is_some_and(|p| HEALTH_PARTS.contains(&p)),
+                "{}: missing part {part:?} on a snapshot without the health parts",
+                c.info.id
+            );
+        }
         let a = analyze(&old, &Thresholds::default(), &CheckSelection::default());
-        assert!(ALL
+        assert!(health.iter().all(|id| !a.checks_run.contains(id)));
+        assert!(health
             .iter()
-            .all(|c| !a.checks_run.iter().any(|r| r == c.info.id)));
-        assert!(ALL
-            .iter()
-            .all(|c| !a.skipped.iter().any(|k| k.what == c.info.id)));
+            .all(|id| !a.skipped.iter().any(|k| k.what == id.as_str())));
+        assert!(a.checks_run.contains(&CheckId::SequenceOverflow));
         // A part that failed to collect is reported for the checks that need it.
         let mut failed = old.clone();
         failed.health.json_columns = Some(vec![]);
@@ -293,7 +388,7 @@ mod tests {
             enable: None,
         });
         let a = analyze(&failed, &Thresholds::default(), &CheckSelection::default());
-        assert!(a.checks_run.iter().any(|r| r == "json_column"));
+        assert!(a.checks_run.contains(&CheckId::JsonColumn));
         let skip = a
             .skipped
             .iter()
@@ -303,9 +398,24 @@ mod tests {
     }
 
     #[test]
-    fn derived_names_fit_postgres() {
-        let long = "x".repeat(70);
-        assert_eq!(derived_name(&long, "_not_null").len(), 63);
-        assert_eq!(derived_name("ix", "_not_null"), "ix_not_null");
+    fn a_remote_host_is_skipped_with_the_reason() {
+        let mut s = crate::analyze::testdata::sample_snapshot();
+        s.local = false;
+        let a = analyze(&s, &Thresholds::default(), &CheckSelection::default());
+        let k = a.skipped.iter().find(|k| k.what == "host_cpu").unwrap();
+        assert!(k.reason.contains("remote connection"), "{}", k.reason);
+        assert!(!a.checks_run.contains(&CheckId::HostCpu));
+    }
+
+    #[test]
+    fn unreadable_sequences_follow_the_check_that_ran() {
+        let mut s = crate::analyze::testdata::sample_snapshot();
+        s.schema.sequences.as_mut().unwrap()[1].readable = false;
+        let a = analyze(&s, &Thresholds::default(), &CheckSelection::default());
+        assert!(a.checks_run.contains(&CheckId::SequenceOverflow));
+        assert!(a
+            .skipped
+            .iter()
+            .any(|k| k.what == "sequence_overflow" && k.reason.starts_with("insufficient")));
     }
 }

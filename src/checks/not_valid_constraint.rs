@@ -8,13 +8,14 @@ use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "not_valid_constraint",
+        id: CheckId::NotValidConstraint,
         section: Section::Tables,
         summary: "constraint added NOT VALID and never validated",
     },
@@ -95,5 +96,13 @@ mod tests {
         let mut empty = s.clone();
         empty.health.not_valid_constraints = None;
         assert_eq!((CHECK.missing)(&empty), Some("not_valid_constraints"));
+    }
+
+    #[test]
+    fn validated_constraints_are_not_reported() {
+        let s =
+            crate::checks::testkit::snapshot(vec![], vec![], json!({"not_valid_constraints": []}));
+        assert!(run(&s, &Thresholds::default()).is_empty());
+        assert_eq!((CHECK.missing)(&s), None);
     }
 }

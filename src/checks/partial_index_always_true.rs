@@ -12,13 +12,14 @@ use super::{
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "partial_index_always_true",
+        id: CheckId::PartialIndexAlwaysTrue,
         section: Section::Indexes,
         summary: "partial index whose WHERE clause holds for every row",
     },
@@ -186,5 +187,19 @@ mod tests {
                  (first_ref IS NOT NULL);\nDROP INDEX CONCURRENTLY IF EXISTS public.idx_first_full;"
             )
         );
+    }
+
+    #[test]
+    fn predicates_on_nullable_columns_are_not_reported() {
+        let mut v = index(12, 1, "t2", "idx_t1", &[(3, "t1_id")]);
+        v["predicate"] = json!("(t1_id IS NOT NULL)");
+        let mut f2 = facts(12, &[("bigint", "N", false)]);
+        f2["table_not_null_columns"] = json!(["first_ref"]);
+        let s = snapshot(
+            vec![table(1, "t2")],
+            vec![v],
+            json!({"index_columns": [f2]}),
+        );
+        assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -9,13 +9,14 @@ use super::{create_concurrently, drop_index, droppable, indexes_with_columns, Ch
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{human_bytes, qualified};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "redundant_hash_index",
+        id: CheckId::RedundantHashIndex,
         section: Section::Indexes,
         summary: "hash index whose column a btree index of the same table leads with",
     },
@@ -188,5 +189,15 @@ mod tests {
             f[0].fix_sql.as_deref(),
             Some("DROP INDEX CONCURRENTLY IF EXISTS public.h_account_number;")
         );
+    }
+
+    #[test]
+    fn a_hash_index_without_a_btree_on_its_column_is_not_reported() {
+        let s = snapshot(
+            vec![table(3, "orders")],
+            vec![hash(41, 3, "orders", "h_note", (5, "note"))],
+            json!({"index_columns": [facts(41, &[("text", "S", false)])]}),
+        );
+        assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

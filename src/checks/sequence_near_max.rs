@@ -10,6 +10,7 @@ use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::collect::schema::SequenceInfo;
 use crate::snapshot::Snapshot;
@@ -17,13 +18,17 @@ use crate::util::qualified;
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
-        id: "sequence_near_max",
+        id: CheckId::SequenceNearMax,
         section: Section::Tables,
         summary: "never-called or restarted sequence whose next value is near its limit",
     },
     severity: Severity::Warning,
     thresholds: &[],
-    missing: |s| s.schema.sequences.is_none().then_some("sequences"),
+    // It reads the START values only the health collector's version of the sequence query
+    // gathers.
+    missing: |s| {
+        super::predates_health(s).or_else(|| s.schema.sequences.is_none().then_some("sequences"))
+    },
     run,
 };
 
@@ -256,5 +261,16 @@ mod tests {
         let p = position(&fed).unwrap();
         assert_eq!(p.limit, i64::from(i32::MAX));
         assert!(p.limited_by_column.is_some());
+    }
+
+    #[test]
+    fn fresh_called_or_cycling_sequences_are_not_reported() {
+        let mut s = crate::checks::testkit::snapshot(vec![], vec![], json!({}));
+        s.schema.sequences = Some(vec![
+            seq("fresh", "bigint", 1, i64::MAX, 1, false, None),
+            seq("called", "bigint", 1, 100, 92, false, Some(95)),
+            seq("seq_cycle", "bigint", 10, 100, 92, true, None),
+        ]);
+        assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -35,13 +35,7 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
         None => (Thresholds::default(), None),
     };
     let config = Some(config_note(budgets_path.as_deref()));
-    let sel = CheckSelection {
-        only_checks: args.checks.clone(),
-        skip_checks: args.skip_checks.clone(),
-        sections: args.only.clone(),
-        extra_ids: Vec::new(),
-    };
-    sel.validate()?;
+    let sel = CheckSelection::parse(&args.checks, &args.skip_checks, &args.only)?;
     let window = args
         .window
         .as_deref()

@@ -158,9 +158,9 @@ pub async fn collect_snapshot(
         (Some(t), Some(ix)) => {
             let unique: Vec<&schema::IndexInfo> = ix
                 .iter()
-                .filter(|i| crate::analyze::indexes::needs_duplicate_check(i, ix))
+                .filter(|i| crate::checks::index_groups::needs_duplicate_check(i, ix))
                 .collect();
-            let pk = crate::analyze::tables::pk_candidates(t, ix);
+            let pk = crate::checks::table_without_pk::pk_candidates(t, ix);
             Some(crate::collect::fixcheck::collect(pool, &unique, &pk).await)
         }
         _ => None,

@@ -10,6 +10,7 @@ use super::locks::lock_of_sql;
 use super::source::{Source, NO_TX_DIRECTIVE};
 use super::split::split;
 use crate::analyze::{Finding, Priority};
+use crate::checks::CheckId;
 
 /// Version of `migration-plan.json`.
 pub const PLAN_SCHEMA_VERSION: u32 = 1;
@@ -17,13 +18,13 @@ pub const PLAN_SCHEMA_VERSION: u32 = 1;
 /// reads the table twice.
 pub const INDEX_BUILD_BYTES_PER_SEC: f64 = 64.0 * 1024.0 * 1024.0;
 /// Checks whose fixes are index operations `plan` turns into migrations.
-pub const INDEX_CHECKS: &[&str] = &[
-    "unused_index",
-    "duplicate_index",
-    "redundant_index",
-    "invalid_index",
-    "fk_without_index",
-    "missing_index",
+pub const INDEX_CHECKS: &[CheckId] = &[
+    CheckId::UnusedIndex,
+    CheckId::DuplicateIndex,
+    CheckId::RedundantIndex,
+    CheckId::InvalidIndex,
+    CheckId::FkWithoutIndex,
+    CheckId::MissingIndex,
 ];
 
 /// Sizes known for a table, keyed by its qualified name.
@@ -40,7 +41,7 @@ pub struct Planned {
     pub up_file: String,
     pub down_file: String,
     pub priority: Priority,
-    pub check: String,
+    pub check: CheckId,
     pub object: String,
     /// Doctor's message: why this change.
     pub rationale: String,
@@ -73,7 +74,7 @@ pub struct Planned {
 /// A finding left out, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Left {
-    pub check: String,
+    pub check: CheckId,
     pub object: String,
     pub reason: String,
 }
@@ -221,12 +222,12 @@ pub fn plan(
     let mut left_out = Vec::new();
     let mut planned = std::collections::BTreeSet::new();
     for f in ordered {
-        if !INDEX_CHECKS.contains(&f.check.as_str()) {
+        if !INDEX_CHECKS.contains(&f.check) {
             continue;
         }
         if f.confidence == Some(crate::analyze::Confidence::Low) {
             left_out.push(Left {
-                check: f.check.clone(),
+                check: f.check,
                 object: f.object.clone(),
                 reason: "doctor's confidence is low (statistics too young to trust); run plan again later".into(),
             });
@@ -234,7 +235,7 @@ pub fn plan(
         }
         let Some(fix) = f.fix_sql.as_deref() else {
             left_out.push(Left {
-                check: f.check.clone(),
+                check: f.check,
                 object: f.object.clone(),
                 reason: "doctor gave no fix SQL".into(),
             });
@@ -255,7 +256,7 @@ pub fn plan(
             .unwrap_or_default();
         if fixes.is_empty() {
             left_out.push(Left {
-                check: f.check.clone(),
+                check: f.check,
                 object: f.object.clone(),
                 reason: "the fix holds no statement".into(),
             });
@@ -358,7 +359,7 @@ pub fn plan(
                 up_file,
                 down_file,
                 priority: f.priority,
-                check: f.check.clone(),
+                check: f.check,
                 object: f.object.clone(),
                 rationale: one_line(&f.message),
                 up_contents: format!("{}{sql}\n", header(no_tx)),
@@ -392,20 +393,20 @@ mod tests {
 
     fn findings() -> Vec<Finding> {
         vec![
-            Finding::new("unused_index", Severity::Warning, Priority::Low, "public.meals_name_idx", "never scanned")
+            Finding::new(CheckId::UnusedIndex, Severity::Warning, Priority::Low, "public.meals_name_idx", "never scanned")
                 .table("public.meals")
                 .detail(serde_json::json!({"bytes": 8192}))
                 .fix(
                     "DROP INDEX CONCURRENTLY IF EXISTS public.meals_name_idx;",
                     Some("CREATE INDEX CONCURRENTLY meals_name_idx ON public.meals USING btree (name);".into()),
                 ),
-            Finding::new("fk_without_index", Severity::Warning, Priority::High, "public.meals.meals_user_id_fkey", "fk\nwithout index")
+            Finding::new(CheckId::FkWithoutIndex, Severity::Warning, Priority::High, "public.meals.meals_user_id_fkey", "fk\nwithout index")
                 .table("public.meals")
                 .fix(
                     "CREATE INDEX CONCURRENTLY IF NOT EXISTS meals_user_id_idx ON public.meals (user_id);",
                     Some("DROP INDEX CONCURRENTLY IF EXISTS public.meals_user_id_idx;".into()),
                 ),
-            Finding::new("seq_scan_heavy", Severity::Warning, Priority::High, "public.x", "other check").fix("VACUUM x;", None),
+            Finding::new(CheckId::DeadTuples, Severity::Warning, Priority::High, "public.x", "other check").fix("VACUUM x;", None),
         ]
     }
 
@@ -435,7 +436,7 @@ mod tests {
         let p = plan(&findings(), &folder(&[]), &tables(), 150_000).unwrap();
         assert_eq!(p.migrations.len(), 2);
         let m = &p.migrations[0];
-        assert_eq!(m.check, "fk_without_index");
+        assert_eq!(m.check, CheckId::FkWithoutIndex);
         assert_eq!(m.version, 1);
         assert_eq!(
             m.up_file,
@@ -536,7 +537,7 @@ mod more_tests {
         let drop = "DROP INDEX CONCURRENTLY IF EXISTS public.a;";
         let fs = vec![
             Finding::new(
-                "duplicate_index",
+                CheckId::DuplicateIndex,
                 Severity::Warning,
                 Priority::Medium,
                 "public.a",
@@ -544,7 +545,7 @@ mod more_tests {
             )
             .fix(drop, None),
             Finding::new(
-                "unused_index",
+                CheckId::UnusedIndex,
                 Severity::Warning,
                 Priority::Medium,
                 "public.a",
@@ -552,7 +553,7 @@ mod more_tests {
             )
             .fix(drop, None),
             Finding::new(
-                "unused_index",
+                CheckId::UnusedIndex,
                 Severity::Info,
                 Priority::Low,
                 "public.b",
@@ -564,7 +565,7 @@ mod more_tests {
         let src = Source::default();
         let p = plan(&fs, &src, &BTreeMap::new(), 160_000).unwrap();
         assert_eq!(p.migrations.len(), 1);
-        assert_eq!(p.migrations[0].check, "duplicate_index");
+        assert_eq!(p.migrations[0].check, CheckId::DuplicateIndex);
         assert_eq!(p.left_out.len(), 1);
         assert!(p.left_out[0].reason.contains("confidence is low"));
     }

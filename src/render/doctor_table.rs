@@ -158,7 +158,7 @@ pub const FINDING_COLUMNS: &[Column<(usize, Finding)>] = &[
     col("severity", |(_, f)| {
         format!("{:?}", f.severity).to_lowercase()
     }),
-    col("check", |(_, f)| f.check.clone()),
+    col("check", |(_, f)| f.check.to_string()),
     col("object", |(_, f)| f.object.clone()),
     col("finding", |(_, f)| {
         let mut m = f.message.clone();
@@ -173,7 +173,7 @@ pub const FINDING_COLUMNS: &[Column<(usize, Finding)>] = &[
 ];
 
 pub const DEDUCTION_COLUMNS: &[Column<Deduction>] = &[
-    col("check", |d| d.check.clone()),
+    col("check", |d| d.check.to_string()),
     num("critical", |d| d.critical.to_string()),
     num("warning", |d| d.warning.to_string()),
     num("info", |d| d.info.to_string()),

@@ -1,0 +1,77 @@
+//! DDL text for existing indexes that several checks propose: build a copy without blocking
+//! writes, drop one, rename it, derive a name that fits PostgreSQL's limit.
+
+use crate::collect::schema::IndexInfo;
+use crate::util::qualified;
+
+/// `CREATE INDEX` text of an existing index, built without blocking writes where possible.
+pub fn create_concurrently(ix: &IndexInfo) -> String {
+    let def = &ix.definition;
+    let out = if ix.on_partitioned_table {
+        def.clone()
+    } else if let Some(rest) = def.strip_prefix("CREATE UNIQUE INDEX ") {
+        format!("CREATE UNIQUE INDEX CONCURRENTLY {rest}")
+    } else if let Some(rest) = def.strip_prefix("CREATE INDEX ") {
+        format!("CREATE INDEX CONCURRENTLY {rest}")
+    } else {
+        def.clone()
+    };
+    format!("{out};")
+}
+
+/// `DROP INDEX` of an existing index, without blocking reads and writes where possible.
+pub fn drop_index(ix: &IndexInfo) -> String {
+    format!(
+        "DROP INDEX {}IF EXISTS {};",
+        if ix.on_partitioned_table {
+            ""
+        } else {
+            "CONCURRENTLY "
+        },
+        qualified(&ix.schema, &ix.name)
+    )
+}
+
+/// An index is never advised away when it backs a constraint or is not a plain, valid index
+/// of a table (drops stay conservative).
+pub fn droppable(ix: &IndexInfo) -> bool {
+    ix.is_valid
+        && ix.is_ready
+        && !ix.is_primary
+        && !ix.is_exclusion
+        && ix.constraint_name.is_none()
+        && !ix.attached_to_parent
+}
+
+/// The index's definition with another name (`None` when the name cannot be found in it).
+pub fn renamed_definition(ix: &IndexInfo, new_name: &str) -> Option<String> {
+    let old = format!(" {} ON ", crate::util::quote_ident(&ix.name));
+    let p = ix.definition.find(&old)?;
+    Some(format!(
+        "{} {} ON {}",
+        &ix.definition[..p],
+        crate::util::quote_ident(new_name),
+        &ix.definition[p + old.len()..]
+    ))
+}
+
+/// `name` with `suffix`, cut to PostgreSQL's 63-byte identifier limit on a char boundary.
+pub fn derived_name(name: &str, suffix: &str) -> String {
+    let mut cut = 63usize.saturating_sub(suffix.len()).min(name.len());
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{suffix}", &name[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_names_fit_postgres() {
+        let long = "x".repeat(70);
+        assert_eq!(derived_name(&long, "_not_null").len(), 63);
+        assert_eq!(derived_name("ix", "_not_null"), "ix_not_null");
+    }
+}

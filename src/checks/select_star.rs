@@ -1,0 +1,70 @@
+//! `select_star`: a hot statement fetching every column (`SELECT *`). Listing the
+//! columns the code reads sends less data and makes an index-only scan possible.
+
+use super::hot_statements::hot_selects;
+use super::Check;
+use crate::analyze::doctor::CheckInfo;
+use crate::analyze::queries::shorten;
+use crate::analyze::thresholds::{self as th, Thresholds};
+use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
+use crate::cli::Section;
+use crate::snapshot::Snapshot;
+
+pub const CHECK: Check = Check {
+    info: CheckInfo {
+        id: CheckId::SelectStar,
+        section: Section::Queries,
+        summary: "hot statement fetching every column",
+    },
+    severity: Severity::Info,
+    thresholds: &[("hot_statements", th::HOT_STATEMENTS as f64)],
+    missing: |s| s.statements.is_none().then_some("statements"),
+    run,
+};
+
+pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for h in hot_selects(snap, th) {
+        let (s, f) = (&h.statement, &h.shape);
+        if !f.select_star {
+            continue;
+        }
+        out.push(
+            Finding::new(
+                CheckId::SelectStar,
+                Severity::Info,
+                Priority::Low,
+                s.label(),
+                format!(
+                    "hot statement fetches every column (SELECT *) {} times ({:.1} ms mean): list only the columns the code reads, so less data is sent and an index-only scan becomes possible: {}",
+                    s.calls, s.mean_ms, shorten(&s.query, 100)
+                ),
+            )
+            .detail(h.detail.clone()),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testdata::sample_snapshot;
+
+    #[test]
+    fn a_hot_select_star_is_reported() {
+        let f = run(&sample_snapshot(), &Thresholds::default());
+        let ids: Vec<&str> = f.iter().map(|f| f.object.as_str()).collect();
+        // `u.*` is every column of u too.
+        assert_eq!(ids, ["queryid 101", "queryid 103"]);
+    }
+
+    #[test]
+    fn listed_columns_are_not_reported() {
+        let mut s = sample_snapshot();
+        let st = s.statements.as_mut().unwrap();
+        st.statements.retain(|q| q.queryid == Some(102));
+        assert!(run(&s, &Thresholds::default()).is_empty());
+    }
+}
