@@ -2,7 +2,6 @@
 //! writes, drop one, rename it, derive a name that fits PostgreSQL's limit.
 
 use crate::collect::schema::IndexInfo;
-use crate::util::qualified;
 
 /// `CREATE INDEX` text of an existing index, built without blocking writes where possible.
 pub fn create_concurrently(ix: &IndexInfo) -> String {
@@ -20,17 +19,7 @@ pub fn create_concurrently(ix: &IndexInfo) -> String {
 }
 
 /// `DROP INDEX` of an existing index, without blocking reads and writes where possible.
-pub fn drop_index(ix: &IndexInfo) -> String {
-    format!(
-        "DROP INDEX {}IF EXISTS {};",
-        if ix.on_partitioned_table {
-            ""
-        } else {
-            "CONCURRENTLY "
-        },
-        qualified(&ix.schema, &ix.name)
-    )
-}
+pub use crate::analyze::sqlfix::drop_index;
 
 /// An index is never advised away when it backs a constraint or is not a plain, valid index
 /// of a table (drops stay conservative).

@@ -6,6 +6,7 @@
 
 use serde_json::json;
 
+use super::sequence_overflow::type_max;
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
@@ -31,15 +32,6 @@ pub const CHECK: Check = Check {
     },
     run,
 };
-
-fn type_max(data_type: &str) -> Option<i64> {
-    match data_type {
-        "smallint" => Some(i64::from(i16::MAX)),
-        "integer" => Some(i64::from(i32::MAX)),
-        "bigint" => Some(i64::MAX),
-        _ => None,
-    }
-}
 
 /// Where a sequence stands: share of its usable range behind the next value, calls left, and
 /// the limit that binds (its own or a fed column's).

@@ -62,7 +62,7 @@ pub fn unreadable(snap: &Snapshot) -> Option<Skipped> {
 }
 
 /// Largest value a column of this type holds; `None` for types without a small limit.
-fn type_max(data_type: &str) -> Option<i64> {
+pub fn type_max(data_type: &str) -> Option<i64> {
     match data_type {
         "smallint" => Some(i64::from(i16::MAX)),
         "integer" => Some(i64::from(i32::MAX)),
