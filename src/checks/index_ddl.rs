@@ -3,20 +3,9 @@
 
 use crate::collect::schema::IndexInfo;
 
-/// `CREATE INDEX` text of an existing index, built without blocking writes where possible.
-pub fn create_concurrently(ix: &IndexInfo) -> String {
-    let def = &ix.definition;
-    let out = if ix.on_partitioned_table {
-        def.clone()
-    } else if let Some(rest) = def.strip_prefix("CREATE UNIQUE INDEX ") {
-        format!("CREATE UNIQUE INDEX CONCURRENTLY {rest}")
-    } else if let Some(rest) = def.strip_prefix("CREATE INDEX ") {
-        format!("CREATE INDEX CONCURRENTLY {rest}")
-    } else {
-        def.clone()
-    };
-    format!("{out};")
-}
+/// `CREATE INDEX` text of an existing index, built without blocking writes where possible (a
+/// partitioned table's index is built without `ONLY`, so it recurses and ends up valid).
+pub use crate::analyze::sqlfix::create_index as create_concurrently;
 
 /// `DROP INDEX` of an existing index, without blocking reads and writes where possible.
 pub use crate::analyze::sqlfix::drop_index;
@@ -62,5 +51,32 @@ mod tests {
         let long = "x".repeat(70);
         assert_eq!(derived_name(&long, "_not_null").len(), 63);
         assert_eq!(derived_name("ix", "_not_null"), "ix_not_null");
+    }
+
+    fn index(definition: &str, partitioned: bool) -> IndexInfo {
+        let mut v =
+            crate::analyze::testdata::index_json(1, 2, "public", "t", "t_a_idx", &[(1, "a")]);
+        v["definition"] = definition.into();
+        v["on_partitioned_table"] = partitioned.into();
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn copies_build_concurrently_and_partitioned_ones_recurse() {
+        let plain = index("CREATE INDEX t_a_idx ON public.t USING btree (a)", false);
+        assert_eq!(
+            create_concurrently(&plain),
+            "CREATE INDEX CONCURRENTLY t_a_idx ON public.t USING btree (a);"
+        );
+        // pg_get_indexdef says ON ONLY for a partitioned table: built that way the copy would
+        // stay invalid until every partition's index is attached.
+        let parted = index(
+            "CREATE INDEX t_a_idx ON ONLY public.t USING btree (a)",
+            true,
+        );
+        assert_eq!(
+            create_concurrently(&parted),
+            "CREATE INDEX t_a_idx ON public.t USING btree (a);"
+        );
     }
 }
