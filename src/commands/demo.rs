@@ -135,7 +135,10 @@ async fn demo_steps(
         "creating the whats-for-dinner schema (migrations/)",
     );
     let t = Instant::now();
-    apply_schema(&pool).await?;
+    // The same sqlx.toml as the demo's own `migrate status` below reads, so both agree on the
+    // tracking table and the checksums.
+    let sqlx_toml = crate::commands::sqlx_toml_here()?;
+    apply_schema(&pool, &sqlx_toml).await?;
     // HypoPG lets the index advisor prove its suggestions; the demo works without it.
     let hypopg = pool
         .execute("CREATE EXTENSION IF NOT EXISTS hypopg")
@@ -253,9 +256,12 @@ async fn demo_steps(
 }
 
 /// Apply the sample schema's up files in version order, each in its own transaction.
-async fn apply_schema(pool: &sqlx::PgPool) -> Result<(), Error> {
+async fn apply_schema(
+    pool: &sqlx::PgPool,
+    sqlx_toml: &crate::migrate::sqlx_config::MigrateConfig,
+) -> Result<(), Error> {
     // The same engine as `dbdoctor migrate apply` (advisory lock, lock_timeout, tracking in
-    // _sqlx_migrations); a throwaway database needs no backup.
+    // sqlx's table as sqlx.toml names it); a throwaway database needs no backup.
     let files = DEMO_MIGRATIONS
         .iter()
         .map(|(n, sql)| {
@@ -284,6 +290,8 @@ async fn apply_schema(pool: &sqlx::PgPool) -> Result<(), Error> {
         dry_run: false,
         mark_applied: None,
         quiet: true,
+        tracking: sqlx_toml.tracking.clone(),
+        create_schemas: sqlx_toml.schemas_to_create.clone(),
     };
     let pid = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
     crate::migrate::apply::apply(&settings, &source, &opts, pid).await?;

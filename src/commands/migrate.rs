@@ -18,7 +18,8 @@ use crate::migrate::apply::{self, Options, Report};
 use crate::migrate::lint::{self, Diagnostic, Severity};
 use crate::migrate::source::{self, hex, Source};
 use crate::migrate::split;
-use crate::migrate::tracking::{self, State};
+use crate::migrate::sqlx_config::MigrateConfig;
+use crate::migrate::tracking::{self, State, TrackingTable};
 use crate::render::migrate_validate as render;
 use crate::settings::Ctx;
 use crate::util::parse_duration;
@@ -26,12 +27,18 @@ use crate::util::parse_duration;
 /// Version of the JSON documents written by `migrate`.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
-pub async fn run(ctx: &Ctx, command: MigrateCommand, out: &mut dyn Write) -> Result<i32, Error> {
+/// Run one `migrate` subcommand; `cfg` is sqlx.toml's `[migrate]` (defaults when absent).
+pub async fn run(
+    ctx: &Ctx,
+    command: MigrateCommand,
+    cfg: &MigrateConfig,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
     match command {
-        MigrateCommand::Status(a) => status(ctx, &a, out).await,
-        MigrateCommand::Apply(a) => apply_cmd(ctx, &a, out).await,
-        MigrateCommand::Revert(a) => revert_cmd(ctx, &a, out).await,
-        MigrateCommand::Validate(a) => validate(ctx, &a, out).await,
+        MigrateCommand::Status(a) => status(ctx, &a, cfg, out).await,
+        MigrateCommand::Apply(a) => apply_cmd(ctx, &a, cfg, out).await,
+        MigrateCommand::Revert(a) => revert_cmd(ctx, &a, cfg, out).await,
+        MigrateCommand::Validate(a) => validate(ctx, &a, cfg, out).await,
         MigrateCommand::Plan(a) => plan(ctx, &a, out).await,
     }
 }
@@ -114,24 +121,32 @@ pub fn status_rows(source: &Source, state: &State) -> Vec<StatusRow> {
         .collect()
 }
 
-async fn read_only_state(settings: &ConnectSettings) -> Result<State, Error> {
+async fn read_only_state(
+    settings: &ConnectSettings,
+    table: &TrackingTable,
+) -> Result<State, Error> {
     let db = crate::db::connect(settings, SessionMode::ReadOnly).await?;
     let mut conn = db.pool.acquire().await.context("acquire a connection")?;
-    let st = tracking::read_state(&mut conn).await?;
+    let st = tracking::read_state(&mut conn, table).await?;
     drop(conn);
     db.pool.close().await;
     Ok(st)
 }
 
-async fn status(ctx: &Ctx, a: &MigrateStatusArgs, out: &mut dyn Write) -> Result<i32, Error> {
-    trackable(&a.source, "status")?;
+async fn status(
+    ctx: &Ctx,
+    a: &MigrateStatusArgs,
+    cfg: &MigrateConfig,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
+    trackable(&a.source, "status", &cfg.tracking)?;
     let source = source::load(&a.source.source)?;
-    let state = read_only_state(&ctx.connect_settings()?).await?;
+    let state = read_only_state(&ctx.connect_settings()?, &cfg.tracking).await?;
     let rows = status_rows(&source, &state);
     if ctx.format == Format::Json {
         let doc = serde_json::json!({
             "schema_version": JSON_SCHEMA_VERSION,
-            "tracking_table": if state.sqlx_table { Some("_sqlx_migrations") } else { None },
+            "tracking_table": if state.sqlx_table { Some(state.table.ident()) } else { None },
             "migrations": rows,
             "source_problems": source.problems.iter().map(|p| serde_json::json!({"file": p.file, "message": p.message, "severity": if p.is_error {"error"} else {"warning"}})).collect::<Vec<_>>(),
         });
@@ -181,9 +196,9 @@ async fn status(ctx: &Ctx, a: &MigrateStatusArgs, out: &mut dyn Write) -> Result
         count("missing"),
         count("partial"),
         if state.sqlx_table {
-            ""
+            String::new()
         } else {
-            " (no _sqlx_migrations table yet)"
+            format!(" (no {} table yet)", state.table)
         }
     )
     .context("write")?;
@@ -230,6 +245,7 @@ where
 
 fn options_from(
     ctx: &Ctx,
+    cfg: &MigrateConfig,
     dry_run: bool,
     lock_timeout: &str,
     lock_wait: &str,
@@ -244,14 +260,21 @@ fn options_from(
         dry_run,
         mark_applied: None,
         quiet: ctx.quiet,
+        tracking: cfg.tracking.clone(),
+        create_schemas: cfg.schemas_to_create.clone(),
     })
 }
 
-async fn apply_cmd(ctx: &Ctx, a: &MigrateApplyArgs, out: &mut dyn Write) -> Result<i32, Error> {
-    trackable(&a.source, "apply")?;
+async fn apply_cmd(
+    ctx: &Ctx,
+    a: &MigrateApplyArgs,
+    cfg: &MigrateConfig,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
+    trackable(&a.source, "apply", &cfg.tracking)?;
     let source = source::load(&a.source.source)?;
     let settings = ctx.connect_settings()?;
-    let mut opts = options_from(ctx, a.dry_run, &a.lock_timeout, &a.lock_wait)?;
+    let mut opts = options_from(ctx, cfg, a.dry_run, &a.lock_timeout, &a.lock_wait)?;
     opts.target = a.target;
     opts.lock_retries = a.lock_retries;
     opts.backup_dir = a.backup_dir.clone();
@@ -271,11 +294,16 @@ async fn apply_cmd(ctx: &Ctx, a: &MigrateApplyArgs, out: &mut dyn Write) -> Resu
     Ok(0)
 }
 
-async fn revert_cmd(ctx: &Ctx, a: &MigrateRevertArgs, out: &mut dyn Write) -> Result<i32, Error> {
-    trackable(&a.source, "revert")?;
+async fn revert_cmd(
+    ctx: &Ctx,
+    a: &MigrateRevertArgs,
+    cfg: &MigrateConfig,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
+    trackable(&a.source, "revert", &cfg.tracking)?;
     let source = source::load(&a.source.source)?;
     let settings = ctx.connect_settings()?;
-    let mut opts = options_from(ctx, a.dry_run, &a.lock_timeout, &a.lock_wait)?;
+    let mut opts = options_from(ctx, cfg, a.dry_run, &a.lock_timeout, &a.lock_wait)?;
     opts.target = a.target;
     let pid = Arc::new(AtomicI32::new(0));
     let report = with_interrupt(
@@ -403,14 +431,23 @@ fn write_stream(command: &str, report: &Report, out: &mut dyn Write) -> Result<(
 // ---------------------------------------------------------------- validate / plan
 
 /// Tracking commands read and write sqlx's bookkeeping only: refuse other layouts in one line.
-fn trackable(src: &crate::cli::SourceArg, command: &str) -> Result<(), Error> {
+fn trackable(
+    src: &crate::cli::SourceArg,
+    command: &str,
+    table: &TrackingTable,
+) -> Result<(), Error> {
     let layout = src
         .layout
         .unwrap_or_else(|| crate::migrate::layout::detect(&src.source));
-    crate::migrate::layout::require_trackable(layout, command)
+    crate::migrate::layout::require_trackable(layout, command, table)
 }
 
-async fn validate(ctx: &Ctx, a: &MigrateValidateArgs, out: &mut dyn Write) -> Result<i32, Error> {
+async fn validate(
+    ctx: &Ctx,
+    a: &MigrateValidateArgs,
+    cfg: &MigrateConfig,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
     let (source, layout) = crate::migrate::layout::load(&a.source.source, a.source.layout)?;
     let separately = layout.statements_separately();
     let configured = ctx.database_url_given()
@@ -419,7 +456,7 @@ async fn validate(ctx: &Ctx, a: &MigrateValidateArgs, out: &mut dyn Write) -> Re
             .any(|v| std::env::var_os(v).is_some());
     let mut diags = if !a.offline && configured {
         let settings = ctx.connect_settings()?;
-        let (run, db) = database_diagnostics(&settings, &source).await?;
+        let (run, db) = database_diagnostics(&settings, &source, &cfg.tracking).await?;
         let mut d = lint::lint_run(&source, &run, separately);
         d.extend(db);
         d
@@ -427,7 +464,7 @@ async fn validate(ctx: &Ctx, a: &MigrateValidateArgs, out: &mut dyn Write) -> Re
         lint::lint_source_with(&source, separately)
     };
     if a.replay {
-        diags.extend(replay(ctx, &source).await?);
+        diags.extend(replay(ctx, cfg, &source).await?);
     }
     if a.trace {
         let live = if !a.offline && configured {
@@ -438,6 +475,7 @@ async fn validate(ctx: &Ctx, a: &MigrateValidateArgs, out: &mut dyn Write) -> Re
         let target = crate::migrate::trace_run::TraceTarget {
             database: live.as_ref(),
             rows: a.trace_rows,
+            tracking: &cfg.tracking,
         };
         diags.extend(crate::migrate::trace_run::run(&source, target, &|m| ctx.progress(m)).await?);
     }
@@ -489,10 +527,11 @@ fn db_diag(
 async fn database_diagnostics(
     settings: &ConnectSettings,
     source: &Source,
+    table: &TrackingTable,
 ) -> Result<(lint::RunContext, Vec<Diagnostic>), Error> {
     let db = crate::db::connect(settings, SessionMode::ReadOnly).await?;
     let mut conn = db.pool.acquire().await.context("acquire a connection")?;
-    let state = tracking::read_state(&mut conn).await?;
+    let state = tracking::read_state(&mut conn, table).await?;
     let mut out = Vec::new();
     for a in state.applied.values() {
         match source.get(a.version) {
@@ -587,7 +626,7 @@ async fn database_diagnostics(
 }
 
 /// Apply every migration on a throwaway cluster, then revert them all with the down files.
-async fn replay(ctx: &Ctx, source: &Source) -> Result<Vec<Diagnostic>, Error> {
+async fn replay(ctx: &Ctx, cfg: &MigrateConfig, source: &Source) -> Result<Vec<Diagnostic>, Error> {
     use crate::db::ephemeral::{EphemeralCluster, EphemeralOptions};
     ctx.progress("replay: starting a throwaway PostgreSQL ...");
     let cluster =
@@ -602,7 +641,7 @@ async fn replay(ctx: &Ctx, source: &Source) -> Result<Vec<Diagnostic>, Error> {
         .context("create the replay database")?;
     let _ = admin.close().await;
     let settings = ctx.connect_settings_for(&cluster.url("replay"))?;
-    let mut opts = options_from(ctx, false, "5s", "5s")?;
+    let mut opts = options_from(ctx, cfg, false, "5s", "5s")?;
     opts.no_backup = true;
     opts.quiet = true;
     let mut out = Vec::new();

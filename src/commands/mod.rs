@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::cli::{Command, MigrateCommand};
 use crate::error::Error;
+use crate::migrate::sqlx_config::MigrateConfig;
 use crate::settings::Ctx;
 
 pub mod budget;
@@ -27,8 +28,8 @@ pub async fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Resul
         Command::Budget(args) => budget::run(ctx, &args, out).await,
         Command::Snapshot(args) => snapshot::run(ctx, &args, out).await,
         Command::Migrate(mut m) => {
-            apply_sqlx_toml(&mut m.command)?;
-            migrate::run(ctx, m.command, out).await
+            let cfg = apply_sqlx_toml(&mut m.command)?;
+            migrate::run(ctx, m.command, &cfg, out).await
         }
         Command::Demo(args) => demo::run(ctx, &args, out).await,
         Command::Completions(args) => completions::completions(args.shell, out),
@@ -37,9 +38,9 @@ pub async fn dispatch(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Resul
 }
 
 /// sqlx.toml's `[migrate]` settings: its folder unless `--source` was given, and the characters
-/// its checksums leave out.
-fn apply_sqlx_toml(command: &mut MigrateCommand) -> Result<(), Error> {
-    let cfg = crate::migrate::sqlx_config::load_here()?.unwrap_or_default();
+/// its checksums leave out; the rest (tracking table, schemas to create) is returned.
+fn apply_sqlx_toml(command: &mut MigrateCommand) -> Result<MigrateConfig, Error> {
+    let cfg = sqlx_toml_here()?;
     let source = match command {
         MigrateCommand::Plan(a) => &mut a.source,
         MigrateCommand::Validate(a) => &mut a.source,
@@ -51,8 +52,15 @@ fn apply_sqlx_toml(command: &mut MigrateCommand) -> Result<(), Error> {
         .source_flag
         .clone()
         .unwrap_or_else(|| cfg.migrations_dir());
-    crate::migrate::sqlx_config::set_ignored_chars(cfg.ignored_chars);
-    Ok(())
+    Ok(cfg)
+}
+
+/// sqlx.toml of the current directory (defaults when there is none), with its `ignored-chars`
+/// put in force for every checksum computed after this.
+pub fn sqlx_toml_here() -> Result<MigrateConfig, Error> {
+    let cfg = crate::migrate::sqlx_config::load_here()?.unwrap_or_default();
+    crate::migrate::sqlx_config::set_ignored_chars(cfg.ignored_chars.clone());
+    Ok(cfg)
 }
 
 /// Commands that talk to a live database (and so need valid connection settings up front).

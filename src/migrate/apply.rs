@@ -16,7 +16,7 @@ use super::backup::{DataLoss, SavedData};
 use super::locks::{drop_objects, rangevar_name, statement_lock, StatementLock};
 use super::source::{hex, Migration, Source, SqlFile};
 use super::split::{split, Statement};
-use super::tracking::{self, ExtraRow, State};
+use super::tracking::{self, ExtraRow, State, TrackingTable};
 use crate::db::ConnectSettings;
 use crate::error::Error;
 use crate::util::quote_ident;
@@ -41,6 +41,10 @@ pub struct Options {
     pub dry_run: bool,
     pub mark_applied: Option<i64>,
     pub quiet: bool,
+    /// sqlx's tracking table (sqlx.toml's `table-name`, else `_sqlx_migrations`).
+    pub tracking: TrackingTable,
+    /// Schemas sqlx.toml's `create-schemas` lists: created, when missing, before the tables.
+    pub create_schemas: Vec<String>,
 }
 
 /// One step of the SQL stream (what `--dry-run` prints, and what a real run sends).
@@ -242,6 +246,8 @@ struct Session {
     locked: bool,
     steps: Vec<Step>,
     progress: Progress,
+    /// sqlx's tracking table; dbdoctor's record is beside it.
+    table: TrackingTable,
 }
 
 impl Session {
@@ -438,6 +444,7 @@ async fn open(
         locked: false,
         steps: Vec::new(),
         progress: Progress { quiet: opts.quiet },
+        table: opts.tracking.clone(),
     })
 }
 
@@ -490,8 +497,9 @@ fn refuse_bad_state(
             .map(|(v, why)| format!("migration {v} is partially applied ({why})"))
             .collect();
         return Err(Error::MigrationFailed(format!(
-            "{}; finish or undo its remaining statements by hand, then run `dbdoctor migrate apply --mark-applied VERSION` (or delete its row from _dbdoctor_migrations to run it again); nothing was changed",
-            list.join("; ")
+            "{}; finish or undo its remaining statements by hand, then run `dbdoctor migrate apply --mark-applied VERSION` (or delete its row from {} to run it again); nothing was changed",
+            list.join("; "),
+            state.table.extra()
         )));
     }
     let missing: Vec<String> = state
@@ -510,20 +518,44 @@ fn refuse_bad_state(
     Ok(warnings)
 }
 
-async fn ensure_tables(sess: &mut Session, state: &State) -> Result<(), Error> {
-    if !state.sqlx_table {
-        sess.send("tracking", None, tracking::SQLX_TABLE_DDL.trim())
-            .await
-            .map_err(|e| {
-                Error::MigrationFailed(format!("create _sqlx_migrations: {}", pg_message(&e)))
+async fn ensure_tables(sess: &mut Session, state: &State, schemas: &[String]) -> Result<(), Error> {
+    // sqlx creates the schemas of `create-schemas` before its table; only missing ones here, so
+    // a role without CREATE on the database can still run once they exist.
+    for schema in schemas {
+        let exists: bool = sqlx::query_scalar(
+            "/* dbdoctor */ SELECT /* dbdoctor */ EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)",
+        )
+        .bind(schema)
+        .fetch_one(&mut sess.conn)
+        .await
+        .map_err(|e| Error::MigrationFailed(format!("look for schema {schema}: {}", pg_message(&e))))?;
+        if !exists {
+            let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
+            sess.send("tracking", None, &sql).await.map_err(|e| {
+                Error::MigrationFailed(format!(
+                    "create schema {} (sqlx.toml create-schemas): {}",
+                    quote_ident(schema),
+                    pg_message(&e)
+                ))
             })?;
+        }
+    }
+    let table = sess.table.clone();
+    if !state.sqlx_table {
+        sess.send("tracking", None, tracking::sqlx_table_ddl(&table).trim())
+            .await
+            .map_err(|e| Error::MigrationFailed(format!("create {table}: {}", pg_message(&e))))?;
     }
     if !state.dbdoctor_table {
-        sess.send("tracking", None, tracking::DBDOCTOR_TABLE_DDL.trim())
-            .await
-            .map_err(|e| {
-                Error::MigrationFailed(format!("create _dbdoctor_migrations: {}", pg_message(&e)))
-            })?;
+        sess.send(
+            "tracking",
+            None,
+            tracking::dbdoctor_table_ddl(&table).trim(),
+        )
+        .await
+        .map_err(|e| {
+            Error::MigrationFailed(format!("create {}: {}", table.extra(), pg_message(&e)))
+        })?;
     }
     Ok(())
 }
@@ -588,7 +620,8 @@ async fn run_with_state(
     opts: &Options,
     kind: RunKind,
 ) -> Result<Report, Error> {
-    let state = tracking::read_state(&mut sess.conn)
+    let table = sess.table.clone();
+    let state = tracking::read_state(&mut sess.conn, &table)
         .await
         .map_err(Error::Other)?;
     let mark_applied = match kind {
@@ -627,13 +660,14 @@ async fn apply_locked(
                 "--mark-applied {v}: it is already recorded as applied"
             )));
         }
-        ensure_tables(sess, state).await?;
+        ensure_tables(sess, state, &opts.create_schemas).await?;
         let total = plan_file(&m.up).len() as i32;
+        let table = sess.table.clone();
         sess.record(
             "tracking",
             Some(v),
             format!(
-                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ({v}, {}, TRUE, {}, 0)",
+                "INSERT INTO {table} (version, description, success, checksum, execution_time) VALUES ({v}, {}, TRUE, {}, 0)",
                 crate::util::quote_literal(&m.description),
                 sql_literal_bytes(&m.checksum)
             ),
@@ -645,11 +679,12 @@ async fn apply_locked(
                 .begin()
                 .await
                 .map_err(|e| Error::MigrationFailed(pg_message(&e)))?;
-            tracking::insert_sqlx(&mut tx, v, &m.description, &m.checksum, 0)
+            tracking::record_sqlx(&mut tx, &table, v, &m.description, &m.checksum, 0)
                 .await
                 .map_err(|e| Error::MigrationFailed(format!("record {v}: {}", pg_message(&e))))?;
             tracking::upsert_extra(
                 &mut tx,
+                &table,
                 &ExtraRow {
                     version: v,
                     description: &m.description,
@@ -829,12 +864,13 @@ async fn apply_locked(
     };
     report.backup = backup.clone();
 
-    ensure_tables(sess, state).await?;
+    ensure_tables(sess, state, &opts.create_schemas).await?;
     if !saved.is_empty() {
-        sess.send("tracking", None, tracking::ADD_DATA_BACKUP_COLUMN)
+        let table = sess.table.clone();
+        sess.send("tracking", None, &tracking::add_data_backup_column(&table))
             .await
             .map_err(|e| {
-                Error::MigrationFailed(format!("extend _dbdoctor_migrations: {}", pg_message(&e)))
+                Error::MigrationFailed(format!("extend {}: {}", table.extra(), pg_message(&e)))
             })?;
     }
 
@@ -877,7 +913,7 @@ async fn apply_locked(
                         .map(|(_, d)| format!("{}: {}", d.what, d.restore_file.display()))
                         .collect();
                     if !mine.is_empty() {
-                        sqlx::query(tracking::SET_DATA_BACKUP)
+                        sqlx::query(&tracking::set_data_backup(&sess.table))
                             .bind(m.version)
                             .bind(mine.join("\n"))
                             .execute(&mut sess.conn)
@@ -901,9 +937,9 @@ async fn apply_locked(
                     .map(|m| m.version.to_string())
                     .collect();
                 let kept = if m.up.no_tx {
-                    "it ran without a transaction (-- no-transaction), so the statements named above stay applied and it is recorded as partial in _dbdoctor_migrations"
+                    format!("it ran without a transaction (-- no-transaction), so the statements named above stay applied and it is recorded as partial in {}", sess.table.extra())
                 } else {
-                    "it was rolled back and is not recorded"
+                    "it was rolled back and is not recorded".to_string()
                 };
                 return Err(Error::MigrationFailed(format!(
                     "migration {} ({}) failed: {why}; {kept}; applied in this run: {}; not attempted: {}",
@@ -1047,6 +1083,7 @@ async fn run_tx_once(
         sess.record("commit", Some(v), "COMMIT");
         return Ok(());
     }
+    let table = sess.table.clone();
     let mut tx = sess.conn.begin().await.map_err(|e| (None, e))?;
     for (i, p) in plan.iter().enumerate() {
         sess.steps.push(Step {
@@ -1066,9 +1103,10 @@ async fn run_tx_once(
         match dir {
             Direction::Up => {
                 let ns = i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX);
-                tracking::insert_sqlx(&mut tx, v, &m.description, &m.checksum, ns).await?;
+                tracking::record_sqlx(&mut tx, &table, v, &m.description, &m.checksum, ns).await?;
                 tracking::upsert_extra(
                     &mut tx,
+                    &table,
                     &ExtraRow {
                         version: v,
                         description: &m.description,
@@ -1085,11 +1123,11 @@ async fn run_tx_once(
                 .await?;
             }
             Direction::Down => {
-                sqlx::query(tracking::DELETE_SQLX)
+                sqlx::query(&tracking::delete_sqlx(&table))
                     .bind(v)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query(tracking::DELETE_DBDOCTOR)
+                sqlx::query(&tracking::delete_dbdoctor(&table))
                     .bind(v)
                     .execute(&mut *tx)
                     .await?;
@@ -1115,13 +1153,15 @@ fn tracking_steps(
     backup: Option<&str>,
 ) {
     let v = m.version;
+    let table = sess.table.clone();
+    let extra = table.extra();
     match dir {
         Direction::Up => {
             sess.record(
                 "tracking",
                 Some(v),
                 format!(
-                    "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ({v}, {}, TRUE, {}, <elapsed ns>)",
+                    "INSERT INTO {table} (version, description, success, checksum, execution_time) VALUES ({v}, {}, TRUE, {}, <elapsed ns>)",
                     crate::util::quote_literal(&m.description),
                     sql_literal_bytes(&m.checksum)
                 ),
@@ -1130,7 +1170,7 @@ fn tracking_steps(
                 "tracking",
                 Some(v),
                 format!(
-                    "INSERT INTO _dbdoctor_migrations (version, statements_applied, statements_total, success, backup_location, ...) VALUES ({v}, {total}, {total}, TRUE, {}, ...) ON CONFLICT (version) DO UPDATE ...",
+                    "INSERT INTO {extra} (version, statements_applied, statements_total, success, backup_location, ...) VALUES ({v}, {total}, {total}, TRUE, {}, ...) ON CONFLICT (version) DO UPDATE ...",
                     backup.map(crate::util::quote_literal).unwrap_or_else(|| "NULL".into())
                 ),
             );
@@ -1139,12 +1179,12 @@ fn tracking_steps(
             sess.record(
                 "tracking",
                 Some(v),
-                format!("DELETE FROM _sqlx_migrations WHERE version = {v}"),
+                format!("DELETE FROM {table} WHERE version = {v}"),
             );
             sess.record(
                 "tracking",
                 Some(v),
-                format!("DELETE FROM _dbdoctor_migrations WHERE version = {v}"),
+                format!("DELETE FROM {extra} WHERE version = {v}"),
             );
         }
     }
@@ -1177,15 +1217,17 @@ async fn run_no_tx(
         applied_by: by,
         marked: false,
     };
+    let table = sess.table.clone();
+    let progress_sql = tracking::progress_dbdoctor(&table);
     if dir == Direction::Up {
         sess.record(
             "tracking",
             Some(v),
-            format!("INSERT INTO _dbdoctor_migrations (version, statements_applied, statements_total, success, ...) VALUES ({v}, 0, {total}, FALSE, ...) ON CONFLICT (version) DO UPDATE ..."),
+            format!("INSERT INTO {} (version, statements_applied, statements_total, success, ...) VALUES ({v}, 0, {total}, FALSE, ...) ON CONFLICT (version) DO UPDATE ...", table.extra()),
         )
         .note = Some(format!("migration {v} {} ({}) runs without a transaction", m.description, file.name));
         if !sess.dry_run {
-            tracking::upsert_extra(&mut sess.conn, &extra(0, false))
+            tracking::upsert_extra(&mut sess.conn, &table, &extra(0, false))
                 .await
                 .map_err(|e| pg_message(&e))?;
         }
@@ -1243,7 +1285,7 @@ async fn run_no_tx(
                         }
                     }
                     if dir == Direction::Up {
-                        let _ = sqlx::query(tracking::PROGRESS_DBDOCTOR)
+                        let _ = sqlx::query(&progress_sql)
                             .bind(v)
                             .bind(i as i32)
                             .bind(&msg)
@@ -1269,7 +1311,7 @@ async fn run_no_tx(
             }
         }
         if dir == Direction::Up {
-            sqlx::query(tracking::PROGRESS_DBDOCTOR)
+            sqlx::query(&progress_sql)
                 .bind(v)
                 .bind(i as i32 + 1)
                 .bind(None::<String>)
@@ -1288,15 +1330,15 @@ async fn run_no_tx(
         let mut tx = sess.conn.begin().await?;
         match dir {
             Direction::Up => {
-                tracking::insert_sqlx(&mut tx, v, &m.description, &m.checksum, ns).await?;
-                tracking::upsert_extra(&mut tx, &extra(total, true)).await?;
+                tracking::record_sqlx(&mut tx, &table, v, &m.description, &m.checksum, ns).await?;
+                tracking::upsert_extra(&mut tx, &table, &extra(total, true)).await?;
             }
             Direction::Down => {
-                sqlx::query(tracking::DELETE_SQLX)
+                sqlx::query(&tracking::delete_sqlx(&table))
                     .bind(v)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query(tracking::DELETE_DBDOCTOR)
+                sqlx::query(&tracking::delete_dbdoctor(&table))
                     .bind(v)
                     .execute(&mut *tx)
                     .await?;

@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::source::{self, checksum, Migration, Source, SourceProblem, SqlFile};
+use super::tracking_table::TrackingTable;
 use crate::error::Error;
 
 /// A migration layout. `sqlx` is the one `status`, `apply` and `revert` can track.
@@ -44,14 +45,15 @@ impl Layout {
         matches!(self, Layout::Goose | Layout::Flyway)
     }
 
-    /// The tracking table of the layout's own runner, for the message of commands that need it.
-    pub fn tracking_table(self) -> &'static str {
+    /// The tracking table of the layout's own runner, for the message of commands that need it
+    /// (`sqlx` is sqlx's table as sqlx.toml names it).
+    pub fn tracking_table(self, sqlx: &TrackingTable) -> String {
         match self {
-            Layout::Sqlx | Layout::File => "_sqlx_migrations",
-            Layout::GolangMigrate => "schema_migrations",
-            Layout::Goose => "goose_db_version",
-            Layout::Flyway => "flyway_schema_history",
-            Layout::Dbmate => "schema_migrations",
+            Layout::Sqlx | Layout::File => sqlx.ident(),
+            Layout::GolangMigrate => "schema_migrations".into(),
+            Layout::Goose => "goose_db_version".into(),
+            Layout::Flyway => "flyway_schema_history".into(),
+            Layout::Dbmate => "schema_migrations".into(),
         }
     }
 }
@@ -118,14 +120,14 @@ pub fn load(path: &Path, layout: Option<Layout>) -> Result<(Source, Layout), Err
 }
 
 /// The one-line refusal for commands that track applied migrations.
-pub fn require_trackable(layout: Layout, command: &str) -> Result<(), Error> {
+pub fn require_trackable(layout: Layout, command: &str, sqlx: &TrackingTable) -> Result<(), Error> {
     if layout == Layout::Sqlx {
         return Ok(());
     }
     Err(Error::Usage(format!(
         "migrate {command} tracks migrations the way sqlx does; the {} layout is tracked in {}, which dbdoctor does not read or write (use `migrate validate` on it, and its own tool to apply)",
         layout.as_str(),
-        layout.tracking_table()
+        layout.tracking_table(sqlx)
     )))
 }
 
@@ -568,10 +570,17 @@ mod tests {
 
     #[test]
     fn refuses_tracking_other_layouts_in_one_line() {
-        assert!(require_trackable(Layout::Sqlx, "apply").is_ok());
-        let e = require_trackable(Layout::Goose, "apply")
+        let sqlx = TrackingTable::default();
+        assert!(require_trackable(Layout::Sqlx, "apply", &sqlx).is_ok());
+        let e = require_trackable(Layout::Goose, "apply", &sqlx)
             .unwrap_err()
             .to_string();
         assert!(e.contains("goose_db_version") && !e.contains('\n'), "{e}");
+        // A single file would be tracked in sqlx's table, named as sqlx.toml names it.
+        let mine = TrackingTable::parse("app.\"My Mig\"").unwrap();
+        let e = require_trackable(Layout::File, "apply", &mine)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tracked in app.\"My Mig\","), "{e}");
     }
 }

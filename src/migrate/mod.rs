@@ -12,3 +12,4 @@ pub mod sqlx_config;
 pub mod trace;
 pub mod trace_run;
 pub mod tracking;
+pub mod tracking_table;

@@ -7,13 +7,13 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use super::tracking_table::{self, TrackingTable};
 use crate::error::Error;
 
 /// The file sqlx-cli reads from the current directory.
 pub const FILE: &str = "sqlx.toml";
-/// The folder and table sqlx uses when sqlx.toml says nothing.
+/// The folder sqlx uses when sqlx.toml says nothing.
 pub const DEFAULT_DIR: &str = "migrations";
-pub const DEFAULT_TABLE: &str = "_sqlx_migrations";
 
 /// The `[migrate]` table. Keys dbdoctor does not act on but sqlx knows are accepted; anything
 /// else is an error, as sqlx itself treats it.
@@ -25,6 +25,12 @@ pub struct MigrateConfig {
     pub ignored_chars: BTreeSet<char>,
     pub create_schemas: Vec<String>,
     pub defaults: Option<toml::Table>,
+    /// `table-name` read as SQL identifier text (the default when absent).
+    #[serde(skip)]
+    pub tracking: TrackingTable,
+    /// `create-schemas` read the same way: created, when missing, before the tracking table.
+    #[serde(skip)]
+    pub schemas_to_create: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,15 +61,17 @@ pub fn parse(file: &str, text: &str) -> Result<MigrateConfig, Error> {
             .unwrap_or_default();
         Error::Usage(format!("{file}: [migrate]: {msg}{hint}"))
     })?;
-    let cfg = f.migrate.unwrap_or_default();
+    let mut cfg = f.migrate.unwrap_or_default();
+    // sqlx pastes these into its SQL as written, so they are read as PostgreSQL reads them.
     if let Some(t) = cfg.table_name.as_deref() {
-        // The tracking table's name is fixed in dbdoctor's SQL; refusing is better than
-        // reading the wrong table and re-running every migration.
-        if t != DEFAULT_TABLE {
-            return Err(Error::Usage(format!(
-                "{file}: [migrate] table-name = \"{t}\" is not supported (dbdoctor tracks migrations in {DEFAULT_TABLE})"
-            )));
-        }
+        cfg.tracking = TrackingTable::parse(t)
+            .map_err(|why| Error::Usage(format!("{file}: [migrate] table-name = {t:?} {why}")))?;
+    }
+    for s in &cfg.create_schemas {
+        let name = tracking_table::parse_schema(s).map_err(|why| {
+            Error::Usage(format!("{file}: [migrate] create-schemas: {s:?} {why}"))
+        })?;
+        cfg.schemas_to_create.push(name);
     }
     Ok(cfg)
 }
@@ -138,12 +146,40 @@ mod tests {
             .to_string();
         assert!(e.contains("migration-dir"), "{e}");
         assert!(e.contains("did you mean \"migrations-dir\""), "{e}");
-        let e = parse("sqlx.toml", "[migrate]\ntable-name = \"app.migrations\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("table-name") && e.contains("app.migrations"),
-            "{e}"
+    }
+
+    #[test]
+    fn table_name_and_create_schemas_are_read_as_sql_identifiers() {
+        let c = parse(
+            "sqlx.toml",
+            "[migrate]\ntable-name = \"App.Migrations\"\ncreate-schemas = [\"App\", '\"Other\"']\n",
+        )
+        .unwrap();
+        assert_eq!(c.tracking.ident(), "app.migrations");
+        assert_eq!(
+            c.schemas_to_create,
+            vec!["app".to_string(), "Other".to_string()]
         );
+        let c = parse("sqlx.toml", "[migrate]\ntable-name = '\"Mig \"\"T\"\"\"'\n").unwrap();
+        assert_eq!(c.tracking.name, "Mig \"T\"");
+        assert_eq!(
+            parse("sqlx.toml", "").unwrap().tracking.ident(),
+            "_sqlx_migrations"
+        );
+    }
+
+    #[test]
+    fn bad_table_names_are_one_line_usage_errors_naming_the_key() {
+        for (toml, want) in [
+            ("table-name = \"\"", "is empty"),
+            ("table-name = \"a.b.c\"", "3 dot-separated parts"),
+            ("create-schemas = [\"a.b\"]", "create-schemas"),
+        ] {
+            let e = parse("sqlx.toml", &format!("[migrate]\n{toml}\n")).unwrap_err();
+            assert!(matches!(e, Error::Usage(_)), "{e}");
+            let e = e.to_string();
+            assert!(e.starts_with("sqlx.toml: [migrate] "), "{e}");
+            assert!(e.contains(want) && !e.contains('\n'), "{e}");
+        }
     }
 }

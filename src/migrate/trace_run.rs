@@ -20,6 +20,8 @@ pub struct TraceTarget<'a> {
     pub database: Option<&'a ConnectSettings>,
     /// Rows copied per touched table (0: schema only).
     pub rows: u64,
+    /// sqlx's tracking table in that database (what is already applied).
+    pub tracking: &'a super::tracking_table::TrackingTable,
 }
 
 /// Quote `schema.table` as written in a migration.
@@ -138,7 +140,7 @@ pub async fn run(
             .await
             .context("read server_version_num")?;
         let major = num.parse::<u32>().unwrap_or(0) / 10000;
-        let state = super::tracking::read_state(&mut live).await?;
+        let state = super::tracking::read_state(&mut live, target.tracking).await?;
         pending.retain(|m| !state.applied.contains_key(&m.version));
         progress(&format!(
             "trace: copying the schema of {}",

@@ -1,29 +1,68 @@
-//! The tracking tables: sqlx's `_sqlx_migrations`, read and written exactly as sqlx does, and
-//! dbdoctor's extra record `_dbdoctor_migrations` beside it.
+//! The tracking tables: sqlx's (`_sqlx_migrations` unless sqlx.toml names another), read and
+//! written exactly as sqlx does, and dbdoctor's extra record `_dbdoctor_migrations` beside it.
 
 use std::collections::BTreeMap;
 
 use anyhow::Context;
 use sqlx::{PgConnection, Row};
 
+pub use super::tracking_table::TrackingTable;
+
+/// SQL text with `{table}` replaced by a table's quoted name (never a value: values are bound).
+fn with_table(sql: &str, table: &TrackingTable) -> String {
+    sql.replace("{table}", &table.ident())
+}
+
 /// sqlx's table, as sqlx 0.8 creates it.
-pub const SQLX_TABLE_DDL: &str = include_str!("../sql/migrate_sqlx_table.sql");
-/// dbdoctor's extra record.
-pub const DBDOCTOR_TABLE_DDL: &str = include_str!("../sql/migrate_dbdoctor_table.sql");
+pub fn sqlx_table_ddl(t: &TrackingTable) -> String {
+    with_table(include_str!("../sql/migrate_sqlx_table.sql"), t)
+}
+
+/// dbdoctor's extra record (beside sqlx's table).
+pub fn dbdoctor_table_ddl(t: &TrackingTable) -> String {
+    with_table(
+        include_str!("../sql/migrate_dbdoctor_table.sql"),
+        &t.extra(),
+    )
+}
 
 /// The row sqlx writes, with the statement inside the migration's transaction. sqlx stores
 /// execution_time in nanoseconds.
-pub const INSERT_SQLX: &str = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($1, $2, TRUE, $3, $4)";
-pub const DELETE_SQLX: &str = "DELETE FROM _sqlx_migrations WHERE version = $1";
-pub const UPSERT_DBDOCTOR: &str = "INSERT INTO _dbdoctor_migrations (version, description, statements_applied, statements_total, success, error, error_statement, backup_location, applied_by, marked_applied, dbdoctor_version, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $5 THEN now() END) ON CONFLICT (version) DO UPDATE SET description = EXCLUDED.description, statements_applied = EXCLUDED.statements_applied, statements_total = EXCLUDED.statements_total, success = EXCLUDED.success, error = EXCLUDED.error, error_statement = EXCLUDED.error_statement, backup_location = EXCLUDED.backup_location, applied_by = EXCLUDED.applied_by, marked_applied = EXCLUDED.marked_applied, dbdoctor_version = EXCLUDED.dbdoctor_version, started_at = CASE WHEN EXCLUDED.statements_applied = 0 AND NOT EXCLUDED.success THEN now() ELSE _dbdoctor_migrations.started_at END, finished_at = EXCLUDED.finished_at";
-pub const DELETE_DBDOCTOR: &str = "DELETE FROM _dbdoctor_migrations WHERE version = $1";
+pub fn insert_sqlx(t: &TrackingTable) -> String {
+    with_table("INSERT INTO {table} (version, description, success, checksum, execution_time) VALUES ($1, $2, TRUE, $3, $4)", t)
+}
+
+pub fn delete_sqlx(t: &TrackingTable) -> String {
+    with_table("DELETE FROM {table} WHERE version = $1", t)
+}
+
+fn upsert_dbdoctor(t: &TrackingTable) -> String {
+    with_table("INSERT INTO {table} AS d (version, description, statements_applied, statements_total, success, error, error_statement, backup_location, applied_by, marked_applied, dbdoctor_version, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $5 THEN now() END) ON CONFLICT (version) DO UPDATE SET description = EXCLUDED.description, statements_applied = EXCLUDED.statements_applied, statements_total = EXCLUDED.statements_total, success = EXCLUDED.success, error = EXCLUDED.error, error_statement = EXCLUDED.error_statement, backup_location = EXCLUDED.backup_location, applied_by = EXCLUDED.applied_by, marked_applied = EXCLUDED.marked_applied, dbdoctor_version = EXCLUDED.dbdoctor_version, started_at = CASE WHEN EXCLUDED.statements_applied = 0 AND NOT EXCLUDED.success THEN now() ELSE d.started_at END, finished_at = EXCLUDED.finished_at", &t.extra())
+}
+
+pub fn delete_dbdoctor(t: &TrackingTable) -> String {
+    with_table("DELETE FROM {table} WHERE version = $1", &t.extra())
+}
+
 /// Where the data a migration removes was saved (a column added by dbdoctor after the first
 /// release, hence added when absent).
-pub const ADD_DATA_BACKUP_COLUMN: &str =
-    "ALTER TABLE _dbdoctor_migrations ADD COLUMN IF NOT EXISTS data_backup TEXT";
-pub const SET_DATA_BACKUP: &str =
-    "UPDATE _dbdoctor_migrations SET data_backup = $2 WHERE version = $1";
-pub const PROGRESS_DBDOCTOR: &str = "UPDATE _dbdoctor_migrations SET statements_applied = $2, error = $3, error_statement = $4 WHERE version = $1";
+pub fn add_data_backup_column(t: &TrackingTable) -> String {
+    with_table(
+        "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS data_backup TEXT",
+        &t.extra(),
+    )
+}
+
+pub fn set_data_backup(t: &TrackingTable) -> String {
+    with_table(
+        "UPDATE {table} SET data_backup = $2 WHERE version = $1",
+        &t.extra(),
+    )
+}
+
+pub fn progress_dbdoctor(t: &TrackingTable) -> String {
+    with_table("UPDATE {table} SET statements_applied = $2, error = $3, error_statement = $4 WHERE version = $1", &t.extra())
+}
 
 /// A row of `_sqlx_migrations`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -61,7 +100,9 @@ pub struct Extra {
 /// What the database says is applied.
 #[derive(Debug, Clone, Default)]
 pub struct State {
-    /// `_sqlx_migrations` exists.
+    /// The table read (sqlx.toml's `table-name`, else `_sqlx_migrations`).
+    pub table: TrackingTable,
+    /// That table exists.
     pub sqlx_table: bool,
     pub dbdoctor_table: bool,
     pub applied: BTreeMap<i64, Applied>,
@@ -76,7 +117,7 @@ impl State {
         for a in self.applied.values().filter(|a| !a.success) {
             out.push((
                 a.version,
-                "recorded with success = false in _sqlx_migrations".to_string(),
+                format!("recorded with success = false in {}", self.table),
             ));
         }
         for e in self.extras.values() {
@@ -100,10 +141,11 @@ impl State {
     }
 }
 
-async fn table_exists(conn: &mut PgConnection, name: &str) -> anyhow::Result<bool> {
+async fn table_exists(conn: &mut PgConnection, table: &TrackingTable) -> anyhow::Result<bool> {
+    let name = table.ident();
     let exists: bool =
         sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ to_regclass($1) IS NOT NULL")
-            .bind(name)
+            .bind(&name)
             .fetch_one(conn)
             .await
             .with_context(|| format!("look for the {name} table"))?;
@@ -111,45 +153,55 @@ async fn table_exists(conn: &mut PgConnection, name: &str) -> anyhow::Result<boo
 }
 
 /// Read both tables (read-only: creates nothing).
-pub async fn read_state(conn: &mut PgConnection) -> anyhow::Result<State> {
+pub async fn read_state(conn: &mut PgConnection, table: &TrackingTable) -> anyhow::Result<State> {
+    let extra = table.extra();
     let mut st = State {
-        sqlx_table: table_exists(conn, "_sqlx_migrations").await?,
-        dbdoctor_table: table_exists(conn, "_dbdoctor_migrations").await?,
+        table: table.clone(),
+        sqlx_table: table_exists(conn, table).await?,
+        dbdoctor_table: table_exists(conn, &extra).await?,
         ..Default::default()
     };
     if st.sqlx_table {
-        let rows = sqlx::query(include_str!("../sql/migrate_read_sqlx.sql"))
+        let sql = with_table(include_str!("../sql/migrate_read_sqlx.sql"), table);
+        let rows = sqlx::query(&sql)
             .fetch_all(&mut *conn)
             .await
-            .context("read _sqlx_migrations")?;
+            .with_context(|| format!("read {table}"))?;
         for r in rows {
             let a = Applied {
-                version: r.try_get("version").context("_sqlx_migrations.version")?,
+                version: r
+                    .try_get("version")
+                    .with_context(|| format!("{table}.version"))?,
                 description: r
                     .try_get("description")
-                    .context("_sqlx_migrations.description")?,
+                    .with_context(|| format!("{table}.description"))?,
                 installed_on: r
                     .try_get("installed_on")
-                    .context("_sqlx_migrations.installed_on")?,
-                success: r.try_get("success").context("_sqlx_migrations.success")?,
-                checksum: r.try_get("checksum").context("_sqlx_migrations.checksum")?,
+                    .with_context(|| format!("{table}.installed_on"))?,
+                success: r
+                    .try_get("success")
+                    .with_context(|| format!("{table}.success"))?,
+                checksum: r
+                    .try_get("checksum")
+                    .with_context(|| format!("{table}.checksum"))?,
                 execution_time_ns: r
                     .try_get("execution_time")
-                    .context("_sqlx_migrations.execution_time")?,
+                    .with_context(|| format!("{table}.execution_time"))?,
             };
             st.applied.insert(a.version, a);
         }
     }
     if st.dbdoctor_table {
-        let rows = sqlx::query(include_str!("../sql/migrate_read_dbdoctor.sql"))
+        let sql = with_table(include_str!("../sql/migrate_read_dbdoctor.sql"), &extra);
+        let rows = sqlx::query(&sql)
             .fetch_all(&mut *conn)
             .await
-            .context("read _dbdoctor_migrations")?;
+            .with_context(|| format!("read {extra}"))?;
         for r in rows {
             let e = Extra {
                 version: r
                     .try_get("version")
-                    .context("_dbdoctor_migrations.version")?,
+                    .with_context(|| format!("{extra}.version"))?,
                 statements_applied: r
                     .try_get("statements_applied")
                     .context("statements_applied")?,
@@ -183,8 +235,12 @@ pub struct ExtraRow<'a> {
     pub marked: bool,
 }
 
-pub async fn upsert_extra(conn: &mut PgConnection, r: &ExtraRow<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(UPSERT_DBDOCTOR)
+pub async fn upsert_extra(
+    conn: &mut PgConnection,
+    t: &TrackingTable,
+    r: &ExtraRow<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&upsert_dbdoctor(t))
         .bind(r.version)
         .bind(r.description)
         .bind(r.applied)
@@ -201,14 +257,15 @@ pub async fn upsert_extra(conn: &mut PgConnection, r: &ExtraRow<'_>) -> Result<(
         .map(|_| ())
 }
 
-pub async fn insert_sqlx(
+pub async fn record_sqlx(
     conn: &mut PgConnection,
+    t: &TrackingTable,
     version: i64,
     description: &str,
     checksum: &[u8],
     execution_time_ns: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(INSERT_SQLX)
+    sqlx::query(&insert_sqlx(t))
         .bind(version)
         .bind(description)
         .bind(checksum)

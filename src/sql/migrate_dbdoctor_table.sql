@@ -1,5 +1,5 @@
 -- dbdoctor's extra record per migration, beside sqlx's table (sqlx never reads it).
-CREATE TABLE IF NOT EXISTS _dbdoctor_migrations (
+CREATE TABLE IF NOT EXISTS {table} (
     version BIGINT PRIMARY KEY,
     description TEXT NOT NULL,
     statements_applied INT NOT NULL,

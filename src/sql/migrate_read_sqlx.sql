@@ -1,5 +1,5 @@
--- Every row of sqlx's tracking table. Any version.
+-- Every row of sqlx's tracking table ({table}: its quoted name). Any version.
 /* dbdoctor */
 SELECT /* dbdoctor */ version, description, installed_on, success, checksum, execution_time
-FROM _sqlx_migrations
+FROM {table}
 ORDER BY version

@@ -1,5 +1,5 @@
 -- sqlx's own tracking table, byte for byte as sqlx 0.8 creates it (so sqlx and dbdoctor agree).
-CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+CREATE TABLE IF NOT EXISTS {table} (
     version BIGINT PRIMARY KEY,
     description TEXT NOT NULL,
     installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
