@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
-use serde::Serialize;
 use sqlx::Connection;
 
 use crate::cli::{
@@ -16,16 +15,14 @@ use crate::db::{ConnectSettings, SessionMode};
 use crate::error::Error;
 use crate::migrate::apply::{self, Options, Report};
 use crate::migrate::lint::{self, Diagnostic, Severity};
-use crate::migrate::source::{self, hex, Source};
+use crate::migrate::source::{self, Source};
 use crate::migrate::split;
 use crate::migrate::sqlx_config::MigrateConfig;
+use crate::migrate::status::Status;
 use crate::migrate::tracking::{self, State, TrackingTable};
-use crate::render::migrate_validate as render;
+use crate::render::{migrate_plan, migrate_run, migrate_status, migrate_validate};
 use crate::settings::Ctx;
 use crate::util::parse_duration;
-
-/// Version of the JSON documents written by `migrate`.
-pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 /// Run one `migrate` subcommand; `cfg` is sqlx.toml's `[migrate]` (defaults when absent).
 pub async fn run(
@@ -44,82 +41,6 @@ pub async fn run(
 }
 
 // ---------------------------------------------------------------- status
-
-/// One line of `migrate status`.
-#[derive(Debug, Clone, Serialize)]
-pub struct StatusRow {
-    pub version: i64,
-    pub description: String,
-    /// applied, pending, changed, missing, partial, failed
-    pub state: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub installed_on: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub execution_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub checksum_file: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub checksum_db: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub statements: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub backup: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-/// Join what the folder holds with what the database recorded (pure).
-pub fn status_rows(source: &Source, state: &State) -> Vec<StatusRow> {
-    let mut versions: Vec<i64> = source.migrations.iter().map(|m| m.version).collect();
-    versions.extend(state.applied.keys());
-    versions.extend(state.extras.keys());
-    versions.sort_unstable();
-    versions.dedup();
-    let partial: std::collections::BTreeMap<i64, String> = state.partial().into_iter().collect();
-    versions
-        .into_iter()
-        .map(|v| {
-            let m = source.get(v);
-            let a = state.applied.get(&v);
-            let e = state.extras.get(&v);
-            let state_name = match (m, a) {
-                _ if partial.contains_key(&v) => "partial",
-                (Some(m), Some(a)) if m.checksum != a.checksum => "changed",
-                (Some(_), Some(_)) => "applied",
-                (None, Some(_)) => "missing",
-                (Some(_), None) if e.is_some_and(|e| e.error.is_some()) => "failed",
-                (Some(_), None) => "pending",
-                (None, None) => "missing",
-            };
-            let detail = match state_name {
-                "partial" => partial.get(&v).cloned(),
-                "changed" => Some("the file changed after it was applied (checksum drift)".into()),
-                "missing" => Some("recorded in the database but no file in the folder".into()),
-                "failed" => e.and_then(|e| e.error.clone()),
-                _ => e
-                    .filter(|e| e.marked_applied)
-                    .map(|_| "marked applied without running (--mark-applied)".into()),
-            };
-            StatusRow {
-                version: v,
-                description: m
-                    .map(|m| m.description.clone())
-                    .or_else(|| a.map(|a| a.description.clone()))
-                    .unwrap_or_default(),
-                state: state_name,
-                installed_on: a.map(|a| a.installed_on.to_rfc3339()),
-                execution_ms: a
-                    .filter(|a| a.execution_time_ns >= 0)
-                    .map(|a| a.execution_time_ns as f64 / 1e6),
-                checksum_file: m.map(|m| hex(&m.checksum)),
-                checksum_db: a.map(|a| hex(&a.checksum)),
-                statements: e.map(|e| format!("{}/{}", e.statements_applied, e.statements_total)),
-                backup: e.and_then(|e| e.backup_location.clone()),
-                detail,
-            }
-        })
-        .collect()
-}
 
 async fn read_only_state(
     settings: &ConnectSettings,
@@ -142,76 +63,12 @@ async fn status(
     trackable(&a.source, "status", &cfg.tracking)?;
     let source = source::load(&a.source.source)?;
     let state = read_only_state(&ctx.connect_settings()?, &cfg.tracking).await?;
-    let rows = status_rows(&source, &state);
-    if ctx.format == Format::Json {
-        let doc = serde_json::json!({
-            "schema_version": JSON_SCHEMA_VERSION,
-            "tracking_table": if state.sqlx_table { Some(state.table.ident()) } else { None },
-            "migrations": rows,
-            "source_problems": source.problems.iter().map(|p| serde_json::json!({"file": p.file, "message": p.message, "severity": if p.is_error {"error"} else {"warning"}})).collect::<Vec<_>>(),
-        });
-        serde_json::to_writer_pretty(&mut *out, &crate::render::SchemaFirst(&doc))
-            .context("write")?;
-        writeln!(out).context("write")?;
-        return Ok(0);
+    let report = Status::new(&source, &state);
+    match ctx.format {
+        Format::Json => migrate_status::json(&report, out),
+        _ => migrate_status::table(&report, out),
     }
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::NOTHING);
-    t.set_header(vec![
-        "VERSION",
-        "STATE",
-        "DESCRIPTION",
-        "INSTALLED",
-        "DETAIL",
-    ]);
-    for r in &rows {
-        t.add_row(vec![
-            r.version.to_string(),
-            r.state.to_string(),
-            r.description.clone(),
-            r.installed_on
-                .as_deref()
-                .map(|s| s.get(..19).unwrap_or(s).replace('T', " "))
-                .unwrap_or_default(),
-            r.detail.clone().unwrap_or_default(),
-        ]);
-    }
-    if rows.is_empty() {
-        writeln!(
-            out,
-            "no migrations in {} and none recorded",
-            a.source.source.display()
-        )
-        .context("write")?;
-    } else {
-        writeln!(out, "{t}").context("write")?;
-    }
-    let count = |s: &str| rows.iter().filter(|r| r.state == s).count();
-    writeln!(
-        out,
-        "\n{} applied, {} pending, {} changed, {} missing locally, {} partial{}",
-        count("applied"),
-        count("pending"),
-        count("changed"),
-        count("missing"),
-        count("partial"),
-        if state.sqlx_table {
-            String::new()
-        } else {
-            format!(" (no {} table yet)", state.table)
-        }
-    )
     .context("write")?;
-    for p in &source.problems {
-        writeln!(
-            out,
-            "{}: {}: {}",
-            if p.is_error { "error" } else { "warning" },
-            p.file,
-            p.message
-        )
-        .context("write")?;
-    }
     Ok(0)
 }
 
@@ -329,102 +186,11 @@ fn write_report(
     for w in &report.warnings {
         ctx.progress(format!("warning: {w}"));
     }
-    if ctx.format == Format::Json {
-        let doc = serde_json::json!({
-            "schema_version": JSON_SCHEMA_VERSION,
-            "command": format!("migrate {command}"),
-            "dry_run": report.dry_run,
-            "planned": report.planned,
-            "done": report.done,
-            "backup": report.backup,
-            "data_saved": report.data_saved,
-            "restore": report.restore,
-            "warnings": report.warnings,
-            "steps": report.steps,
-        });
-        serde_json::to_writer_pretty(&mut *out, &crate::render::SchemaFirst(&doc))
-            .context("write")?;
-        writeln!(out).context("write")?;
-        return Ok(());
+    match ctx.format {
+        Format::Json => migrate_run::json(command, report, out),
+        _ => migrate_run::text(command, report, marked, out),
     }
-    if report.dry_run {
-        write_stream(command, report, out)?;
-        return Ok(());
-    }
-    let verb = if command == "apply" {
-        "applied"
-    } else {
-        "reverted"
-    };
-    if let Some(v) = marked {
-        writeln!(out, "marked {v} as applied (not run)").context("write")?;
-    } else if report.done.is_empty() {
-        writeln!(out, "nothing to {command}: the database is up to date").context("write")?;
-    } else {
-        let total: f64 = report.done.iter().map(|d| d.elapsed_ms).sum();
-        writeln!(
-            out,
-            "{verb} {} migration{} in {:.0} ms: {}",
-            report.done.len(),
-            if report.done.len() == 1 { "" } else { "s" },
-            total,
-            report
-                .done
-                .iter()
-                .map(|d| d.version.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-        .context("write")?;
-        if let Some(b) = &report.backup {
-            writeln!(out, "schema backup: {b}").context("write")?;
-        }
-        for d in &report.data_saved {
-            writeln!(out, "data saved (restore script): {d}").context("write")?;
-        }
-        for r in &report.restore {
-            writeln!(out, "{r}").context("write")?;
-        }
-    }
-    Ok(())
-}
-
-/// The dry-run stream as an SQL script a DBA can read (and run by hand).
-fn write_stream(command: &str, report: &Report, out: &mut dyn Write) -> Result<(), Error> {
-    let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").context("write");
-    w(
-        out,
-        format!("-- dbdoctor migrate {command} --dry-run: nothing below has been run"),
-    )?;
-    if report.planned.is_empty() {
-        w(
-            out,
-            format!("-- nothing to {command}: the database is up to date"),
-        )?;
-    } else {
-        let list: Vec<String> = report.planned.iter().map(|v| v.to_string()).collect();
-        w(out, format!("-- would {command}: {}", list.join(", ")))?;
-    }
-    for s in &report.steps {
-        if s.kind == "begin" {
-            w(out, String::new())?;
-        }
-        if let Some(n) = &s.note {
-            if s.kind == "backup" {
-                w(out, format!("-- backup to {n}:"))?;
-            } else {
-                w(out, format!("-- {n}"))?;
-            }
-        }
-        if let Some(l) = &s.lock {
-            w(out, format!("-- lock: {l}"))?;
-        }
-        if s.sql.starts_with("--") {
-            w(out, s.sql.clone())?;
-        } else {
-            w(out, format!("{};", s.sql.trim_end_matches(';')))?;
-        }
-    }
+    .context("write")?;
     Ok(())
 }
 
@@ -486,9 +252,9 @@ async fn validate(
         .sum();
     let show_style = a.strict || ctx.verbose > 0;
     match ctx.format {
-        Format::Json => render::json(&diags, out),
-        Format::Github => render::github(&diags, show_style, out),
-        _ => render::text(&diags, files, show_style, out),
+        Format::Json => migrate_validate::json(&diags, out),
+        Format::Github => migrate_validate::github(&diags, show_style, out),
+        _ => migrate_validate::text(&diags, files, show_style, out),
     }
     .context("write")?;
     let errors = diags.iter().any(|d| d.severity == Severity::Error);
@@ -778,49 +544,10 @@ async fn plan(ctx: &Ctx, a: &MigratePlanArgs, out: &mut dyn Write) -> Result<i32
                 .with_context(|| format!("write {}", path.display()))?;
         }
     }
-    if ctx.format == Format::Json {
-        write!(out, "{}", plan.json()).context("write")?;
-        return Ok(0);
+    match ctx.format {
+        Format::Json => migrate_plan::json(&plan, out),
+        _ => migrate_plan::text(&plan, fresh.len(), a.dry_run, dir, out),
     }
-    if plan.migrations.is_empty() {
-        writeln!(out, "nothing to plan: doctor found no index change to make").context("write")?;
-    }
-    for m in &plan.migrations {
-        writeln!(
-            out,
-            "[{}] {}{}\n    {}\n    lock: {}{}\n    why: {}",
-            format!("{:?}", m.priority).to_lowercase(),
-            m.up_file,
-            if m.already_in_folder {
-                " (already in the folder)"
-            } else {
-                ""
-            },
-            m.sql,
-            m.expected_lock.as_deref().unwrap_or("none"),
-            m.estimated_build_seconds
-                .map(|s| format!(", estimated build {s:.1}s"))
-                .unwrap_or_default(),
-            m.rationale
-        )
-        .context("write")?;
-    }
-    for l in &plan.left_out {
-        writeln!(out, "left out: {} {}: {}", l.check, l.object, l.reason).context("write")?;
-    }
-    let verb = if a.dry_run { "would write" } else { "wrote" };
-    writeln!(
-        out,
-        "\n{verb} {} new migration{} to {}{}",
-        fresh.len(),
-        if fresh.len() == 1 { "" } else { "s" },
-        dir.display(),
-        if plan.migrations.is_empty() {
-            ""
-        } else {
-            " (with migration-plan.json)"
-        }
-    )
     .context("write")?;
     Ok(0)
 }

@@ -9,6 +9,7 @@ pub mod plan;
 pub mod source;
 pub mod split;
 pub mod sqlx_config;
+pub mod status;
 pub mod trace;
 pub mod trace_run;
 pub mod tracking;

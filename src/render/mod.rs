@@ -11,6 +11,9 @@ pub mod doctor_markdown;
 pub mod doctor_monitor;
 pub mod doctor_table;
 pub mod doctor_terminal;
+pub mod migrate_plan;
+pub mod migrate_run;
+pub mod migrate_status;
 pub mod migrate_validate;
 pub mod terminal;
 
