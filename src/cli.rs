@@ -252,6 +252,21 @@ pub struct DoctorArgs {
     /// (pg_dump --schema-only) and mark each fix verified or failed.
     #[arg(long)]
     pub verify_fixes: bool,
+
+    /// Get the generic plan of the N statements with the most total time (EXPLAIN only, in a
+    /// read-only transaction) and report plan insights; 0 turns plans off.
+    #[arg(long, value_name = "N", default_value_t = crate::plans::DEFAULT_PLANS)]
+    pub plans: usize,
+
+    /// Also run EXPLAIN ANALYZE for the planned SELECTs without parameters, in a read-only
+    /// transaction that is rolled back.
+    #[arg(long)]
+    pub analyze_plans: bool,
+
+    /// Show the plan of one statement (its pg_stat_statements queryid) as a tree, with costs,
+    /// estimated rows and its insights, instead of the report.
+    #[arg(long, value_name = "QUERYID", allow_hyphen_values = true)]
+    pub explain: Option<i64>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -462,4 +477,7 @@ pub struct SnapshotArgs {
     /// Include statements of every database, not just the current one.
     #[arg(long)]
     pub all_databases: bool,
+    /// Store the generic plans of the N statements with the most total time; 0: none.
+    #[arg(long, value_name = "N", default_value_t = crate::plans::DEFAULT_PLANS)]
+    pub plans: usize,
 }

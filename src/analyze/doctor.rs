@@ -135,6 +135,46 @@ pub const CHECKS: &[CheckInfo] = &[
         Section::Queries,
         "hot statement joining tables with commas",
     ),
+    c(
+        "plan_seq_scan_selective",
+        Section::Queries,
+        "plan reads a large table sequentially to keep few rows",
+    ),
+    c(
+        "plan_spill_work_mem",
+        Section::Queries,
+        "plan's sort, hash or materialize needs more than work_mem",
+    ),
+    c(
+        "plan_nested_loop_large_outer",
+        Section::Queries,
+        "plan's nested loop repeats a non-index inner side for many rows",
+    ),
+    c(
+        "plan_index_filter_inefficient",
+        Section::Queries,
+        "plan's index scan fetches rows its filter mostly discards",
+    ),
+    c(
+        "plan_large_offset",
+        Section::Queries,
+        "plan pages with OFFSET over many rows",
+    ),
+    c(
+        "plan_stale_statistics",
+        Section::Queries,
+        "plan reads a table modified far beyond its analyze threshold",
+    ),
+    c(
+        "plan_row_misestimate",
+        Section::Queries,
+        "plan's row estimate far from the rows actually returned",
+    ),
+    c(
+        "plan_srf_default_rows",
+        Section::Queries,
+        "plan's set-returning function at the default 1000-row estimate",
+    ),
 ];
 
 /// The pg_stat_statements self-checks (src/analyze/statements.rs), run with the doctor checks.
@@ -360,6 +400,11 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
     crate::analyze::activity::run(&input, &mut sink);
     crate::analyze::queries::run(&input, &mut sink);
     crate::checks::run(&input, &mut sink);
+    for f in crate::plans::findings::findings(snap) {
+        if sink.wants(&f.check) {
+            sink.analysis.findings.push(f);
+        }
+    }
     for f in crate::analyze::statements::check(&snap.capabilities, snap.statements.as_ref()) {
         if sink.wants(&f.check) {
             sink.analysis.findings.push(f);

@@ -12,6 +12,7 @@ pub mod doctor_monitor;
 pub mod doctor_table;
 pub mod doctor_terminal;
 pub mod migrate_validate;
+pub mod plan_tree;
 pub mod terminal;
 
 /// A JSON object written with `schema_version` as its first key, whatever order the map keeps
