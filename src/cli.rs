@@ -312,6 +312,11 @@ pub struct BudgetArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
 
+    /// With --baseline: exit 1 when a statement's plan changed (`plan_regression`), even when its
+    /// latency is inside the budget.
+    #[arg(long)]
+    pub fail_on_plan_change: bool,
+
     /// With --baseline: a P95 or QPS regression beyond this (e.g. 20%) is a breach.
     #[arg(long, value_name = "PERCENT")]
     pub max_regression: Option<String>,

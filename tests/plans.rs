@@ -31,6 +31,9 @@ $$ BEGIN RETURN QUERY SELECT g FROM generate_series(1, n) g; END $$;
 /// Rows written after the last ANALYZE of `stale`, which autovacuum leaves alone.
 const STALE_ROWS: &str = "INSERT INTO stale SELECT g, g % 10 FROM generate_series(1001, 51000) g";
 
+/// Forget this database's statements only: tests of other databases run alongside.
+const RESET_THIS_DATABASE: &str = "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)";
+
 /// Poll `sql` (one int8) until `ok` holds: table statistics reach pg_stat_* asynchronously.
 async fn wait_for(c: &mut PgConnection, sql: &str, ok: impl Fn(i64) -> bool) -> i64 {
     let mut v = 0;
@@ -361,4 +364,288 @@ async fn planted_insights_on_every_matrix_server() {
         admin.close().await.ok();
         scenario(&format!("PostgreSQL {version}"), &cluster.url("plans")).await;
     }
+}
+
+fn budget(url: &str, args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = common::dbdoctor()
+        .args(["--database-url", url])
+        .arg("budget")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// Two marks around a dropped index: the lookup's plan changes from the index to a sequential
+/// scan, and `budget --baseline FIRST_MARK` reports it as plan_regression (a breach with
+/// --fail-on-plan-change) while its latency stays inside the budget.
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_change_between_two_marks_is_a_plan_regression() {
+    let db = common::fresh_db().await;
+    db.exec(
+        "CREATE TABLE orders (id int PRIMARY KEY, customer int NOT NULL, note text);
+         INSERT INTO orders SELECT g, g % 5000, 'x' FROM generate_series(1, 50000) g;
+         CREATE INDEX orders_customer ON orders (customer);
+         ANALYZE orders;",
+    )
+    .await;
+    db.exec(RESET_THIS_DATABASE).await;
+    let lookups = "SELECT id FROM orders WHERE customer = 5";
+    for _ in 0..5 {
+        db.exec(lookups).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (m1, m2, b) = (
+        dir.path().join("m1.json"),
+        dir.path().join("m2.json"),
+        dir.path().join("budgets.toml"),
+    );
+    std::fs::write(&b, "version = 1\n[latency.simple]\np95_ms = 60000\n").unwrap();
+    let url = db.url.clone();
+    let m = m1.clone();
+    let (code, _, err) =
+        tokio::task::spawn_blocking(move || budget(&url, &["--mark".as_ref(), m.as_os_str()]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{err}");
+    db.exec("DROP INDEX orders_customer").await;
+    let url = db.url.clone();
+    let m = m2.clone();
+    let (code, _, err) =
+        tokio::task::spawn_blocking(move || budget(&url, &["--mark".as_ref(), m.as_os_str()]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{err}");
+
+    // The marks hold the fingerprints: index before, sequential scan after.
+    let read =
+        |p: &PathBuf| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    let (j1, j2) = (read(&m1), read(&m2));
+    let find = |j: &Value| -> (String, Value) {
+        let (id, p) = j["plans"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, p)| p["query"].as_str().unwrap().contains("WHERE customer"))
+            .expect("the lookup's plan in the mark");
+        (id.clone(), p.clone())
+    };
+    let ((id1, p1), (id2, p2)) = (find(&j1), find(&j2));
+    assert_eq!(id1, id2);
+    assert!(
+        p1["shape"].as_str().unwrap().contains("orders_customer"),
+        "{p1}"
+    );
+    assert!(
+        p2["shape"].as_str().unwrap().contains("Seq Scan(orders)"),
+        "{p2}"
+    );
+    assert_ne!(p1["hash"], p2["hash"]);
+
+    let run = |extra: &'static [&'static str]| {
+        let url = db.url.clone();
+        let (m1, b) = (m1.clone(), b.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut args: Vec<&std::ffi::OsStr> = vec![
+                "--format".as_ref(),
+                "json".as_ref(),
+                "--budgets".as_ref(),
+                b.as_os_str(),
+                "--no-probes".as_ref(),
+                "--baseline".as_ref(),
+                m1.as_os_str(),
+            ];
+            args.extend(extra.iter().map(|s| std::ffi::OsStr::new(*s)));
+            budget(&url, &args)
+        })
+    };
+    let (code, out, err) = run(&[]).await.unwrap();
+    assert_eq!(code, 0, "a changed plan alone warns: {err}\n{out}");
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let v = report["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "plan_regression")
+        .unwrap_or_else(|| panic!("no plan_regression: {report:#}"));
+    assert_eq!(v["status"], "warn");
+    assert_eq!(v["queryid"].to_string(), id1);
+    let change = &report["plan_changes"][0];
+    assert!(
+        change["before"]
+            .as_str()
+            .unwrap()
+            .contains("orders_customer"),
+        "{change}"
+    );
+    assert!(
+        change["after"]
+            .as_str()
+            .unwrap()
+            .contains("Seq Scan(orders)"),
+        "{change}"
+    );
+    // The lookup's latency budget passes: only the plan changed.
+    assert!(report["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["id"] != "plan_regression")
+        .all(|v| v["status"] != "breach"));
+
+    let (code, out, err) = run(&["--fail-on-plan-change"]).await.unwrap();
+    assert_eq!(code, 1, "{err}\n{out}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["summary"]["result"], "breach");
+
+    // The second mark as baseline: nothing changed since.
+    let url = db.url.clone();
+    let (m2c, bc) = (m2.clone(), b.clone());
+    let (code, out, _) = tokio::task::spawn_blocking(move || {
+        budget(
+            &url,
+            &[
+                "--format".as_ref(),
+                "json".as_ref(),
+                "--budgets".as_ref(),
+                bc.as_os_str(),
+                "--no-probes".as_ref(),
+                "--fail-on-plan-change".as_ref(),
+                "--baseline".as_ref(),
+                m2c.as_os_str(),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("plan_regression"));
+}
+
+/// `--explain QUERYID` prints the tree with the insight on its node; an unknown queryid is a
+/// one-line usage error (exit 2).
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_one_statement_and_an_unknown_queryid() {
+    let db = common::fresh_db().await;
+    db.exec(
+        "CREATE TABLE wide (id int, customer int, pad text);
+         INSERT INTO wide SELECT g, g % 20000, 'x' FROM generate_series(1, 100000) g;
+         ANALYZE wide;",
+    )
+    .await;
+    db.exec(RESET_THIS_DATABASE).await;
+    for _ in 0..3 {
+        db.exec("SELECT id FROM wide WHERE customer = 3").await;
+    }
+    let mut c = db.connect().await;
+    let id: i64 = sqlx::query_scalar(
+        "SELECT queryid FROM pg_stat_statements WHERE query LIKE 'SELECT id FROM wide%'",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    c.close().await.ok();
+    let url = db.url.clone();
+    let (tree, bad, analyzed) = tokio::task::spawn_blocking(move || {
+        let tree = common::dbdoctor()
+            .args([
+                "--database-url",
+                &url,
+                "doctor",
+                "--explain",
+                &id.to_string(),
+            ])
+            .output()
+            .unwrap();
+        let bad = common::dbdoctor()
+            .args(["--database-url", &url, "doctor", "--explain", "12345"])
+            .output()
+            .unwrap();
+        let analyzed = common::dbdoctor()
+            .args([
+                "--database-url",
+                &url,
+                "--format",
+                "json",
+                "doctor",
+                "--analyze-plans",
+            ])
+            .output()
+            .unwrap();
+        (tree, bad, analyzed)
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&tree.stdout);
+    assert_eq!(
+        tree.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&tree.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let scan = lines
+        .iter()
+        .position(|l| {
+            l.contains("Seq Scan on public.wide") && l.contains("rows=") && l.contains("cost=")
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        lines[scan + 1..]
+            .iter()
+            .take_while(|l| !l.contains("->"))
+            .any(|l| l.contains("!! plan_seq_scan_selective")),
+        "{text}"
+    );
+    assert!(text.contains("nothing executed"), "{text}");
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("12345"), "{err}");
+
+    // --analyze-plans: the parameterless statement is not there, the lookup has parameters and
+    // keeps its generic plan, saying why.
+    assert_eq!(analyzed.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&analyzed.stdout).unwrap();
+    assert!(report.get("plans").is_some(), "{:#}", report["skipped"]);
+    let e = plan_of(&report, "FROM wide WHERE customer");
+    assert_eq!(e["outcome"], "planned");
+    assert!(e["reason"].as_str().unwrap().contains("parameters"), "{e}");
+}
+
+/// `--analyze-plans` runs a parameterless SELECT under EXPLAIN ANALYZE and says so; its plan
+/// carries actual rows.
+#[tokio::test(flavor = "multi_thread")]
+async fn analyze_plans_runs_parameterless_selects_only() {
+    let db = common::fresh_db().await;
+    db.exec(
+        "CREATE TABLE t (id int, flag boolean);
+         INSERT INTO t SELECT g, g % 2 = 0 FROM generate_series(1, 1000) g;
+         ANALYZE t;",
+    )
+    .await;
+    db.exec(RESET_THIS_DATABASE).await;
+    db.exec("SELECT count(*) FROM t WHERE flag IS NOT NULL")
+        .await;
+    db.exec("DELETE FROM t WHERE id < 0").await;
+    let url = db.url.clone();
+    let (code, report, err) =
+        tokio::task::spawn_blocking(move || doctor_json(&url, &["--analyze-plans"]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{err}");
+    let e = plan_of(&report, "flag IS NOT NULL");
+    assert_eq!(e["outcome"], "analyzed", "{e}");
+    assert!(e["reason"].as_str().unwrap().contains("rolled back"), "{e}");
+    assert_eq!(e["plan"]["Actual Rows"], 1.0, "{e}");
+    let d = plan_of(&report, "DELETE FROM t");
+    assert_eq!(d["outcome"], "planned", "{d}");
+    assert!(
+        d["reason"].as_str().unwrap().contains("only plain SELECTs"),
+        "{d}"
+    );
 }

@@ -5,6 +5,7 @@
 pub mod findings;
 pub mod fingerprint;
 pub mod insights;
+pub mod regress;
 pub mod tree;
 
 use serde::{Deserialize, Serialize};
