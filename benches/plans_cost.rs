@@ -23,7 +23,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn doctor_ms(url: &str, plans: usize) -> f64 {
     let t = Instant::now();
     let st = Command::new(env!("CARGO_BIN_EXE_dbdoctor"))
-        .args(["--database-url", url, "--format", "json", "doctor", "--plans"])
+        .args([
+            "--database-url",
+            url,
+            "--format",
+            "json",
+            "doctor",
+            "--plans",
+        ])
         .arg(plans.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -62,7 +69,9 @@ async fn main() {
         .await
         .unwrap();
     }
-    c.execute("SELECT pg_stat_statements_reset()").await.unwrap();
+    c.execute("SELECT pg_stat_statements_reset()")
+        .await
+        .unwrap();
     for i in 0..TABLES {
         c.execute(format!("SELECT * FROM t{i} WHERE a = 5").as_str())
             .await
@@ -71,8 +80,10 @@ async fn main() {
     for i in 0..TABLES / 2 {
         let j = i + 1;
         c.execute(
-            format!("SELECT x.id, y.b FROM t{i} x JOIN t{j} y USING (id) WHERE x.b = 'b7' ORDER BY y.b")
-                .as_str(),
+            format!(
+                "SELECT x.id, y.b FROM t{i} x JOIN t{j} y USING (id) WHERE x.b = 'b7' ORDER BY y.b"
+            )
+            .as_str(),
         )
         .await
         .unwrap();
@@ -95,7 +106,9 @@ async fn main() {
         let mut v = Vec::new();
         for _ in 0..rounds {
             let t = Instant::now();
-            let p = plans::collect(&db.pool, &caps, &targets, false).await.unwrap();
+            let p = plans::collect(&db.pool, &caps, &targets, false)
+                .await
+                .unwrap();
             v.push(t.elapsed().as_secs_f64() * 1000.0);
             assert!(p.statements.iter().all(|s| s.plan.is_some()));
         }

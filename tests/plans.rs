@@ -128,6 +128,10 @@ async fn plant(url: &str) {
     c.execute("SELECT pg_stat_statements_reset()")
         .await
         .unwrap();
+    // A statement whose table is gone by the time doctor plans it, before the rest.
+    c.execute("CREATE TABLE gone (x int)").await.unwrap();
+    c.execute("SELECT x FROM gone WHERE x = 1").await.unwrap();
+    c.execute("DROP TABLE gone").await.unwrap();
     for (_, sql, times) in WORKLOAD {
         for _ in 0..*times {
             c.execute(*sql)
@@ -222,6 +226,18 @@ fn assert_planted(label: &str, report: &Value) {
         .unwrap()
         .clone();
     assert_eq!(misestimate["numbers"]["actual_rows"], 200.0, "{label}");
+    // A statement that cannot be planned says why, and the others were planned all the same.
+    let gone = plan_of(report, "FROM gone");
+    assert_eq!(gone["outcome"], "not_planned", "{label}");
+    assert!(
+        gone["reason"].as_str().unwrap().contains("does not exist"),
+        "{label}: {gone}"
+    );
+    let utility = plan_of(report, "DROP TABLE gone");
+    assert!(
+        utility["reason"].as_str().unwrap().contains("utility"),
+        "{label}: {utility}"
+    );
     // A write was planned (EXPLAIN only) and never changed anything.
     assert_eq!(
         plan_of(report, "UPDATE mid")["outcome"],

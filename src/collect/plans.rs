@@ -1,5 +1,6 @@
 //! Plan collection: the generic plan of each top statement, read-only and under the session's
-//! statement_timeout, in one read-only transaction that is rolled back at the end.
+//! statement_timeout, in one read-only transaction (rolled back when `--analyze-plans` ran
+//! statements in it).
 //!
 //! PostgreSQL 16+ has `EXPLAIN (GENERIC_PLAN)`. Before it, the statement is prepared (the server
 //! infers the parameter types, read back from `pg_prepared_statements`), the plan cache is forced
@@ -164,7 +165,10 @@ pub async fn collect(
             .map_err(|e| CollectError::query("plans_session", e))?
             .detach();
         let r = plan_all(&mut conn, targets, generic_option, analyze, &mut statements).await;
-        sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.ok();
+        // EXPLAIN alone changes nothing, so its read-only transaction just ends; one that ran
+        // statements under EXPLAIN ANALYZE is rolled back.
+        let end = if analyze { "ROLLBACK" } else { "COMMIT" };
+        sqlx::raw_sql(&tag(end)).execute(&mut conn).await.ok();
         conn.close().await.ok();
         r?;
     }
@@ -191,12 +195,12 @@ async fn plan_all(
     out: &mut Vec<PlannedStatement>,
 ) -> Result<(), CollectError> {
     let lost = |e: sqlx::Error| CollectError::query("plans_explain", e);
-    sqlx::raw_sql("BEGIN TRANSACTION READ ONLY")
+    sqlx::raw_sql(&tag("BEGIN TRANSACTION READ ONLY"))
         .execute(&mut *conn)
         .await
         .map_err(lost)?;
     if !generic_option {
-        sqlx::raw_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        sqlx::raw_sql(&tag("SET LOCAL plan_cache_mode = force_generic_plan"))
             .execute(&mut *conn)
             .await
             .map_err(lost)?;
@@ -267,9 +271,22 @@ async fn plan_one(
         guarded(conn, How::GenericOption, &text).await?
     } else {
         let r = guarded(conn, How::Prepared, &text).await?;
-        // Prepared statements are not transactional: remove it whatever happened.
-        let dealloc = format!("DEALLOCATE {PREPARED_NAME}");
-        sqlx::raw_sql(&dealloc).execute(&mut *conn).await.ok();
+        // Prepared statements are not transactional: remove it when it exists (a DEALLOCATE of
+        // a name that does not exist would abort the transaction).
+        let exists: i64 = sqlx::query_scalar(
+            "/* dbdoctor */ SELECT /* dbdoctor */ count(*) FROM pg_prepared_statements WHERE name = $1",
+        )
+        .bind(PREPARED_NAME)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| CollectError::query("plans_prepared_statements", e))?;
+        if exists > 0 {
+            let dealloc = format!("DEALLOCATE {PREPARED_NAME}");
+            sqlx::raw_sql(&tag(&dealloc))
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| CollectError::query("plans_deallocate", e))?;
+        }
         r
     };
     match r {
@@ -312,7 +329,7 @@ async fn guarded(
     text: &str,
 ) -> Result<Result<serde_json::Value, String>, CollectError> {
     let lost = |e: sqlx::Error| CollectError::query("plans_explain", e);
-    sqlx::raw_sql("SAVEPOINT dbdoctor_plan")
+    sqlx::raw_sql(&tag("SAVEPOINT dbdoctor_plan"))
         .execute(&mut *conn)
         .await
         .map_err(lost)?;
@@ -335,7 +352,7 @@ async fn guarded(
     };
     match r {
         Ok(v) => {
-            sqlx::raw_sql("RELEASE SAVEPOINT dbdoctor_plan")
+            sqlx::raw_sql(&tag("RELEASE SAVEPOINT dbdoctor_plan"))
                 .execute(&mut *conn)
                 .await
                 .map_err(lost)?;
@@ -343,7 +360,7 @@ async fn guarded(
         }
         Err(e) if crate::db::connect::is_connection_lost(&e) => Err(lost(e)),
         Err(e) => {
-            sqlx::raw_sql("ROLLBACK TO SAVEPOINT dbdoctor_plan")
+            sqlx::raw_sql(&tag("ROLLBACK TO SAVEPOINT dbdoctor_plan"))
                 .execute(&mut *conn)
                 .await
                 .map_err(lost)?;
