@@ -130,7 +130,9 @@ async fn plant(url: &str) {
         .unwrap();
     // A statement whose table is gone by the time doctor plans it, before the rest.
     c.execute("CREATE TABLE gone (x int)").await.unwrap();
-    c.execute("SELECT x FROM gone WHERE x = 1").await.unwrap();
+    for _ in 0..3 {
+        c.execute("SELECT x FROM gone WHERE x = 1").await.unwrap();
+    }
     c.execute("DROP TABLE gone").await.unwrap();
     for (_, sql, times) in WORKLOAD {
         for _ in 0..*times {

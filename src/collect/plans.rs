@@ -146,14 +146,7 @@ pub async fn collect(
         .fetch_one(pool)
         .await
         .map_err(|e| CollectError::query("plans_settings", e))?;
-    let settings = PlanSettings {
-        work_mem_bytes: row
-            .try_get("work_mem_bytes")
-            .map_err(|e| CollectError::decode("plans_settings", e))?,
-        hash_mem_multiplier: row
-            .try_get("hash_mem_multiplier")
-            .map_err(|e| CollectError::decode("plans_settings", e))?,
-    };
+    let settings: PlanSettings = crate::collect::decode("plans_settings", &row)?;
     let generic_option = caps.major() >= 16;
     let mut statements = Vec::with_capacity(targets.len());
     if !targets.is_empty() {
@@ -452,17 +445,7 @@ async fn table_facts(
         .await
         .map_err(|e| CollectError::query("plans_tables", e))?;
     rows.iter()
-        .map(|r| {
-            let d = |e| CollectError::decode("plans_tables", e);
-            Ok(PlanTable {
-                schema: r.try_get("schema").map_err(d)?,
-                name: r.try_get("name").map_err(d)?,
-                reltuples: r.try_get("reltuples").map_err(d)?,
-                n_mod_since_analyze: r.try_get("n_mod_since_analyze").map_err(d)?,
-                analyze_threshold: r.try_get("analyze_threshold").map_err(d)?,
-                last_analyze: r.try_get("last_analyze").map_err(d)?,
-            })
-        })
+        .map(|r| crate::collect::decode("plans_tables", r))
         .collect()
 }
 

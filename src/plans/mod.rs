@@ -38,15 +38,16 @@ pub struct PlansSnapshot {
     pub statements: Vec<PlannedStatement>,
 }
 
-/// Server settings the insights compare plans with.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Server settings the insights compare plans with (one row of `sql/plans_settings.sql`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct PlanSettings {
     pub work_mem_bytes: i64,
     pub hash_mem_multiplier: f64,
 }
 
-/// A table a plan reads, with what decides whether its statistics are stale.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A table a plan reads, with what decides whether its statistics are stale (one row of
+/// `sql/plans_tables.sql`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct PlanTable {
     pub schema: String,
     pub name: String,
