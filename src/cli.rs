@@ -252,6 +252,21 @@ pub struct DoctorArgs {
     /// (pg_dump --schema-only) and mark each fix verified or failed.
     #[arg(long)]
     pub verify_fixes: bool,
+
+    /// Get the generic plan of the N statements with the most total time (EXPLAIN only, in a
+    /// read-only transaction) and report plan insights; 0 turns plans off.
+    #[arg(long, value_name = "N", default_value_t = crate::plans::DEFAULT_PLANS)]
+    pub plans: usize,
+
+    /// Also run EXPLAIN ANALYZE for the planned SELECTs without parameters, in a read-only
+    /// transaction that is rolled back.
+    #[arg(long)]
+    pub analyze_plans: bool,
+
+    /// Show the plan of one statement (its pg_stat_statements queryid) as a tree, with costs,
+    /// estimated rows and its insights, instead of the report.
+    #[arg(long, value_name = "QUERYID", allow_hyphen_values = true)]
+    pub explain: Option<i64>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -296,6 +311,11 @@ pub struct BudgetArgs {
     /// Compare against a saved baseline.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+
+    /// With --baseline: exit 1 when a statement's plan changed (`plan_regression`), even when its
+    /// latency is inside the budget.
+    #[arg(long)]
+    pub fail_on_plan_change: bool,
 
     /// With --baseline: a P95 or QPS regression beyond this (e.g. 20%) is a breach.
     #[arg(long, value_name = "PERCENT")]
@@ -462,4 +482,7 @@ pub struct SnapshotArgs {
     /// Include statements of every database, not just the current one.
     #[arg(long)]
     pub all_databases: bool,
+    /// Store the generic plans of the N statements with the most total time; 0: none.
+    #[arg(long, value_name = "N", default_value_t = crate::plans::DEFAULT_PLANS)]
+    pub plans: usize,
 }

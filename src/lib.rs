@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod exit;
 pub mod migrate;
+pub mod plans;
 pub mod render;
 pub mod settings;
 pub mod snapshot;

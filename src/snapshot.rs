@@ -40,6 +40,9 @@ pub struct Snapshot {
     /// The query-driven index advisor's suggestions (HypoPG-verified when available).
     #[serde(default)]
     pub advisor: Option<crate::advisor::AdvisorReport>,
+    /// Generic plans of the top statements, with their fingerprints (absent in older snapshots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plans: Option<crate::plans::PlansSnapshot>,
 }
 
 /// Connect time and round-trip latency measured by the collector.

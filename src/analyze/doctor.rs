@@ -209,6 +209,11 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
         analysis: Analysis::default(),
     };
     crate::checks::run(&input, &mut sink);
+    for f in crate::plans::findings::findings(snap) {
+        if sink.wants(f.check) {
+            sink.analysis.findings.push(f);
+        }
+    }
     for f in crate::analyze::statements::check(&snap.capabilities, snap.statements.as_ref()) {
         if sink.wants(f.check) {
             sink.analysis.findings.push(f);

@@ -60,6 +60,9 @@ pub struct DoctorReport {
     /// The index advisor's outcome for every statement it analysed (when it ran).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advisor: Option<crate::advisor::AdvisorSection>,
+    /// The plans of the top statements with their insights (when plans were collected).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plans: Vec<crate::plans::PlanEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -353,6 +356,11 @@ pub fn build(
             .advisor
             .as_ref()
             .map(crate::advisor::AdvisorSection::of),
+        plans: snap
+            .plans
+            .as_ref()
+            .map(|p| crate::plans::entries(p, snap.advisor.as_ref()))
+            .unwrap_or_default(),
         sections,
     }
 }

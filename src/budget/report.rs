@@ -51,6 +51,9 @@ pub struct BudgetReport {
     /// Observed traffic, for information: throughput budgets are judged from probes only.
     pub observed: ObservedRates,
     pub resources: ResourceSample,
+    /// Statements whose plan changed since `--baseline` (each also a `plan_regression` verdict).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plan_changes: Vec<crate::plans::regress::PlanChange>,
 }
 
 impl BudgetReport {
@@ -87,6 +90,7 @@ impl BudgetReport {
             unclassified: judgement.unclassified,
             observed: judgement.observed,
             resources,
+            plan_changes: Vec::new(),
         }
     }
 

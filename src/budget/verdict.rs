@@ -61,6 +61,8 @@ pub enum Kind {
     Throughput,
     Resource,
     Regression,
+    /// A statement's plan changed since the baseline (`plan_regression`).
+    Plan,
 }
 
 /// A statement that breaks (or nearly breaks) a budget.
@@ -122,6 +124,9 @@ pub struct Verdict {
 impl Verdict {
     /// `measured vs limit` in words, for JUnit, GitHub and tables.
     pub fn explain(&self) -> String {
+        if self.kind == Kind::Plan {
+            return self.reason.clone().unwrap_or_default();
+        }
         match self.measured {
             None => format!(
                 "no data: {}",
@@ -331,6 +336,9 @@ pub struct Baseline {
     /// (absent in older files: those compare verdict by verdict).
     #[serde(default)]
     pub statements: BTreeMap<String, BaselineStatement>,
+    /// Plan fingerprints per queryid (absent in older files: no plan comparison).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub plans: crate::plans::regress::StoredPlans,
 }
 
 /// One statement's figure in a baseline.

@@ -75,6 +75,15 @@ check_ids! {
     PgStatStatementsTrackNone = "pg_stat_statements_track_none",
     StatsRecentlyReset = "stats_recently_reset",
     InsufficientPrivilegeStatements = "insufficient_privilege_statements",
+    // Plan insights (src/plans/insights.rs).
+    PlanSeqScanSelective = "plan_seq_scan_selective",
+    PlanSpillWorkMem = "plan_spill_work_mem",
+    PlanNestedLoopLargeOuter = "plan_nested_loop_large_outer",
+    PlanIndexFilterInefficient = "plan_index_filter_inefficient",
+    PlanLargeOffset = "plan_large_offset",
+    PlanStaleStatistics = "plan_stale_statistics",
+    PlanRowMisestimate = "plan_row_misestimate",
+    PlanSrfDefaultRows = "plan_srf_default_rows",
 }
 
 impl CheckId {

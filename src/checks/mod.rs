@@ -236,16 +236,18 @@ mod tests {
     use crate::analyze::doctor::{analyze, CheckSelection};
 
     #[test]
-    fn every_id_is_registered_once_or_is_a_self_check() {
+    fn every_id_is_registered_once_or_is_a_self_check_or_an_insight() {
         let mut seen = std::collections::BTreeSet::new();
         for c in ALL {
             assert!(seen.insert(c.info.id), "{} registered twice", c.info.id);
         }
         for id in CheckId::ALL {
-            let self_check = crate::analyze::statements::CHECK_IDS.contains(id);
+            let self_check = crate::analyze::statements::CHECK_IDS.contains(id)
+                || crate::plans::insights::ALL_IDS.contains(id);
             assert!(
                 seen.contains(id) != self_check,
-                "{id}: a registered check or a pg_stat_statements self-check, not both or neither"
+                "{id}: a registered check, a pg_stat_statements self-check or a plan insight, \
+                 not two of them and not none"
             );
         }
     }

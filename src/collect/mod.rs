@@ -5,6 +5,7 @@ pub mod capabilities;
 pub mod fixcheck;
 pub mod health;
 pub mod host;
+pub mod plans;
 pub mod schema;
 
 /// A collector query failed or returned something we could not decode.

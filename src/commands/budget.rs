@@ -30,6 +30,9 @@ struct MarkFile {
     schema_version: u32,
     kind: String,
     sample: StatementsSnapshot,
+    /// Plan fingerprints of the top statements (absent in older marks).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    plans: crate::plans::regress::StoredPlans,
 }
 
 pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i32, Error> {
@@ -60,6 +63,11 @@ pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i3
         (None, Some(_)) => Some(20.0),
         (None, None) => None,
     };
+    if args.fail_on_plan_change && args.baseline.is_none() {
+        return Err(Error::Usage(
+            "--fail-on-plan-change needs --baseline FILE".into(),
+        ));
+    }
     let baseline = match &args.baseline {
         Some(p) => Some(read_baseline(p)?),
         None => None,
@@ -100,10 +108,13 @@ pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i3
             .await
             .map_err(|e| pgss_error(&caps, e))?;
         let n = sample.statements.len();
+        let targets = crate::collect::plans::targets(&sample, crate::plans::DEFAULT_PLANS, &[]);
+        let plans = stored_plans(ctx, &db.pool, &caps, &targets).await?;
         let file = MarkFile {
             schema_version: MARK_SCHEMA_VERSION,
             kind: "dbdoctor-budget-mark".into(),
             sample,
+            plans,
         };
         let json = serde_json::to_vec(&file).context("serialize the mark")?;
         std::fs::write(path, json)
@@ -135,12 +146,47 @@ pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i3
         res.connections_reason = Some(format!("cannot read pg_stat_activity: {e}"));
     }
 
+    // Plans: the baseline's statements, planned again from their stored text; for a new
+    // baseline, the top statements now.
+    let base_plans = baseline
+        .as_ref()
+        .map(|b| b.plans.clone())
+        .unwrap_or_default();
+    let mut plan_targets: Vec<crate::collect::plans::PlanTarget> = base_plans
+        .iter()
+        .filter_map(|(id, p)| {
+            Some(crate::collect::plans::PlanTarget {
+                queryid: id.parse().ok()?,
+                query: p.query.clone(),
+                calls: 0,
+                rows: 0,
+                total_time_ms: 0.0,
+            })
+        })
+        .collect();
+    if args.save_baseline.is_some() {
+        if let Ok(now) = statements::collect(&db.pool, &caps, &opts).await {
+            for t in crate::collect::plans::targets(&now, crate::plans::DEFAULT_PLANS, &[]) {
+                if !plan_targets.iter().any(|x| x.queryid == t.queryid) {
+                    plan_targets.push(t);
+                }
+            }
+        }
+    }
+    let plans_now = stored_plans(ctx, &db.pool, &caps, &plan_targets).await?;
+
     let probes = run_probes(ctx, &settings, &budgets, args).await?;
     db.pool.close().await;
 
     let mut judgement = judge_all(&budgets, &observed, &probes, &res);
+    let plan_changes = crate::plans::regress::changes(&base_plans, &plans_now);
+    judgement.verdicts.extend(crate::plans::regress::verdicts(
+        &plan_changes,
+        args.fail_on_plan_change,
+    ));
     if let Some(p) = &args.save_baseline {
-        let b = judgement.baseline(&probes);
+        let mut b = judgement.baseline(&probes);
+        b.plans = plans_now.clone();
         let json = serde_json::to_vec_pretty(&b).context("serialize the baseline")?;
         std::fs::write(p, json)
             .map_err(|e| Error::Usage(format!("cannot write {}: {e}", p.display())))?;
@@ -149,7 +195,7 @@ pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i3
     if let (Some(b), Some(m)) = (&baseline, max_regression) {
         regressions(&mut judgement, &probes, b, m);
     }
-    let report = BudgetReport::new(
+    let mut report = BudgetReport::new(
         settings.display.clone(),
         budgets_path
             .as_deref()
@@ -161,6 +207,7 @@ pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i3
         res,
         args.require_data,
     );
+    report.plan_changes = plan_changes;
     let written = match ctx.format {
         Format::Table => crate::render::budget_table::render(&report, out),
         Format::Json => crate::render::budget_json::render(&report, out),
@@ -170,7 +217,8 @@ pub async fn run(ctx: &Ctx, args: &BudgetArgs, out: &mut dyn Write) -> Result<i3
     };
     written.context("write the report")?;
     let fail = args.fail_on_breach || args.require_data;
-    Ok(if fail && report.failed() {
+    let plan_fail = args.fail_on_plan_change && !report.plan_changes.is_empty();
+    Ok(if plan_fail || (fail && report.failed()) {
         crate::exit::FINDINGS
     } else {
         crate::exit::OK
@@ -367,6 +415,37 @@ fn read_mark(path: &Path) -> Result<StatementsSnapshot, Error> {
     Ok(m.sample)
 }
 
+/// The plan fingerprints of `targets`; a statement that cannot be planned has none, and a
+/// plan collection that fails as a whole (no privilege, timeout) is said and leaves none.
+async fn stored_plans(
+    ctx: &Ctx,
+    pool: &sqlx::PgPool,
+    caps: &Capabilities,
+    targets: &[crate::collect::plans::PlanTarget],
+) -> Result<crate::plans::regress::StoredPlans, Error> {
+    if targets.is_empty() {
+        return Ok(Default::default());
+    }
+    match crate::collect::plans::collect(pool, caps, targets, false).await {
+        Ok(p) => Ok(crate::plans::regress::stored(&p)),
+        Err(e) if e.is_connection_lost() => Err(Error::Connect(e.to_string())),
+        Err(e) => {
+            ctx.progress(format!("plans not collected: {e}"));
+            Ok(Default::default())
+        }
+    }
+}
+
+/// A mark file given as `--baseline`: its plan fingerprints are the baseline's plans.
+fn baseline_from_mark(text: &str) -> Option<Baseline> {
+    let m: MarkFile = serde_json::from_str(text).ok()?;
+    (m.kind == "dbdoctor-budget-mark").then(|| Baseline {
+        schema_version: BASELINE_SCHEMA_VERSION,
+        plans: m.plans,
+        ..Default::default()
+    })
+}
+
 fn read_baseline(path: &Path) -> Result<Baseline, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::Usage(format!(
@@ -374,6 +453,9 @@ fn read_baseline(path: &Path) -> Result<Baseline, Error> {
             path.display()
         ))
     })?;
+    if let Some(b) = baseline_from_mark(&text) {
+        return Ok(b);
+    }
     let b: Baseline = serde_json::from_str(&text).map_err(|e| {
         Error::Usage(format!(
             "{}:{}:{}: not a baseline written by `dbdoctor budget --save-baseline`: {e}",

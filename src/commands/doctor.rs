@@ -48,6 +48,12 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
                 .into(),
         ));
     }
+    if args.explain.is_some() && (args.monitor || args.verify_fixes) {
+        return Err(Error::Usage(
+            "--explain shows one plan; it cannot be combined with --monitor or --verify-fixes"
+                .into(),
+        ));
+    }
     if args.monitor && args.from_snapshot.is_some() {
         return Err(Error::Usage(
             "--monitor needs a live database, not --from-snapshot".into(),
@@ -71,6 +77,9 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
         restrict_to_schemas(&mut snap, &args.schema);
         th.statement_limits = statement_limits(budgets.as_ref(), &snap);
         opts.source = "snapshot".into();
+        if let Some(id) = args.explain {
+            return explain(ctx, &snap, id, out);
+        }
         let report = doctor_report(&snap, &th, &sel, &opts);
         emit(ctx, args, &report, out, &layout)?;
         return Ok(exit_code(&report, args.fail_on));
@@ -99,7 +108,18 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
         all_databases: args.all_databases,
         host: true,
     };
-    let snap = collect_snapshot(ctx, &db, &copts).await?;
+    let mut snap = collect_snapshot(ctx, &db, &copts).await?;
+    // Plans of the top statements (or only the one asked for with --explain).
+    let (max_plans, include) = match args.explain {
+        Some(id) => (0, vec![id]),
+        None => (args.plans, Vec::new()),
+    };
+    crate::commands::snapshot::add_plans(&db, &mut snap, max_plans, args.analyze_plans, &include)
+        .await?;
+    if let Some(id) = args.explain {
+        db.pool.close().await;
+        return explain(ctx, &snap, id, out);
+    }
     th.statement_limits = statement_limits(budgets.as_ref(), &snap);
     let mut report = doctor_report(&snap, &th, &sel, &opts);
     if args.verify_fixes {
@@ -108,6 +128,34 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
     emit(ctx, args, &report, out, &layout)?;
     db.pool.close().await;
     Ok(exit_code(&report, args.fail_on))
+}
+
+/// `--explain QUERYID`: the statement's plan as a tree (or its JSON entry).
+fn explain(ctx: &Ctx, snap: &Snapshot, queryid: i64, out: &mut dyn Write) -> Result<i32, Error> {
+    let Some(plans) = &snap.plans else {
+        let why = match snap
+            .skipped
+            .iter()
+            .find(|s| s.what == "plans" || s.what == "statements")
+        {
+            Some(s) => format!("{} not collected: {}", s.what, s.reason),
+            None => "no plans collected".to_string(),
+        };
+        return Err(Error::Usage(format!("--explain {queryid}: {why}")));
+    };
+    let entries = crate::plans::entries(plans, snap.advisor.as_ref());
+    let Some(entry) = entries.iter().find(|e| e.queryid == queryid) else {
+        return Err(Error::Usage(format!(
+            "--explain {queryid}: no statement with this queryid in pg_stat_statements of this database"
+        )));
+    };
+    match ctx.format {
+        Format::Json => crate::render::plan_tree::write_json(entry, out),
+        _ => crate::render::plan_tree::write(entry, &plans.method, out),
+    }
+    .context("render the plan")?;
+    out.flush().context("write")?;
+    Ok(crate::exit::OK)
 }
 
 /// `budgets.toml`, `../budgets.toml`, or `defaults (no budgets.toml found)`: which thresholds

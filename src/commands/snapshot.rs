@@ -43,7 +43,8 @@ pub async fn run(ctx: &Ctx, args: &SnapshotArgs, out: &mut dyn Write) -> Result<
         all_databases: args.all_databases,
         host: true,
     };
-    let snap = collect_snapshot(ctx, &db, &opts).await?;
+    let mut snap = collect_snapshot(ctx, &db, &opts).await?;
+    add_plans(&db, &mut snap, args.plans, false, &[]).await?;
     db.pool.close().await;
     let json = serde_json::to_string_pretty(&snap).context("serialize the snapshot")?;
     if args.out.as_os_str() == "-" {
@@ -286,8 +287,44 @@ pub async fn collect_snapshot(
         },
         host,
         advisor,
+        plans: None,
         capabilities: caps,
     })
+}
+
+/// Plan the `max` statements with the most total time, and those of `include`, into the
+/// snapshot. A timeout or missing privilege becomes a skipped `plans` part.
+pub async fn add_plans(
+    db: &Db,
+    snap: &mut Snapshot,
+    max: usize,
+    analyze: bool,
+    include: &[i64],
+) -> Result<(), Error> {
+    let Some(st) = snap.statements.as_ref() else {
+        return Ok(());
+    };
+    if max == 0 && include.is_empty() {
+        return Ok(());
+    }
+    let targets = crate::collect::plans::targets(st, max, include);
+    match crate::collect::plans::collect(&db.pool, &snap.capabilities, &targets, analyze).await {
+        Ok(p) => snap.plans = Some(p),
+        Err(e) if e.is_connection_lost() => return Err(collect_error(db, e)),
+        Err(e) => {
+            let role = crate::util::quote_ident(&snap.capabilities.role);
+            let (reason, enable) = match classify(&e, &role) {
+                Some(s) => (s.reason, s.enable),
+                None => (one_line(&e.to_string()), None),
+            };
+            snap.skipped.push(Skipped {
+                what: "plans".into(),
+                reason,
+                enable,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The value, or a skipped entry when the part timed out or lacked a privilege.

@@ -15,6 +15,7 @@ pub mod migrate_plan;
 pub mod migrate_run;
 pub mod migrate_status;
 pub mod migrate_validate;
+pub mod plan_tree;
 pub mod terminal;
 
 /// A JSON object written with `schema_version` as its first key, whatever order the map keeps
