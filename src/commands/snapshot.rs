@@ -12,6 +12,7 @@ use crate::db::{connect, Db, SessionMode};
 use crate::error::Error;
 use crate::settings::Ctx;
 use crate::snapshot::{ConnectionStats, Skipped, Snapshot, SNAPSHOT_SCHEMA_VERSION};
+use crate::util::one_line;
 
 /// Number of `SELECT 1` round trips whose median is reported.
 pub const ROUND_TRIP_SAMPLES: u32 = 5;
@@ -368,10 +369,6 @@ async fn round_trip(pool: &sqlx::PgPool) -> Result<f64, CollectError> {
     }
     samples.sort_by(|a, b| a.total_cmp(b));
     Ok(samples[samples.len() / 2])
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// SQLSTATE 55P03: our lock_timeout gave up waiting for a lock another session holds.
