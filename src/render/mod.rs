@@ -6,6 +6,7 @@ pub mod budget_junit;
 pub mod budget_markdown;
 pub mod budget_table;
 
+pub mod document;
 pub mod doctor_json;
 pub mod doctor_markdown;
 pub mod doctor_monitor;
@@ -15,6 +16,7 @@ pub mod migrate_plan;
 pub mod migrate_run;
 pub mod migrate_status;
 pub mod migrate_validate;
+pub mod table;
 pub mod terminal;
 
 /// A JSON object written with `schema_version` as its first key, whatever order the map keeps
