@@ -243,9 +243,6 @@ mod tests {
 mod snapshot {
     #[test]
     fn budget_table_output() {
-        let r = crate::budget::report::sample_report();
-        let mut out = Vec::new();
-        super::render(&r, &mut out).unwrap();
-        insta::assert_snapshot!(String::from_utf8(out).unwrap());
+        insta::assert_snapshot!(crate::budget::report::sample_output(super::render));
     }
 }

@@ -38,27 +38,25 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write) -> io::Result<()> {
             Part::Queries(q) => queries(out, r, q)?,
             Part::Tables(t) => {
                 writeln!(out, "## Tables\n")?;
-                writeln!(
+                sized(
                     out,
-                    "{} tables, {} in total.\n",
+                    "tables",
                     t.total,
-                    human_bytes(t.total_bytes)
+                    t.total_bytes,
+                    TABLE_COLUMNS,
+                    &t.rows,
                 )?;
-                if !t.rows.is_empty() {
-                    table(out, TABLE_COLUMNS, &t.rows)?;
-                }
             }
             Part::Indexes(ix) => {
                 writeln!(out, "## Indexes\n")?;
-                writeln!(
+                sized(
                     out,
-                    "{} indexes, {} in total.\n",
+                    "indexes",
                     ix.total,
-                    human_bytes(ix.total_bytes)
+                    ix.total_bytes,
+                    INDEX_COLUMNS,
+                    &ix.rows,
                 )?;
-                if !ix.rows.is_empty() {
-                    table(out, INDEX_COLUMNS, &ix.rows)?;
-                }
             }
             Part::Resources(res) => resources(out, res)?,
             Part::Advisor(a) => advisor_section(out, a)?,
@@ -76,6 +74,22 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write) -> io::Result<()> {
         table(out, DEDUCTION_COLUMNS, &r.health.deductions)?;
     }
     Ok(())
+}
+
+/// `12 tables, 3.1 MB in total.` and the listed rows.
+fn sized<T>(
+    out: &mut dyn Write,
+    what: &str,
+    total: usize,
+    bytes: i64,
+    cols: &[Column<T>],
+    rows: &[T],
+) -> io::Result<()> {
+    writeln!(out, "{total} {what}, {} in total.\n", human_bytes(bytes))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    table(out, cols, rows)
 }
 
 fn connection(out: &mut dyn Write, r: &DoctorReport, c: &ConnectionSection) -> io::Result<()> {

@@ -63,16 +63,7 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write, layout: &Layout) -> io:
             Part::Queries(q) => statements(report, q, out, layout, style)?,
             Part::Tables(t) => {
                 let title = largest("tables", t.total, t.total_bytes);
-                listing(
-                    out,
-                    &title,
-                    TABLES,
-                    &t.rows,
-                    t.total,
-                    layout,
-                    style,
-                    SUMMARY_ROWS,
-                )?;
+                listing(out, &title, TABLES, &t.rows, t.total, layout, SUMMARY_ROWS)?;
             }
             Part::Indexes(ix) => {
                 let title = largest("indexes", ix.total, ix.total_bytes);
@@ -83,7 +74,6 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write, layout: &Layout) -> io:
                     &ix.rows,
                     ix.total,
                     layout,
-                    style,
                     SUMMARY_ROWS,
                 )?;
             }
@@ -323,7 +313,6 @@ fn statements(
         rows,
         total,
         layout,
-        style,
         SUMMARY_STATEMENTS,
     )
 }
@@ -356,7 +345,6 @@ const INDEXES: &[Column<IndexRow>] = &[
 
 /// A titled grid of the first rows (all with `--all`), then "… and N more" for the rest of
 /// `total`.
-#[allow(clippy::too_many_arguments)]
 fn listing<T>(
     out: &mut dyn Write,
     title: &str,
@@ -364,9 +352,11 @@ fn listing<T>(
     rows: &[T],
     total: usize,
     layout: &Layout,
-    style: Style,
     shown: usize,
 ) -> io::Result<()> {
+    let style = Style {
+        color: layout.color,
+    };
     writeln!(out)?;
     for l in wrap(title, layout.width, "", "  ") {
         writeln!(out, "{}", style.bold(&l))?;
