@@ -205,18 +205,8 @@ pub async fn collect_snapshot(
         None => {}
         Some(Ok(st)) => stmt_snap = Some(st),
         Some(Err(e)) if e.is_connection_lost() => return Err(collect_error(db, e)),
-        Some(Err(e)) => {
-            // Not preloaded, no privilege, timed out: the rest of the report still stands.
-            let (reason, enable) = match classify(&e, &role) {
-                Some(s) => (s.reason, s.enable),
-                None => (one_line(&e.to_string()), None),
-            };
-            skipped.push(Skipped {
-                what: "statements".into(),
-                reason,
-                enable,
-            });
-        }
+        // Not preloaded, no privilege, timed out: the rest of the report still stands.
+        Some(Err(e)) => skipped.push(skipped_part("statements", &e, &role)),
     }
     if caps.pg_stat_statements().is_none() {
         skipped.push(Skipped {
@@ -246,15 +236,7 @@ pub async fn collect_snapshot(
                 Ok(r) => Some(r),
                 Err(e) if e.is_connection_lost() => return Err(collect_error(db, e)),
                 Err(e) => {
-                    let (reason, enable) = match classify(&e, &role) {
-                        Some(s) => (s.reason, s.enable),
-                        None => (one_line(&e.to_string()), None),
-                    };
-                    skipped.push(Skipped {
-                        what: "index_advisor".into(),
-                        reason,
-                        enable,
-                    });
+                    skipped.push(skipped_part("index_advisor", &e, &role));
                     None
                 }
             }
@@ -311,6 +293,20 @@ fn keep<T>(
             }
             None => Err(collect_error(db, e)),
         },
+    }
+}
+
+/// A part whose failure never stops the report: skipped with the classified reason, else with
+/// the error itself on one line.
+fn skipped_part(what: &str, e: &CollectError, role: &str) -> Skipped {
+    let s = classify(e, role).unwrap_or_else(|| Skipped {
+        what: String::new(),
+        reason: one_line(&e.to_string()),
+        enable: None,
+    });
+    Skipped {
+        what: what.to_string(),
+        ..s
     }
 }
 
