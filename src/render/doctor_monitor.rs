@@ -186,18 +186,27 @@ mod tests {
         (r, waits(&snap.activity))
     }
 
+    fn frame<'a>(
+        r: &'a DoctorReport,
+        w: &'a [(String, usize)],
+        cols: usize,
+        rows: usize,
+    ) -> Frame<'a> {
+        Frame {
+            report: r,
+            waits: w,
+            interval: "5s",
+            cols,
+            rows,
+            color: false,
+        }
+    }
+
     #[test]
     fn the_frame_fits_the_screen_at_every_size() {
         let (r, w) = report();
         for (cols, rows) in [(80, 24), (80, 50), (120, 40), (40, 10), (200, 5)] {
-            let f = Frame {
-                report: &r,
-                waits: &w,
-                interval: "5s",
-                cols,
-                rows,
-                color: false,
-            };
+            let f = frame(&r, &w, cols, rows);
             let l = lines(&f);
             assert!(l.len() <= rows, "{cols}x{rows}: {} lines", l.len());
             assert!(
@@ -211,14 +220,7 @@ mod tests {
     #[test]
     fn a_tall_screen_shows_the_header_statements_and_every_finding() {
         let (r, w) = report();
-        let f = Frame {
-            report: &r,
-            waits: &w,
-            interval: "5s",
-            cols: 100,
-            rows: 80,
-            color: false,
-        };
+        let f = frame(&r, &w, 100, 80);
         let l = lines(&f);
         assert!(l[1].starts_with("QPS 31.7"), "{}", l[1]);
         assert!(l[2].contains("connections 5 of 97"), "{}", l[2]);
@@ -233,14 +235,7 @@ mod tests {
     #[test]
     fn frames_redraw_in_place_on_a_terminal_and_follow_each_other_elsewhere() {
         let (r, w) = report();
-        let f = Frame {
-            report: &r,
-            waits: &w,
-            interval: "5s",
-            cols: 80,
-            rows: 10,
-            color: false,
-        };
+        let f = frame(&r, &w, 80, 10);
         let n = lines(&f).len();
         let tty = String::from_utf8(frame_bytes(&f, true)).unwrap();
         assert!(
