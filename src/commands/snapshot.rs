@@ -46,11 +46,12 @@ pub async fn run(ctx: &Ctx, args: &SnapshotArgs, out: &mut dyn Write) -> Result<
     };
     let snap = collect_snapshot(ctx, &db, &opts).await?;
     db.pool.close().await;
-    let json = serde_json::to_string_pretty(&snap).context("serialize the snapshot")?;
     if args.out.as_os_str() == "-" {
-        writeln!(out, "{json}").context("write the snapshot")?;
+        crate::render::snapshot_json::write(&snap, out).context("write the snapshot")?;
     } else {
-        std::fs::write(&args.out, json + "\n")
+        let mut file = Vec::new();
+        crate::render::snapshot_json::write(&snap, &mut file).context("serialize the snapshot")?;
+        std::fs::write(&args.out, file)
             .with_context(|| format!("write snapshot file {}", args.out.display()))?;
         ctx.progress(format!(
             "snapshot written to {} ({} tables, {} indexes, {} skipped parts)",

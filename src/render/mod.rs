@@ -16,6 +16,7 @@ pub mod migrate_plan;
 pub mod migrate_run;
 pub mod migrate_status;
 pub mod migrate_validate;
+pub mod snapshot_json;
 pub mod table;
 pub mod terminal;
 
