@@ -197,12 +197,12 @@ fn is_reserved(word: &str) -> bool {
     RESERVED.contains(&word)
 }
 
-/// Human bytes: 1.5 MB (powers of 1024, like pg_size_pretty).
 /// `x` rounded to two decimals (the precision of figures in `detail`).
 pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// Human bytes: 1.5 MB (powers of 1024, like pg_size_pretty).
 pub fn human_bytes(b: i64) -> String {
     let units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
     let mut v = b as f64;
