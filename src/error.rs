@@ -20,9 +20,6 @@ pub enum Error {
     /// The server answered with an error that is neither a connection nor a privilege problem.
     #[error("{0}")]
     Database(String),
-    /// A subcommand or option that is not built yet.
-    #[error("{0} is not available yet in this version of dbdoctor")]
-    NotBuilt(String),
     /// Anything unexpected, with context.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -31,7 +28,7 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) | Error::NotBuilt(_) => exit::USAGE,
+            Error::Usage(_) => exit::USAGE,
             Error::Connect(_) => exit::CONNECT,
             Error::MigrationInvalid(_) => exit::MIGRATION_INVALID,
             Error::MigrationFailed(_) => exit::MIGRATION_FAILED,

@@ -1,4 +1,5 @@
-//! Small shared helpers: duration and percentage parsing, identifier quoting, byte formatting.
+//! Small shared helpers: duration and percentage parsing, identifier quoting, byte formatting,
+//! and text helpers for one-line messages and source positions.
 
 use std::time::Duration;
 
@@ -196,12 +197,12 @@ fn is_reserved(word: &str) -> bool {
     RESERVED.contains(&word)
 }
 
-/// Human bytes: 1.5 MB (powers of 1024, like pg_size_pretty).
 /// `x` rounded to two decimals (the precision of figures in `detail`).
 pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// Human bytes: 1.5 MB (powers of 1024, like pg_size_pretty).
 pub fn human_bytes(b: i64) -> String {
     let units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
     let mut v = b as f64;
@@ -215,6 +216,36 @@ pub fn human_bytes(b: i64) -> String {
     } else {
         format!("{v:.1} {}", units[u])
     }
+}
+
+/// `s` on one line: every run of whitespace (line breaks included) becomes one space, and the
+/// ends are trimmed. For messages from other programs that must fit one error line.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The non-empty lines of `s`, each trimmed, joined by `sep`: like [`one_line`], but where a line
+/// break separates clauses (a parser's message and its note) and should stay visible as `sep`.
+pub fn join_lines(s: &str, sep: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`. An offset past the
+/// end means the end; one inside a multi-byte character means that character.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..offset].chars().count() + 1;
+    (line, column)
 }
 
 #[cfg(test)]
@@ -250,5 +281,32 @@ mod tests {
         assert!(parse_percent("x", "abc").is_err());
         assert_eq!(human_bytes(512), "512 bytes");
         assert_eq!(human_bytes(1536), "1.5 kB");
+    }
+    #[test]
+    fn one_line_collapses_every_whitespace_run() {
+        assert_eq!(
+            one_line("  initdb: error\n\tdirectory  exists \n"),
+            "initdb: error directory exists"
+        );
+        assert_eq!(one_line(""), "");
+    }
+
+    #[test]
+    fn join_lines_keeps_line_breaks_as_the_separator() {
+        assert_eq!(
+            join_lines("bad value\n\n  expected a number  \n", "; "),
+            "bad value; expected a number"
+        );
+        assert_eq!(join_lines("one  spaced line", "; "), "one  spaced line");
+    }
+
+    #[test]
+    fn line_col_counts_characters_and_clamps() {
+        assert_eq!(line_col("a\nbc", 3), (2, 2));
+        assert_eq!(line_col("ab", 0), (1, 1));
+        assert_eq!(line_col("ab", 99), (1, 3));
+        assert_eq!(line_col("é\nab", 4), (2, 2));
+        // Inside the two bytes of é: the position of é itself.
+        assert_eq!(line_col("aé", 2), (1, 2));
     }
 }

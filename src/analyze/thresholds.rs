@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::util::one_line;
 
 /// A statement slower than this on average is `slow_query` (the brief's alerting threshold).
 pub const SLOW_QUERY_MS: f64 = 100.0;
@@ -254,10 +255,6 @@ impl Thresholds {
         }
         Ok(())
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `; did you mean "slow_query_ms"?` for an unknown key of `[thresholds]`.

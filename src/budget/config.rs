@@ -10,6 +10,7 @@ use serde_spanned::Spanned;
 
 use crate::budget::classify::QueryClass;
 use crate::error::Error;
+use crate::util::{join_lines, line_col};
 
 /// The only format version this build understands.
 pub const BUDGETS_FORMAT_VERSION: i64 = 1;
@@ -360,7 +361,7 @@ impl Source<'_> {
         Error::Usage(format!(
             "{}:{line}:{col}: {}",
             self.file,
-            one_line(msg.as_ref())
+            join_lines(msg.as_ref(), "; ")
         ))
     }
 
@@ -895,23 +896,6 @@ impl Source<'_> {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
-fn one_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// The keys listed in serde's "expected one of `a`, `b`" / "expected `a`".
 fn expected_keys(msg: &str) -> Vec<String> {
     let Some((_, tail)) = msg.split_once("expected") else {
@@ -1272,6 +1256,5 @@ max = 1000
         assert_eq!(closest("p59_ms", &v).as_deref(), Some("p95_ms"));
         assert_eq!(closest("man_ms", &v).as_deref(), Some("mean_ms"));
         assert_eq!(closest("completely_else", &v), None);
-        assert_eq!(line_col("a\nbc", 3), (2, 2));
     }
 }

@@ -158,16 +158,7 @@ pub async fn open(settings: &ConnectSettings, allow_writes: bool) -> Result<PgCo
         ),
         ("default_transaction_read_only", ro.to_string()),
     ]);
-    tokio::time::timeout(settings.connect_timeout, PgConnection::connect_with(&opts))
-        .await
-        .map_err(|_| {
-            Error::Connect(format!(
-                "cannot connect to {}: no answer within {:.1}s",
-                settings.display,
-                settings.connect_timeout.as_secs_f64()
-            ))
-        })?
-        .map_err(|e| crate::db::connect::connect_error(settings, &e))
+    crate::db::connect::connect_once(settings, &opts, "").await
 }
 
 async fn close_all(conns: Vec<PgConnection>) {

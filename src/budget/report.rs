@@ -104,6 +104,16 @@ impl BudgetReport {
     }
 }
 
+/// What `render` writes for [`sample_report`]: the text of each writer's snapshot test.
+#[cfg(test)]
+pub fn sample_output(
+    render: fn(&BudgetReport, &mut dyn std::io::Write) -> anyhow::Result<()>,
+) -> String {
+    let mut out = Vec::new();
+    render(&sample_report(), &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
 /// A hand-built report for the writers' snapshot tests: one of each verdict status, a probe, an
 /// unparseable statement.
 #[cfg(test)]

@@ -122,6 +122,17 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// `statement: SELECT …` or `measured on: orders`: what was measured, when it has a name.
+    pub fn subject_line(&self) -> Option<String> {
+        let s = self.subject.as_ref()?;
+        let what = if self.queryid.is_some() {
+            "statement"
+        } else {
+            "measured on"
+        };
+        Some(format!("{what}: {s}"))
+    }
+
     /// `measured vs limit` in words, for JUnit, GitHub and tables.
     pub fn explain(&self) -> String {
         if self.kind == Kind::Plan {

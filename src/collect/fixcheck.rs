@@ -73,7 +73,8 @@ async fn key_expressions(pool: &PgPool, ix: &IndexInfo) -> Result<Vec<String>, s
     .await
 }
 
-fn one_line(e: &sqlx::Error) -> String {
+/// A failed check's error on one line: a timeout says which flag raises it.
+fn error_line(e: &sqlx::Error) -> String {
     let s = match e {
         sqlx::Error::Database(d) if d.code().as_deref() == Some("57014") => {
             "timed out (raise --statement-timeout)".to_string()
@@ -81,7 +82,7 @@ fn one_line(e: &sqlx::Error) -> String {
         sqlx::Error::Database(d) => d.message().to_string(),
         other => other.to_string(),
     };
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::util::one_line(&s)
 }
 
 /// Count the duplicated key values under each of `unique` (invalid unique indexes) and look for
@@ -107,7 +108,7 @@ pub async fn collect(
             index_oid: ix.oid,
             duplicated_values: result.as_ref().ok().copied(),
             list_query: list,
-            error: result.as_ref().err().map(one_line),
+            error: result.as_ref().err().map(error_line),
         });
     }
     for ix in pk_candidates {
@@ -135,7 +136,7 @@ pub async fn collect(
         out.null_keys.push(NullKeys {
             index_oid: ix.oid,
             has_nulls: result.as_ref().ok().copied(),
-            error: result.as_ref().err().map(one_line),
+            error: result.as_ref().err().map(error_line),
         });
     }
     out

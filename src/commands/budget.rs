@@ -391,21 +391,16 @@ async fn run_probes(
 }
 
 fn read_mark(path: &Path) -> Result<StatementsSnapshot, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::Usage(format!(
-            "cannot read --since file {}: {e} (create it with `dbdoctor budget --mark {}` before the workload)",
-            path.display(),
-            path.display()
-        ))
-    })?;
-    let m: MarkFile = serde_json::from_str(&text).map_err(|e| {
-        Error::Usage(format!(
-            "{}:{}:{}: not a file written by `dbdoctor budget --mark`: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let hint = format!(
+        " (create it with `dbdoctor budget --mark {}` before the workload)",
+        path.display()
+    );
+    let m: MarkFile = read_json(
+        path,
+        "--since file",
+        &hint,
+        "not a file written by `dbdoctor budget --mark`",
+    )?;
     if m.kind != "dbdoctor-budget-mark" || m.schema_version != MARK_SCHEMA_VERSION {
         return Err(Error::Usage(format!(
             "{}: not a version {MARK_SCHEMA_VERSION} file written by `dbdoctor budget --mark`",
@@ -446,24 +441,43 @@ fn baseline_from_mark(text: &str) -> Option<Baseline> {
     })
 }
 
-fn read_baseline(path: &Path) -> Result<Baseline, Error> {
+/// A JSON file one of our options names: an unreadable file says which option and `hint`; one
+/// that does not parse says where and `not_ours`.
+fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    option: &str,
+    hint: &str,
+    not_ours: &str,
+) -> Result<T, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::Usage(format!(
-            "cannot read --baseline file {}: {e}",
+            "cannot read {option} {}: {e}{hint}",
             path.display()
         ))
     })?;
-    if let Some(b) = baseline_from_mark(&text) {
-        return Ok(b);
-    }
-    let b: Baseline = serde_json::from_str(&text).map_err(|e| {
+    serde_json::from_str(&text).map_err(|e| {
         Error::Usage(format!(
-            "{}:{}:{}: not a baseline written by `dbdoctor budget --save-baseline`: {e}",
+            "{}:{}:{}: {not_ours}: {e}",
             path.display(),
             e.line(),
             e.column()
         ))
-    })?;
+    })
+}
+
+fn read_baseline(path: &Path) -> Result<Baseline, Error> {
+    if let Some(b) = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| baseline_from_mark(&text))
+    {
+        return Ok(b);
+    }
+    let b: Baseline = read_json(
+        path,
+        "--baseline file",
+        "",
+        "not a baseline written by `dbdoctor budget --save-baseline`",
+    )?;
     if b.schema_version != BASELINE_SCHEMA_VERSION {
         return Err(Error::Usage(format!(
             "{}: baseline format version {} is not supported (expected {BASELINE_SCHEMA_VERSION})",

@@ -225,38 +225,25 @@ pub fn restrict_to_schemas(snap: &mut Snapshot, schemas: &[String]) {
     }
     let keep = |s: &String| schemas.contains(s);
     let sc = &mut snap.schema;
-    if let Some(v) = sc.tables.as_mut() {
-        v.retain(|t| keep(&t.schema));
-    }
-    if let Some(v) = sc.indexes.as_mut() {
-        v.retain(|t| keep(&t.schema));
-    }
-    if let Some(v) = sc.foreign_keys.as_mut() {
-        v.retain(|t| keep(&t.schema));
-    }
-    if let Some(v) = sc.sequences.as_mut() {
-        v.retain(|t| keep(&t.schema));
-    }
-    if let Some(v) = sc.column_stats.as_mut() {
-        v.retain(|t| keep(&t.schema));
-    }
-    if let Some(v) = sc.relation_names.as_mut() {
-        v.retain(|t| keep(&t.schema));
-    }
+    retain(&mut sc.tables, |t| keep(&t.schema));
+    retain(&mut sc.indexes, |t| keep(&t.schema));
+    retain(&mut sc.foreign_keys, |t| keep(&t.schema));
+    retain(&mut sc.sequences, |t| keep(&t.schema));
+    retain(&mut sc.column_stats, |t| keep(&t.schema));
+    retain(&mut sc.relation_names, |t| keep(&t.schema));
     sc.schema_filter = schemas.to_vec();
     // Index facts follow the indexes kept above (joined by oid).
     let h = &mut snap.health;
-    if let Some(v) = h.foreign_keys.as_mut() {
-        v.retain(|t| keep(&t.schema));
-    }
-    if let Some(v) = h.not_valid_constraints.as_mut() {
-        v.retain(|t| keep(&t.schema));
-    }
-    if let Some(v) = h.json_columns.as_mut() {
-        v.retain(|t| keep(&t.schema));
-    }
-    if let Some(v) = h.int_primary_keys.as_mut() {
-        v.retain(|t| keep(&t.schema));
+    retain(&mut h.foreign_keys, |t| keep(&t.schema));
+    retain(&mut h.not_valid_constraints, |t| keep(&t.schema));
+    retain(&mut h.json_columns, |t| keep(&t.schema));
+    retain(&mut h.int_primary_keys, |t| keep(&t.schema));
+}
+
+/// Keep the rows of a collected list (absent when its part was skipped) that pass `f`.
+fn retain<T>(list: &mut Option<Vec<T>>, f: impl FnMut(&T) -> bool) {
+    if let Some(v) = list.as_mut() {
+        v.retain(f);
     }
 }
 

@@ -10,7 +10,7 @@ use crate::analyze::report::DoctorReport;
 use crate::commands::snapshot::{collect_snapshot, CollectOptions};
 use crate::db::Db;
 use crate::error::Error;
-use crate::render::doctor_monitor::{lines, waits, Frame};
+use crate::render::doctor_monitor::{frame_bytes, waits, Frame};
 use crate::render::terminal::{terminal_size, DEFAULT_WIDTH};
 use crate::settings::Ctx;
 use crate::snapshot::Snapshot;
@@ -160,26 +160,7 @@ pub async fn run(
             rows,
             color: ctx.color,
         };
-        let mut buf = Vec::new();
-        if tty {
-            // Home, then each line cleared to its end, then the rest of the screen: one write,
-            // no blank flash between frames.
-            buf.extend_from_slice(b"\x1b[H");
-            for (i, l) in lines(&frame).iter().enumerate() {
-                if i > 0 {
-                    buf.extend_from_slice(b"\r\n");
-                }
-                buf.extend_from_slice(l.as_bytes());
-                buf.extend_from_slice(b"\x1b[K");
-            }
-            buf.extend_from_slice(b"\x1b[J");
-        } else {
-            for l in lines(&frame) {
-                buf.extend_from_slice(l.as_bytes());
-                buf.push(b'\n');
-            }
-            buf.push(b'\n');
-        }
+        let buf = frame_bytes(&frame, tty);
         out.write_all(&buf).context("write")?;
         out.flush().context("write")?;
     }

@@ -12,6 +12,7 @@ use crate::db::{connect, Db, SessionMode};
 use crate::error::Error;
 use crate::settings::Ctx;
 use crate::snapshot::{ConnectionStats, Skipped, Snapshot, SNAPSHOT_SCHEMA_VERSION};
+use crate::util::one_line;
 
 /// Number of `SELECT 1` round trips whose median is reported.
 pub const ROUND_TRIP_SAMPLES: u32 = 5;
@@ -46,11 +47,12 @@ pub async fn run(ctx: &Ctx, args: &SnapshotArgs, out: &mut dyn Write) -> Result<
     let mut snap = collect_snapshot(ctx, &db, &opts).await?;
     add_plans(&db, &mut snap, args.plans, false, &[]).await?;
     db.pool.close().await;
-    let json = serde_json::to_string_pretty(&snap).context("serialize the snapshot")?;
     if args.out.as_os_str() == "-" {
-        writeln!(out, "{json}").context("write the snapshot")?;
+        crate::render::snapshot_json::write(&snap, out).context("write the snapshot")?;
     } else {
-        std::fs::write(&args.out, json + "\n")
+        let mut file = Vec::new();
+        crate::render::snapshot_json::write(&snap, &mut file).context("serialize the snapshot")?;
+        std::fs::write(&args.out, file)
             .with_context(|| format!("write snapshot file {}", args.out.display()))?;
         ctx.progress(format!(
             "snapshot written to {} ({} tables, {} indexes, {} skipped parts)",
@@ -205,18 +207,8 @@ pub async fn collect_snapshot(
         None => {}
         Some(Ok(st)) => stmt_snap = Some(st),
         Some(Err(e)) if e.is_connection_lost() => return Err(collect_error(db, e)),
-        Some(Err(e)) => {
-            // Not preloaded, no privilege, timed out: the rest of the report still stands.
-            let (reason, enable) = match classify(&e, &role) {
-                Some(s) => (s.reason, s.enable),
-                None => (one_line(&e.to_string()), None),
-            };
-            skipped.push(Skipped {
-                what: "statements".into(),
-                reason,
-                enable,
-            });
-        }
+        // Not preloaded, no privilege, timed out: the rest of the report still stands.
+        Some(Err(e)) => skipped.push(skipped_part("statements", &e, &role)),
     }
     if caps.pg_stat_statements().is_none() {
         skipped.push(Skipped {
@@ -246,15 +238,7 @@ pub async fn collect_snapshot(
                 Ok(r) => Some(r),
                 Err(e) if e.is_connection_lost() => return Err(collect_error(db, e)),
                 Err(e) => {
-                    let (reason, enable) = match classify(&e, &role) {
-                        Some(s) => (s.reason, s.enable),
-                        None => (one_line(&e.to_string()), None),
-                    };
-                    skipped.push(Skipped {
-                        what: "index_advisor".into(),
-                        reason,
-                        enable,
-                    });
+                    skipped.push(skipped_part("index_advisor", &e, &role));
                     None
                 }
             }
@@ -350,6 +334,20 @@ fn keep<T>(
     }
 }
 
+/// A part whose failure never stops the report: skipped with the classified reason, else with
+/// the error itself on one line.
+fn skipped_part(what: &str, e: &CollectError, role: &str) -> Skipped {
+    let s = classify(e, role).unwrap_or_else(|| Skipped {
+        what: String::new(),
+        reason: one_line(&e.to_string()),
+        enable: None,
+    });
+    Skipped {
+        what: what.to_string(),
+        ..s
+    }
+}
+
 /// A timeout or a missing privilege is a skipped part; anything else is not ours to hide.
 fn classify(e: &CollectError, role: &str) -> Option<Skipped> {
     if e.is_timeout() {
@@ -405,10 +403,6 @@ async fn round_trip(pool: &sqlx::PgPool) -> Result<f64, CollectError> {
     }
     samples.sort_by(|a, b| a.total_cmp(b));
     Ok(samples[samples.len() / 2])
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// SQLSTATE 55P03: our lock_timeout gave up waiting for a lock another session holds.

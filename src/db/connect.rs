@@ -145,16 +145,7 @@ pub struct Db {
 pub async fn connect(settings: &ConnectSettings, mode: SessionMode) -> Result<Db, Error> {
     let opts = settings.session_options(mode);
     let started = Instant::now();
-    let first = tokio::time::timeout(settings.connect_timeout, PgConnection::connect_with(&opts))
-        .await
-        .map_err(|_| {
-            Error::Connect(format!(
-                "cannot connect to {}: no answer within {:.1}s (is the host reachable?)",
-                settings.display,
-                settings.connect_timeout.as_secs_f64()
-            ))
-        })?
-        .map_err(|e| connect_error(settings, &e))?;
+    let first = connect_once(settings, &opts, " (is the host reachable?)").await?;
     let connect_time = started.elapsed();
     first.close().await.ok();
     let pool = PgPoolOptions::new()
@@ -168,6 +159,25 @@ pub async fn connect(settings: &ConnectSettings, mode: SessionMode) -> Result<Db
         mode,
         connect_time,
     })
+}
+
+/// One connection with `opts`, given up after the connect timeout; `timeout_hint` ends the
+/// message of a connection that got no answer.
+pub async fn connect_once(
+    settings: &ConnectSettings,
+    opts: &PgConnectOptions,
+    timeout_hint: &str,
+) -> Result<PgConnection, Error> {
+    tokio::time::timeout(settings.connect_timeout, PgConnection::connect_with(opts))
+        .await
+        .map_err(|_| {
+            Error::Connect(format!(
+                "cannot connect to {}: no answer within {:.1}s{timeout_hint}",
+                settings.display,
+                settings.connect_timeout.as_secs_f64()
+            ))
+        })?
+        .map_err(|e| connect_error(settings, &e))
 }
 
 /// One line naming the target (never the password) and what went wrong.

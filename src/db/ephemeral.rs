@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use crate::error::Error;
+use crate::util::one_line;
 
 /// Superuser of every throwaway cluster.
 pub const SUPERUSER: &str = "postgres";
@@ -580,8 +581,4 @@ fn random_password() -> String {
 
 fn io_err<'a>(what: &'a str, path: &'a Path) -> impl Fn(std::io::Error) -> Error + 'a {
     move |e| Error::Usage(format!("cannot {what} {}: {e}", path.display()))
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -11,6 +11,7 @@ use super::source::{Source, NO_TX_DIRECTIVE};
 use super::split::split;
 use crate::analyze::{Finding, Priority};
 use crate::checks::CheckId;
+use crate::util::one_line;
 
 /// Version of `migration-plan.json`.
 pub const PLAN_SCHEMA_VERSION: u32 = 1;
@@ -175,10 +176,6 @@ fn slug(s: &str) -> String {
         .collect::<String>()
         .trim_end_matches('_')
         .to_string()
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// PostgreSQL 14.0 to 14.3 can corrupt indexes built or rebuilt CONCURRENTLY (fixed in 14.4).

@@ -3,6 +3,8 @@
 
 use pg_query::protobuf::Token;
 
+use crate::util::line_col;
+
 /// One statement of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
@@ -16,19 +18,6 @@ pub struct Statement {
     /// Comments and blank space between the previous statement and this one (where
     /// `-- dbdoctor:allow <rule>` lives).
     pub leading: String,
-}
-
-/// 1-based (line, column) of a byte offset; columns count characters.
-pub fn line_col(sql: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(sql.len());
-    while !sql.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &sql[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let column = sql[line_start..offset].chars().count() + 1;
-    (line, column)
 }
 
 /// Split `sql` into statements. A file that does not parse is split by the scanner alone, so a
@@ -135,13 +124,5 @@ mod tests {
         let s = split("SELECT 1;\nCREATE INDEX i ON t (a,;\nSELECT 2;");
         assert!(s.len() >= 2, "{s:?}");
         assert_eq!(s[0].text, "SELECT 1");
-    }
-
-    #[test]
-    fn columns_count_characters() {
-        assert_eq!(line_col("é\nab", 4), (2, 2));
-        assert_eq!(line_col("ab", 0), (1, 1));
-        // An offset inside a multi-byte character moves back to its start.
-        assert_eq!(line_col("aé", 2), (1, 2));
     }
 }

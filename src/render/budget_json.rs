@@ -14,9 +14,6 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
 mod snapshot {
     #[test]
     fn budget_json_output() {
-        let r = crate::budget::report::sample_report();
-        let mut out = Vec::new();
-        super::render(&r, &mut out).unwrap();
-        insta::assert_snapshot!(String::from_utf8(out).unwrap());
+        insta::assert_snapshot!(crate::budget::report::sample_output(super::render));
     }
 }

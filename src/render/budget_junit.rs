@@ -68,14 +68,7 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
             xml_escape(&v.id)
         )?;
         let mut detail = vec![v.explain()];
-        if let Some(s) = &v.subject {
-            let what = if v.queryid.is_some() {
-                "statement"
-            } else {
-                "measured on"
-            };
-            detail.push(format!("{what}: {s}"));
-        }
+        detail.extend(v.subject_line());
         if let Some(q) = v.queryid {
             detail.push(format!("queryid: {q}"));
         }
@@ -124,9 +117,6 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
 mod snapshot {
     #[test]
     fn budget_junit_output() {
-        let r = crate::budget::report::sample_report();
-        let mut out = Vec::new();
-        super::render(&r, &mut out).unwrap();
-        insta::assert_snapshot!(String::from_utf8(out).unwrap());
+        insta::assert_snapshot!(crate::budget::report::sample_output(super::render));
     }
 }

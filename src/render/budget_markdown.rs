@@ -4,26 +4,8 @@ use std::io::Write;
 
 use crate::budget::report::BudgetReport;
 use crate::budget::verdict::{fmt_num, Status};
-use crate::render::budget_table::{status_label, Column, PROBE_COLUMNS, VERDICT_COLUMNS};
-
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
-fn md_table<T>(cols: &[Column<T>], rows: &[T], out: &mut dyn Write) -> std::io::Result<()> {
-    let head: Vec<&str> = cols.iter().map(|c| c.header).collect();
-    writeln!(out, "| {} |", head.join(" | "))?;
-    let align: Vec<&str> = cols
-        .iter()
-        .map(|c| if c.right { "---:" } else { "---" })
-        .collect();
-    writeln!(out, "| {} |", align.join(" | "))?;
-    for r in rows {
-        let cells: Vec<String> = cols.iter().map(|c| cell(&(c.cell)(r))).collect();
-        writeln!(out, "| {} |", cells.join(" | "))?;
-    }
-    Ok(())
-}
+use crate::render::budget_table::{status_label, PROBE_COLUMNS, VERDICT_COLUMNS};
+use crate::render::table::{markdown, Rule, Table};
 
 pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
     let s = &r.summary;
@@ -34,7 +16,11 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
         "**{}** budgets: {} pass, {} warn, **{} breach**, {} no data. Database `{}`, budgets `{}`, pg_stat_statements {}.\n",
         s.verdicts, s.pass, s.warn, s.breach, s.no_data, r.database, r.budgets_file, r.measurement.mode
     )?;
-    md_table(VERDICT_COLUMNS, &r.verdicts, out)?;
+    markdown(
+        out,
+        &Table::build(VERDICT_COLUMNS, &r.verdicts),
+        Rule::Spaced,
+    )?;
     writeln!(
         out,
         "\nFigures marked `~` are estimated from pg_stat_statements aggregates (server execution time); probe figures are exact (client round-trip time)."
@@ -67,7 +53,7 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     if !r.probes.is_empty() {
         writeln!(out, "\n### Probes\n")?;
-        md_table(PROBE_COLUMNS, &r.probes, out)?;
+        markdown(out, &Table::build(PROBE_COLUMNS, &r.probes), Rule::Spaced)?;
     }
     if !r.unclassified.is_empty() {
         writeln!(out, "\n### Statements that did not parse\n")?;
@@ -89,9 +75,6 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
 mod snapshot {
     #[test]
     fn budget_markdown_output() {
-        let r = crate::budget::report::sample_report();
-        let mut out = Vec::new();
-        super::render(&r, &mut out).unwrap();
-        insta::assert_snapshot!(String::from_utf8(out).unwrap());
+        insta::assert_snapshot!(crate::budget::report::sample_output(super::render));
     }
 }

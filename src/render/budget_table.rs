@@ -3,18 +3,10 @@
 
 use std::io::Write;
 
-use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
-
 use crate::budget::probe::{Bucket, ProbeResult};
 use crate::budget::report::BudgetReport;
 use crate::budget::verdict::{fmt_figure, fmt_num, Bound, Status, Verdict};
-
-/// A column: header, alignment and cell, together so they cannot drift.
-pub struct Column<T> {
-    pub header: &'static str,
-    pub right: bool,
-    pub cell: fn(&T) -> String,
-}
+use crate::render::table::{boxed, number, text, Column, Table};
 
 pub fn status_label(s: Status) -> &'static str {
     match s {
@@ -57,103 +49,27 @@ fn detail(v: &Verdict) -> String {
 }
 
 pub const VERDICT_COLUMNS: &[Column<Verdict>] = &[
-    Column {
-        header: "Status",
-        right: false,
-        cell: |v| status_label(v.status).to_string(),
-    },
-    Column {
-        header: "Budget",
-        right: false,
-        cell: |v| v.id.clone(),
-    },
-    Column {
-        header: "Measured",
-        right: true,
-        cell: measured,
-    },
-    Column {
-        header: "Limit",
-        right: true,
-        cell: limit,
-    },
-    Column {
-        header: "Source",
-        right: false,
-        cell: |v| v.source.to_string(),
-    },
-    Column {
-        header: "Statement / reason",
-        right: false,
-        cell: detail,
-    },
+    text("Status", |v| status_label(v.status).to_string()),
+    text("Budget", |v| v.id.clone()),
+    number("Measured", measured),
+    number("Limit", limit),
+    text("Source", |v| v.source.to_string()),
+    text("Statement / reason", detail),
 ];
 
 pub const PROBE_COLUMNS: &[Column<ProbeResult>] = &[
-    Column {
-        header: "Probe",
-        right: false,
-        cell: |p| p.name.clone(),
-    },
-    Column {
-        header: "Class",
-        right: false,
-        cell: |p| format!("{} / {}", p.class.as_str(), p.workload.as_str()),
-    },
-    Column {
-        header: "Conns",
-        right: true,
-        cell: |p| p.concurrency.to_string(),
-    },
-    Column {
-        header: "Executions",
-        right: true,
-        cell: |p| p.executions.to_string(),
-    },
-    Column {
-        header: "QPS",
-        right: true,
-        cell: |p| format!("{:.0}", p.qps),
-    },
-    Column {
-        header: "P50 ms",
-        right: true,
-        cell: |p| fmt_num(p.latency.p50_ms),
-    },
-    Column {
-        header: "P95 ms",
-        right: true,
-        cell: |p| fmt_num(p.latency.p95_ms),
-    },
-    Column {
-        header: "P99 ms",
-        right: true,
-        cell: |p| fmt_num(p.latency.p99_ms),
-    },
-    Column {
-        header: "Max ms",
-        right: true,
-        cell: |p| fmt_num(p.latency.max_ms),
-    },
+    text("Probe", |p| p.name.clone()),
+    text("Class", |p| {
+        format!("{} / {}", p.class.as_str(), p.workload.as_str())
+    }),
+    number("Conns", |p| p.concurrency.to_string()),
+    number("Executions", |p| p.executions.to_string()),
+    number("QPS", |p| format!("{:.0}", p.qps)),
+    number("P50 ms", |p| fmt_num(p.latency.p50_ms)),
+    number("P95 ms", |p| fmt_num(p.latency.p95_ms)),
+    number("P99 ms", |p| fmt_num(p.latency.p99_ms)),
+    number("Max ms", |p| fmt_num(p.latency.max_ms)),
 ];
-
-pub fn table<T>(cols: &[Column<T>], rows: &[T]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(cols.iter().map(|c| Cell::new(c.header)));
-    for r in rows {
-        t.add_row(cols.iter().map(|c| {
-            let cell = Cell::new((c.cell)(r));
-            if c.right {
-                cell.set_alignment(CellAlignment::Right)
-            } else {
-                cell
-            }
-        }));
-    }
-    t
-}
 
 /// A horizontal bar histogram of a probe's latencies.
 pub fn histogram(buckets: &[Bucket], width: usize) -> Vec<String> {
@@ -211,7 +127,11 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
             "note: pg_stat_statements was reset during the measured period; some executions are not counted\n"
         )?;
     }
-    writeln!(out, "{}", table(VERDICT_COLUMNS, &r.verdicts))?;
+    writeln!(
+        out,
+        "{}",
+        boxed(&Table::build(VERDICT_COLUMNS, &r.verdicts))
+    )?;
 
     let breaches: Vec<&Verdict> = r
         .verdicts
@@ -239,7 +159,7 @@ pub fn render(r: &BudgetReport, out: &mut dyn Write) -> anyhow::Result<()> {
 
     if !r.probes.is_empty() {
         writeln!(out, "\nProbes (exact: every execution timed, client time)")?;
-        writeln!(out, "{}", table(PROBE_COLUMNS, &r.probes))?;
+        writeln!(out, "{}", boxed(&Table::build(PROBE_COLUMNS, &r.probes)))?;
         for p in &r.probes {
             writeln!(out, "\n{}: {}", p.name, p.sql)?;
             for line in histogram(&p.histogram, 40) {
@@ -323,9 +243,6 @@ mod tests {
 mod snapshot {
     #[test]
     fn budget_table_output() {
-        let r = crate::budget::report::sample_report();
-        let mut out = Vec::new();
-        super::render(&r, &mut out).unwrap();
-        insta::assert_snapshot!(String::from_utf8(out).unwrap());
+        insta::assert_snapshot!(crate::budget::report::sample_output(super::render));
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::analyze::report::DoctorReport;
 use crate::collect::activity::ActivitySnapshot;
+use crate::render::document::{connection_states, word};
 use crate::render::terminal::{fit, thousands, Style};
 
 /// Active sessions waiting, by wait event type (`Lock 2, IO 1`), busiest first.
@@ -64,13 +65,12 @@ pub fn lines(f: &Frame) -> Vec<String> {
         .as_ref()
         .and_then(|res| res.connections.as_ref())
         .map(|c| {
-            let states: Vec<String> = c.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
             format!(
                 "connections {} of {} ({:.0}%): {}",
                 c.total,
                 c.usable,
                 c.used_pct,
-                states.join(", ")
+                connection_states(c)
             )
         })
         .unwrap_or_else(|| "connections n/a".into());
@@ -110,7 +110,7 @@ pub fn lines(f: &Frame) -> Vec<String> {
     let findings: Vec<String> = {
         let mut v = vec![style.bold(&fit(&format!("active findings ({})", r.findings.len()), w))];
         for x in &r.findings {
-            let sev = format!("{:?}", x.severity).to_lowercase();
+            let sev = word(x.severity);
             let plain = format!("{sev}[{}] {} — {}", x.check, x.object, x.message);
             let cut = fit(&plain, w);
             // Colour only the severity word, after cutting (escapes take no columns).
@@ -141,6 +141,31 @@ pub fn lines(f: &Frame) -> Vec<String> {
     out
 }
 
+/// The frame as bytes for `out`. On a terminal (`tty`): cursor home, each line cleared to its
+/// end, then the rest of the screen, so one write replaces the last frame with no blank flash.
+/// Elsewhere: the lines, then a blank line between frames.
+pub fn frame_bytes(f: &Frame, tty: bool) -> Vec<u8> {
+    let mut buf = Vec::new();
+    if tty {
+        buf.extend_from_slice(b"\x1b[H");
+        for (i, l) in lines(f).iter().enumerate() {
+            if i > 0 {
+                buf.extend_from_slice(b"\r\n");
+            }
+            buf.extend_from_slice(l.as_bytes());
+            buf.extend_from_slice(b"\x1b[K");
+        }
+        buf.extend_from_slice(b"\x1b[J");
+    } else {
+        for l in lines(f) {
+            buf.extend_from_slice(l.as_bytes());
+            buf.push(b'\n');
+        }
+        buf.push(b'\n');
+    }
+    buf
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,18 +186,27 @@ mod tests {
         (r, waits(&snap.activity))
     }
 
+    fn frame<'a>(
+        r: &'a DoctorReport,
+        w: &'a [(String, usize)],
+        cols: usize,
+        rows: usize,
+    ) -> Frame<'a> {
+        Frame {
+            report: r,
+            waits: w,
+            interval: "5s",
+            cols,
+            rows,
+            color: false,
+        }
+    }
+
     #[test]
     fn the_frame_fits_the_screen_at_every_size() {
         let (r, w) = report();
         for (cols, rows) in [(80, 24), (80, 50), (120, 40), (40, 10), (200, 5)] {
-            let f = Frame {
-                report: &r,
-                waits: &w,
-                interval: "5s",
-                cols,
-                rows,
-                color: false,
-            };
+            let f = frame(&r, &w, cols, rows);
             let l = lines(&f);
             assert!(l.len() <= rows, "{cols}x{rows}: {} lines", l.len());
             assert!(
@@ -186,14 +220,7 @@ mod tests {
     #[test]
     fn a_tall_screen_shows_the_header_statements_and_every_finding() {
         let (r, w) = report();
-        let f = Frame {
-            report: &r,
-            waits: &w,
-            interval: "5s",
-            cols: 100,
-            rows: 80,
-            color: false,
-        };
+        let f = frame(&r, &w, 100, 80);
         let l = lines(&f);
         assert!(l[1].starts_with("QPS 31.7"), "{}", l[1]);
         assert!(l[2].contains("connections 5 of 97"), "{}", l[2]);
@@ -203,5 +230,23 @@ mod tests {
             .filter(|x| x.contains('[') && x.contains("] "))
             .count();
         assert_eq!(shown, r.findings.len(), "{l:#?}");
+    }
+
+    #[test]
+    fn frames_redraw_in_place_on_a_terminal_and_follow_each_other_elsewhere() {
+        let (r, w) = report();
+        let f = frame(&r, &w, 80, 10);
+        let n = lines(&f).len();
+        let tty = String::from_utf8(frame_bytes(&f, true)).unwrap();
+        assert!(
+            tty.starts_with("\x1b[H") && tty.ends_with("\x1b[J"),
+            "{tty:?}"
+        );
+        assert_eq!(tty.matches("\x1b[K").count(), n);
+        assert_eq!(tty.matches("\r\n").count(), n - 1);
+        let plain = String::from_utf8(frame_bytes(&f, false)).unwrap();
+        assert!(!plain.contains('\x1b'), "{plain:?}");
+        assert!(plain.ends_with("\n\n"));
+        assert_eq!(plain.lines().count(), n + 1);
     }
 }

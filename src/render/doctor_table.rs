@@ -3,38 +3,15 @@
 
 use std::io::{self, Write};
 
+use crate::advisor::StatementOutcome;
 use crate::analyze::queries::shorten;
 use crate::analyze::report::{
     BlockedRow, DoctorReport, IndexRow, SessionRow, StatementRow, TableRow,
 };
 use crate::analyze::score::Deduction;
-use crate::analyze::Finding;
+use crate::render::table::{number as num, text as col, Column};
 use crate::snapshot::Skipped;
 use crate::util::human_bytes;
-
-/// One column of a listing: its header and how to render a cell.
-pub struct Column<T> {
-    pub header: &'static str,
-    pub cell: fn(&T) -> String,
-    /// Numbers align right.
-    pub numeric: bool,
-}
-
-const fn col<T>(header: &'static str, cell: fn(&T) -> String) -> Column<T> {
-    Column {
-        header,
-        cell,
-        numeric: false,
-    }
-}
-
-const fn num<T>(header: &'static str, cell: fn(&T) -> String) -> Column<T> {
-    Column {
-        header,
-        cell,
-        numeric: true,
-    }
-}
 
 fn opt_ts(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
@@ -150,27 +127,19 @@ pub const SKIPPED_COLUMNS: &[Column<Skipped>] = &[
     col("to enable", |s| s.enable.clone().unwrap_or_default()),
 ];
 
-pub const FINDING_COLUMNS: &[Column<(usize, Finding)>] = &[
-    num("#", |(i, _)| (i + 1).to_string()),
-    col("priority", |(_, f)| {
-        format!("{:?}", f.priority).to_lowercase()
-    }),
-    col("severity", |(_, f)| {
-        format!("{:?}", f.severity).to_lowercase()
-    }),
-    col("check", |(_, f)| f.check.to_string()),
-    col("object", |(_, f)| f.object.clone()),
-    col("finding", |(_, f)| {
-        let mut m = f.message.clone();
-        if let Some(c) = f.confidence {
-            m.push_str(&format!(
-                " [confidence: {}]",
-                format!("{c:?}").to_lowercase()
-            ));
-        }
-        m
-    }),
+/// The index advisor's outcome for each statement it analysed.
+pub const ADVISOR_COLUMNS: &[Column<StatementOutcome>] = &[
+    col("Outcome", |o| o.category.clone()),
+    num("Query id", |o| o.queryid.to_string()),
+    num("Calls", |o| o.calls.to_string()),
+    num("Cost before", |o| cost(o.cost_before)),
+    num("Cost after", |o| cost(o.cost_after)),
+    col("Why", |o| o.detail.clone()),
 ];
+
+fn cost(c: Option<f64>) -> String {
+    c.map_or(String::new(), |v| format!("{v:.1}"))
+}
 
 pub const DEDUCTION_COLUMNS: &[Column<Deduction>] = &[
     col("check", |d| d.check.to_string()),

@@ -4,12 +4,17 @@
 
 use std::io::{self, Write};
 
-use crate::analyze::report::{DoctorReport, IndexRow, StatementRow, TableRow};
-use crate::analyze::{Finding, Severity};
-use crate::cli::Section;
-use crate::render::terminal::{
-    fit, grid, number, text, thousands, width_of, wrap, GridColumn, Style,
+use crate::analyze::report::{
+    ConnectionSection, DoctorReport, IndexRow, QueriesSection, ResourcesSection, StatementRow,
+    TableRow,
 };
+use crate::analyze::{Finding, Severity};
+use crate::render::document::{
+    cache_hit, connection_states, host_role, memory_used, message_with_confidence, word, Document,
+    Part,
+};
+use crate::render::table::{number, text, Column, Table};
+use crate::render::terminal::{fit, grid, thousands, width_of, wrap, Style};
 use crate::util::human_bytes;
 
 /// Rows each summary lists before "… and N more".
@@ -48,54 +53,53 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write, layout: &Layout) -> io:
         color: layout.color,
     };
     let w = layout.width;
-    header(report, out, layout, style)?;
+    let doc = Document::of(report);
+    header(report, doc.connection(), out, layout, style)?;
     findings(&report.findings, out, w, style)?;
-    let has = |s: Section| report.sections.contains(&s);
-    if has(Section::Queries) {
-        statements(report, out, layout, style)?;
-    }
-    if let Some(t) = report.tables.as_ref().filter(|_| has(Section::Tables)) {
-        let title = format!(
-            "Largest tables ({} tables, {} in total)",
-            thousands(t.total as i64),
-            human_bytes(t.total_bytes)
-        );
-        listing(
-            out,
-            &title,
-            TABLES,
-            &t.rows,
-            t.total,
-            layout,
-            style,
-            SUMMARY_ROWS,
-        )?;
-    }
-    if let Some(ix) = report.indexes.as_ref().filter(|_| has(Section::Indexes)) {
-        let title = format!(
-            "Largest indexes ({} indexes, {} in total)",
-            thousands(ix.total as i64),
-            human_bytes(ix.total_bytes)
-        );
-        listing(
-            out,
-            &title,
-            INDEXES,
-            &ix.rows,
-            ix.total,
-            layout,
-            style,
-            SUMMARY_ROWS,
-        )?;
-    }
-    if has(Section::Resources) {
-        resources(report, out, w, style)?;
+    for part in &doc.parts {
+        match *part {
+            // In the header above; the advisor's outcomes are markdown's.
+            Part::Connection(_) | Part::Advisor(_) => {}
+            Part::Queries(q) => statements(report, q, out, layout, style)?,
+            Part::Tables(t) => {
+                let title = largest("tables", t.total, t.total_bytes);
+                listing(out, &title, TABLES, &t.rows, t.total, layout, SUMMARY_ROWS)?;
+            }
+            Part::Indexes(ix) => {
+                let title = largest("indexes", ix.total, ix.total_bytes);
+                listing(
+                    out,
+                    &title,
+                    INDEXES,
+                    &ix.rows,
+                    ix.total,
+                    layout,
+                    SUMMARY_ROWS,
+                )?;
+            }
+            Part::Resources(res) => resources(res, out, w, style)?,
+        }
     }
     skipped(report, out, layout, style)?;
     health(report, out, w, style)
 }
 
-fn header(r: &DoctorReport, out: &mut dyn Write, layout: &Layout, style: Style) -> io::Result<()> {
+/// `Largest tables (1,204 tables, 3.1 GB in total)`.
+fn largest(what: &str, total: usize, bytes: i64) -> String {
+    format!(
+        "Largest {what} ({} {what}, {} in total)",
+        thousands(total as i64),
+        human_bytes(bytes)
+    )
+}
+
+fn header(
+    r: &DoctorReport,
+    connection: Option<&ConnectionSection>,
+    out: &mut dyn Write,
+    layout: &Layout,
+    style: Style,
+) -> io::Result<()> {
     let w = layout.width;
     let title = format!(
         "dbdoctor doctor: {} ({}, data read {})",
@@ -126,8 +130,7 @@ fn header(r: &DoctorReport, out: &mut dyn Write, layout: &Layout, style: Style) 
         // Never wrapped: people search for this line.
         writeln!(out, "thresholds: {}", fit(c, w.saturating_sub(12)))?;
     }
-    if r.sections.contains(&Section::Connection) {
-        let c = &r.connection;
+    if let Some(c) = connection {
         let mut privs = Vec::new();
         if c.superuser {
             privs.push("superuser");
@@ -177,9 +180,9 @@ fn header(r: &DoctorReport, out: &mut dyn Write, layout: &Layout, style: Style) 
 /// `critical[check] object (priority high)` — the first line of a finding's block, within
 /// `w`: the priority goes first when room runs out, then the object is cut.
 fn finding_title(f: &Finding, w: usize, style: Style) -> String {
-    let sev = format!("{:?}", f.severity).to_lowercase();
+    let sev = word(f.severity);
     let check = format!("[{}]", f.check);
-    let priority = format!("(priority {})", format!("{:?}", f.priority).to_lowercase());
+    let priority = format!("(priority {})", word(f.priority));
     let fixed = width_of(&sev) + width_of(&check) + 1;
     let with_priority = fixed + width_of(&f.object) + 1 + width_of(&priority);
     let (object, priority) = if with_priority <= w {
@@ -213,14 +216,12 @@ fn findings(list: &[Finding], out: &mut dyn Write, w: usize, style: Style) -> io
             writeln!(out)?;
         }
         writeln!(out, "{}", finding_title(f, w, style))?;
-        let mut why = f.message.clone();
-        if let Some(c) = f.confidence {
-            why.push_str(&format!(
-                " [confidence: {}]",
-                format!("{c:?}").to_lowercase()
-            ));
-        }
-        for l in wrap(&why, w, "       why: ", "            ") {
+        for l in wrap(
+            &message_with_confidence(f),
+            w,
+            "       why: ",
+            "            ",
+        ) {
             writeln!(out, "{l}")?;
         }
         if let Some(fix) = &f.fix_sql {
@@ -263,7 +264,7 @@ fn ms(v: f64) -> String {
     }
 }
 
-const STATEMENTS: &[GridColumn<StatementRow>] = &[
+const STATEMENTS: &[Column<StatementRow>] = &[
     number("share", |s| format!("{:.1}%", s.share_of_total_time_pct)),
     number("total ms", |s| ms(s.total_ms)),
     number("calls", |s| thousands(s.latency.calls as i64)),
@@ -274,11 +275,12 @@ const STATEMENTS: &[GridColumn<StatementRow>] = &[
 
 fn statements(
     r: &DoctorReport,
+    q: Option<&QueriesSection>,
     out: &mut dyn Write,
     layout: &Layout,
     style: Style,
 ) -> io::Result<()> {
-    let Some(q) = &r.queries else {
+    let Some(q) = q else {
         writeln!(out)?;
         writeln!(
             out,
@@ -311,12 +313,11 @@ fn statements(
         rows,
         total,
         layout,
-        style,
         SUMMARY_STATEMENTS,
     )
 }
 
-const TABLES: &[GridColumn<TableRow>] = &[
+const TABLES: &[Column<TableRow>] = &[
     text("table", |r| r.table.clone()),
     number("total", |r| human_bytes(r.total_bytes)),
     number("rows", |r| thousands(r.rows)),
@@ -329,7 +330,7 @@ const TABLES: &[GridColumn<TableRow>] = &[
     number("idx scans", |r| thousands(r.idx_scan)),
 ];
 
-const INDEXES: &[GridColumn<IndexRow>] = &[
+const INDEXES: &[Column<IndexRow>] = &[
     text("index", |r| {
         if r.valid {
             r.index.clone()
@@ -344,17 +345,18 @@ const INDEXES: &[GridColumn<IndexRow>] = &[
 
 /// A titled grid of the first rows (all with `--all`), then "… and N more" for the rest of
 /// `total`.
-#[allow(clippy::too_many_arguments)]
 fn listing<T>(
     out: &mut dyn Write,
     title: &str,
-    cols: &[GridColumn<T>],
+    cols: &[Column<T>],
     rows: &[T],
     total: usize,
     layout: &Layout,
-    style: Style,
     shown: usize,
 ) -> io::Result<()> {
+    let style = Style {
+        color: layout.color,
+    };
     writeln!(out)?;
     for l in wrap(title, layout.width, "", "  ") {
         writeln!(out, "{}", style.bold(&l))?;
@@ -374,7 +376,8 @@ fn listing<T>(
     } else {
         cols.len() - 1
     };
-    grid(out, cols, flex, &rows[..n], layout.width, 2, style)?;
+    let table = Table::build(cols, &rows[..n]);
+    grid(out, &table, flex, layout.width, 2, style)?;
     let more = total.saturating_sub(n);
     if more > 0 {
         writeln!(
@@ -386,21 +389,22 @@ fn listing<T>(
     Ok(())
 }
 
-fn resources(r: &DoctorReport, out: &mut dyn Write, w: usize, style: Style) -> io::Result<()> {
-    let Some(res) = &r.resources else {
-        return Ok(());
-    };
+fn resources(
+    res: &ResourcesSection,
+    out: &mut dyn Write,
+    w: usize,
+    style: Style,
+) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{}", style.bold("Resources"))?;
     let mut lines = Vec::new();
     if let Some(c) = &res.connections {
-        let states: Vec<String> = c.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
         lines.push(format!(
             "connections {} of {} usable ({:.0}%): {}",
             c.total,
             c.usable,
             c.used_pct,
-            states.join(", ")
+            connection_states(c)
         ));
     }
     if let Some(d) = &res.database {
@@ -408,7 +412,7 @@ fn resources(r: &DoctorReport, out: &mut dyn Write, w: usize, style: Style) -> i
             "database {} {}, cache hit {}, xid age {} ({:.1}% of wraparound), deadlocks {}, temp files {}",
             d.name,
             human_bytes(d.size_bytes),
-            d.cache_hit_pct.map_or("n/a".into(), |p| format!("{p:.2}%")),
+            cache_hit(d.cache_hit_pct),
             thousands(d.xid_age),
             d.xid_age_pct,
             thousands(d.deadlocks),
@@ -423,22 +427,13 @@ fn resources(r: &DoctorReport, out: &mut dyn Write, w: usize, style: Style) -> i
     ));
     if let Some(h) = &res.host {
         lines.push(format!(
-            "{} ({}): {} CPUs {:.0}% busy, load {:.2}, memory {} of {} used",
+            "{} ({}): {} CPUs {:.0}% busy, load {:.2}, {}",
             h.label,
-            if h.is_database_host {
-                "also the database host"
-            } else {
-                "not the database host"
-            },
+            host_role(h),
             h.host.cpu_count,
             h.host.cpu_usage_pct,
             h.host.load_average_1m,
-            human_bytes(
-                h.host
-                    .memory_total_bytes
-                    .saturating_sub(h.host.memory_available_bytes) as i64
-            ),
-            human_bytes(h.host.memory_total_bytes as i64)
+            memory_used(h)
         ));
     }
     for line in lines {

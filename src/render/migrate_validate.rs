@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use crate::migrate::lint::{Diagnostic, Severity};
+use crate::render::github;
 
 /// One line for the style findings that are not listed:
 /// `23 style notes (prefer-bigint-over-int ×23); --strict or -v lists them`.
@@ -98,18 +99,6 @@ pub fn json(diags: &[Diagnostic], out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// Escape for a workflow command's data (message) part.
-fn esc_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escape for a workflow command's property values (file, title).
-fn esc_prop(s: &str) -> String {
-    esc_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
 /// `::warning file=...,line=...,col=...,title=rule::message` lines for GitHub Actions (style
 /// findings as notices, only with `show_style`).
 pub fn github(diags: &[Diagnostic], show_style: bool, out: &mut dyn Write) -> io::Result<()> {
@@ -126,15 +115,14 @@ pub fn github(diags: &[Diagnostic], show_style: bool, out: &mut dyn Write) -> io
             msg.push('\n');
             msg.push_str(h);
         }
-        writeln!(
-            out,
-            "::{level} file={},line={},col={},title={}::{}",
-            esc_prop(&d.file),
-            d.line,
-            d.column,
-            esc_prop(&d.rule),
-            esc_data(&msg)
-        )?;
+        let (line, col) = (d.line.to_string(), d.column.to_string());
+        let props = [
+            ("file", d.file.as_str()),
+            ("line", &line),
+            ("col", &col),
+            ("title", &d.rule),
+        ];
+        writeln!(out, "{}", github::command(level, &props, &msg))?;
     }
     Ok(())
 }

@@ -5,17 +5,20 @@ pub mod budget_json;
 pub mod budget_junit;
 pub mod budget_markdown;
 pub mod budget_table;
-
 pub mod doctor_json;
 pub mod doctor_markdown;
 pub mod doctor_monitor;
 pub mod doctor_table;
 pub mod doctor_terminal;
+pub mod document;
+pub mod github;
 pub mod migrate_plan;
 pub mod migrate_run;
 pub mod migrate_status;
 pub mod migrate_validate;
 pub mod plan_tree;
+pub mod snapshot_json;
+pub mod table;
 pub mod terminal;
 
 /// A JSON object written with `schema_version` as its first key, whatever order the map keeps

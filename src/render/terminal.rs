@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use crate::analyze::Severity;
+use crate::render::table::Table;
 
 /// Width used when stdout is not a terminal and `--width` is not given.
 pub const DEFAULT_WIDTH: usize = 100;
@@ -127,60 +128,34 @@ impl Style {
     }
 }
 
-/// One column of a compact grid: header, cell, alignment.
-pub struct GridColumn<T> {
-    pub header: &'static str,
-    pub cell: fn(&T) -> String,
-    pub numeric: bool,
-}
-
-pub const fn text<T>(header: &'static str, cell: fn(&T) -> String) -> GridColumn<T> {
-    GridColumn {
-        header,
-        cell,
-        numeric: false,
-    }
-}
-
-pub const fn number<T>(header: &'static str, cell: fn(&T) -> String) -> GridColumn<T> {
-    GridColumn {
-        header,
-        cell,
-        numeric: true,
-    }
-}
-
 /// Rows under a header, columns two spaces apart, every line within `width`. Column `flex`
 /// takes the room the others leave (its cells cut with an ellipsis); the others are capped at
 /// 40 characters, and the last of them are left out when even that does not fit. Rows are
 /// indented by `indent` spaces.
-pub fn grid<T>(
+pub fn grid(
     out: &mut dyn Write,
-    cols: &[GridColumn<T>],
+    table: &Table,
     flex: usize,
-    rows: &[T],
     width: usize,
     indent: usize,
     style: Style,
 ) -> io::Result<()> {
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| cols.iter().map(|c| (c.cell)(r)).collect())
-        .collect();
+    let cells = &table.rows;
     let natural = |i: usize| {
         cells
             .iter()
             .map(|row| width_of(&fit(&row[i], usize::MAX)))
-            .chain([width_of(cols[i].header)])
+            .chain([width_of(table.headers[i])])
             .max()
             .unwrap_or(0)
     };
-    let mut widths: Vec<usize> = (0..cols.len())
+    let columns = table.headers.len();
+    let mut widths: Vec<usize> = (0..columns)
         .map(|i| natural(i).min(MAX_FIXED_COLUMN))
         .collect();
     // Too narrow for every column: leave out the last ones (never the flexible one) until the
     // rest fit with at least 8 characters for the flexible one.
-    let mut keep: Vec<usize> = (0..cols.len()).collect();
+    let mut keep: Vec<usize> = (0..columns).collect();
     let needed = |keep: &[usize], widths: &[usize]| -> usize {
         let gaps = 2 * keep.len().saturating_sub(1);
         indent
@@ -200,7 +175,7 @@ pub fn grid<T>(
     }
     let room = width.saturating_sub(needed(&keep, &widths) - 8).max(8);
     widths[flex] = natural(flex).min(room);
-    let line = |out: &mut dyn Write, row: Vec<String>, header: bool| -> io::Result<()> {
+    let line = |out: &mut dyn Write, row: &[String], header: bool| -> io::Result<()> {
         let mut s = " ".repeat(indent);
         for (n, i) in keep.iter().enumerate() {
             let (cell, w) = (&row[*i], widths[*i]);
@@ -209,7 +184,7 @@ pub fn grid<T>(
             if n > 0 {
                 s.push_str("  ");
             }
-            if cols[*i].numeric {
+            if table.numeric[*i] {
                 s.push_str(&" ".repeat(pad));
                 s.push_str(&cell);
             } else {
@@ -224,11 +199,8 @@ pub fn grid<T>(
             writeln!(out, "{s}")
         }
     };
-    line(
-        out,
-        cols.iter().map(|c| c.header.to_string()).collect(),
-        true,
-    )?;
+    let headers: Vec<String> = table.headers.iter().map(|h| h.to_string()).collect();
+    line(out, &headers, true)?;
     for row in cells {
         line(out, row, false)?;
     }
@@ -270,6 +242,7 @@ mod tests {
 
     #[test]
     fn grid_lines_fit_the_width_and_numbers_align_right() {
+        use crate::render::table::{number, text};
         let cols = [
             text::<Row>("statement", |r| r.0.to_string()),
             number("calls", |r| thousands(r.1)),
@@ -277,7 +250,8 @@ mod tests {
         let q = Box::leak("SELECT ".repeat(300).into_boxed_str());
         let rows = [Row(q, 5), Row("SELECT 1", 120_000)];
         let mut out = Vec::new();
-        grid(&mut out, &cols, 0, &rows, 60, 2, Style { color: false }).unwrap();
+        let table = Table::build(&cols, &rows);
+        grid(&mut out, &table, 0, 60, 2, Style { color: false }).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);

@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use super::locks::{rangevar_name, statement_lock, LockLevel};
 use super::source::{Source, SqlFile};
-use super::split::{line_col, split, Statement};
+use super::split::{split, Statement};
+use crate::util::line_col;
 
 pub mod adding_field_with_default;
 pub mod adding_foreign_key_constraint;
