@@ -40,6 +40,9 @@ pub struct Snapshot {
     /// The query-driven index advisor's suggestions (HypoPG-verified when available).
     #[serde(default)]
     pub advisor: Option<crate::advisor::AdvisorReport>,
+    /// pg_stat_activity sampled during `--window` (absent without a window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_samples: Option<crate::collect::wait_samples::WaitSamples>,
 }
 
 /// Connect time and round-trip latency measured by the collector.

@@ -60,6 +60,9 @@ pub struct DoctorReport {
     /// The index advisor's outcome for every statement it analysed (when it ran).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advisor: Option<crate::advisor::AdvisorSection>,
+    /// Where the active time went during `--window` (pg_stat_activity samples).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_profile: Option<crate::analyze::wait_profile::WaitProfile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -353,6 +356,10 @@ pub fn build(
             .advisor
             .as_ref()
             .map(crate::advisor::AdvisorSection::of),
+        wait_profile: snap
+            .wait_samples
+            .as_ref()
+            .and_then(crate::analyze::wait_profile::profile),
         sections,
     }
 }

@@ -54,6 +54,13 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write, layout: &Layout) -> io:
     if has(Section::Queries) {
         statements(report, out, layout, style)?;
     }
+    if let Some(p) = &report.wait_profile {
+        let (title, lines) = crate::render::wait_profile::summary_lines(p, w.saturating_sub(2));
+        writeln!(out, "\n{}", style.bold(&fit(&title, w)))?;
+        for l in lines {
+            writeln!(out, "  {l}")?;
+        }
+    }
     if let Some(t) = report.tables.as_ref().filter(|_| has(Section::Tables)) {
         let title = format!(
             "Largest tables ({} tables, {} in total)",

@@ -13,6 +13,7 @@ pub mod doctor_table;
 pub mod doctor_terminal;
 pub mod migrate_validate;
 pub mod terminal;
+pub mod wait_profile;
 
 /// A JSON object written with `schema_version` as its first key, whatever order the map keeps
 /// (serde_json's maps sort their keys): every JSON output leads with it.
