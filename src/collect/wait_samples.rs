@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use crate::collect::statements::tag;
-use crate::collect::CollectError;
+use crate::collect::{decode, CollectError};
 
 const N: &str = "wait_sample";
 
@@ -20,6 +20,15 @@ pub const WAIT_SAMPLES_MAX: u64 = 6000;
 pub const WAIT_SAMPLE_ROWS_MAX: i64 = 200;
 /// Statement texts kept for the report are cut to this many characters.
 const TEXT_CHARS_MAX: usize = 300;
+
+/// One row of the sampling query.
+#[derive(sqlx::FromRow)]
+struct WaitRow {
+    wait_event_type: Option<String>,
+    wait_event: Option<String>,
+    queryid: Option<i64>,
+    query: Option<String>,
+}
 
 /// One running session in one sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,7 +92,6 @@ pub async fn sample(
         include_str!("../sql/wait_sample_13.sql")
     });
     let q = |e| CollectError::query(N, e);
-    let d = |e| CollectError::decode(N, e);
     let mut conn = pool.acquire().await.map_err(q)?;
     let every = interval_for(window);
     let mut out = WaitSamples {
@@ -107,9 +115,9 @@ pub async fn sample(
         }
         let mut sessions = Vec::with_capacity(rows.len());
         for r in rows {
-            let queryid: Option<i64> = r.try_get("queryid").map_err(d)?;
-            let text: Option<String> = r.try_get("query").map_err(d)?;
-            let masked = crate::db::redact::redact_sql_secrets(text.as_deref().unwrap_or(""));
+            let row: WaitRow = decode(N, &r)?;
+            let queryid = row.queryid;
+            let masked = crate::db::redact::redact_sql_secrets(row.query.as_deref().unwrap_or(""));
             let masked: String = masked.chars().take(TEXT_CHARS_MAX).collect();
             // A query id of 0 means none was computed for the statement.
             let key = match queryid.filter(|q| *q != 0) {
@@ -123,8 +131,8 @@ pub async fn sample(
                     query: masked,
                 });
             sessions.push(ActiveSession {
-                wait_event_type: r.try_get("wait_event_type").map_err(d)?,
-                wait_event: r.try_get("wait_event").map_err(d)?,
+                wait_event_type: row.wait_event_type,
+                wait_event: row.wait_event,
                 statement: key,
             });
         }
