@@ -43,6 +43,9 @@ pub struct Snapshot {
     /// Generic plans of the top statements, with their fingerprints (absent in older snapshots).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plans: Option<crate::plans::PlansSnapshot>,
+    /// pg_stat_activity sampled during `--window` (absent without a window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_samples: Option<crate::collect::wait_samples::WaitSamples>,
 }
 
 /// Connect time and round-trip latency measured by the collector.

@@ -225,3 +225,99 @@ fn trace_failure_is_an_error_at_the_statement() {
         "{d:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trace_estimates_the_writes_queued_behind_a_held_lock() {
+    let db = common::fresh_db().await;
+    db.exec("CREATE TABLE meals (id int PRIMARY KEY, kcal int NOT NULL);\nINSERT INTO meals SELECT g, g FROM generate_series(1, 50000) g;").await;
+    // A planted write rate: one session updating meals row by row until the trace is done.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writer = db.connect().await;
+    let flag = stop.clone();
+    let writes = tokio::spawn(async move {
+        let mut n: i64 = 0;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            sqlx::query("UPDATE meals SET kcal = kcal + 1 WHERE id = $1")
+                .bind((n % 50_000 + 1) as i32)
+                .execute(&mut writer)
+                .await
+                .unwrap();
+            n += 1;
+        }
+        n
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("2_widen_kcal.sql"),
+        "ALTER TABLE meals ALTER COLUMN kcal TYPE bigint;\nCREATE INDEX meals_kcal ON meals (kcal);\n",
+    )
+    .unwrap();
+    let url = db.url.clone();
+    let path = dir.path().to_path_buf();
+    let o = tokio::task::spawn_blocking(move || {
+        common::dbdoctor()
+            .args(["--format", "json", "--database-url", &url])
+            .args([
+                "migrate",
+                "validate",
+                "--trace",
+                "--trace-rows",
+                "5000",
+                "--source",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let done = writes.await.unwrap();
+    assert!(done > 0, "the writer made no write");
+    assert!(
+        matches!(o.status.code(), Some(0 | 4)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let d = diagnostics(&o.stdout);
+    let spans: Vec<&Value> = of(&d, "2_widen_kcal.sql", "trace")
+        .into_iter()
+        .filter(|x| {
+            x["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("meals: ACCESS EXCLUSIVE")
+        })
+        .collect();
+    assert_eq!(spans.len(), 1, "{d:#?}");
+    let msg = spans[0]["message"].as_str().unwrap();
+    assert!(msg.contains("writes would queue"), "{msg}");
+    let q = &spans[0]["lock_queue"];
+    let f = |k: &str| q[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {q}"));
+    assert_eq!(q["relation"], "meals", "{q}");
+    assert_eq!(q["mode"], "ACCESS EXCLUSIVE", "{q}");
+    assert!(
+        f("writes_per_sec") > 0.0,
+        "the planted writes are seen: {q}"
+    );
+    // The trace ran on 5,000 copied rows; the live table holds 50,000 (and its dead versions).
+    assert!(
+        f("traced_bytes") > 0.0 && f("live_bytes") > 5.0 * f("traced_bytes"),
+        "{q}"
+    );
+    assert!(f("live_rows") >= 50_000.0, "{q}");
+    assert!(
+        f("estimated_ms") > 5.0 * f("traced_ms"),
+        "scaled by the size ratio: {q}"
+    );
+    let queued = q["queued_writes"].as_u64().unwrap();
+    assert_eq!(
+        queued,
+        (f("writes_per_sec") * f("estimated_ms") / 1000.0).round() as u64,
+        "{q}"
+    );
+    assert!(
+        msg.ends_with(&format!("~{queued} writes would queue")),
+        "{msg}"
+    );
+}

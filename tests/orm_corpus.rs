@@ -93,23 +93,20 @@ fn orm_corpus_every_real_risk_and_no_false_alarm() {
             }
             assert_ne!(severity, "style", "only style rules are style: {d}");
             if rule == "migration-files" {
-                // ORMs write forward-only files: one "not reversible" warning per file.
-                assert!(
-                    d["message"].as_str().unwrap().contains("not reversible"),
-                    "{d}"
-                );
                 files_without_down += 1;
                 continue;
             }
             found.insert((file, d["line"].as_u64().unwrap(), rule));
         }
+        // ORMs write forward-only folders on purpose: no file is reported as not reversible
+        // (only `--replay`, whose revert stops there, names them).
         assert_eq!(
             diags
                 .iter()
                 .filter(|d| d["rule"] == "migration-files")
                 .count(),
-            files,
-            "{set}: one not-reversible warning per file"
+            0,
+            "{set}: a forward-only folder of {files} files is not a folder problem: {diags:?}"
         );
     }
     let hits = want.intersection(&found).count();

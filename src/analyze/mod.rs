@@ -11,6 +11,7 @@ pub mod sqlfix;
 pub mod statements;
 pub mod testdata;
 pub mod thresholds;
+pub mod wait_profile;
 pub mod workload;
 
 pub use finding::{Confidence, Finding, Priority, Severity};

@@ -63,6 +63,9 @@ pub struct DoctorReport {
     /// The plans of the top statements with their insights (when plans were collected).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plans: Vec<crate::plans::PlanEntry>,
+    /// Where the active time went during `--window` (pg_stat_activity samples).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_profile: Option<crate::analyze::wait_profile::WaitProfile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -361,6 +364,10 @@ pub fn build(
             .as_ref()
             .map(|p| crate::plans::entries(p, snap.advisor.as_ref()))
             .unwrap_or_default(),
+        wait_profile: snap
+            .wait_samples
+            .as_ref()
+            .and_then(crate::analyze::wait_profile::profile),
         sections,
     }
 }

@@ -66,6 +66,7 @@ check_ids! {
     IntegerPrimaryKey = "integer_primary_key",
     JsonColumn = "json_column",
     SequenceNearMax = "sequence_near_max",
+    DominantWait = "dominant_wait",
     // Self-checks of pg_stat_statements (src/analyze/statements.rs).
     PgStatStatementsMissing = "pg_stat_statements_missing",
     PgStatStatementsNotPreloaded = "pg_stat_statements_not_preloaded",

@@ -86,6 +86,7 @@ registry! {
     integer_primary_key,
     json_column,
     sequence_near_max,
+    dominant_wait,
 }
 
 /// The registered check with this id.

@@ -59,3 +59,4 @@ where
     T::from_row(row).map_err(|e| CollectError::decode(query, e))
 }
 pub mod statements;
+pub mod wait_samples;

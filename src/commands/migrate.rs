@@ -214,7 +214,19 @@ async fn validate(
     cfg: &MigrateConfig,
     out: &mut dyn Write,
 ) -> Result<i32, Error> {
-    let (source, layout) = crate::migrate::layout::load(&a.source.source, a.source.layout)?;
+    let (mut source, layout) = crate::migrate::layout::load(&a.source.source, a.source.layout)?;
+    if a.replay {
+        // The replay's revert stops at a migration without a down file: name each one, even in
+        // a folder that is forward-only by choice (where the loader stays quiet).
+        let missing: Vec<_> = source
+            .migrations
+            .iter()
+            .filter(|m| m.simple && m.down.is_none())
+            .filter(|m| !source.problems.iter().any(|p| p.file == m.up.name))
+            .map(|m| crate::migrate::source::not_reversible(&m.up.name, m.version))
+            .collect();
+        source.problems.extend(missing);
+    }
     let separately = layout.statements_separately();
     let configured = ctx.database_url_given()
         || ["PGHOST", "PGDATABASE", "PGSERVICE"]
@@ -281,6 +293,7 @@ fn db_diag(
         line: 1,
         column: 1,
         rule: rule.into(),
+        lock_queue: None,
         severity,
         message,
         help: Some(help.into()),
@@ -427,6 +440,7 @@ async fn replay(ctx: &Ctx, cfg: &MigrateConfig, source: &Source) -> Result<Vec<D
             line,
             column,
             rule: "replay".into(),
+            lock_queue: None,
             severity: Severity::Error,
             message: format!("{phase} on a fresh database failed: {msg}"),
             help: Some("the statement parses but PostgreSQL rejects it when run in order (a missing table or column, a wrong type)".into()),

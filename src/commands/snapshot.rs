@@ -130,22 +130,39 @@ pub async fn collect_snapshot(
         let f = schema::foreign_keys(pool, schemas).await;
         (t, i, f)
     };
-    let (stmt_result, (tables, indexes, fks), (settings, seqs, cols, dbstats, sessions, hp)) =
-        tokio::join!(stmt_task, heavy, async {
-            tokio::join!(
-                schema::settings(pool),
-                schema::sequences(pool, schemas),
-                schema::column_stats(pool, schemas),
-                activity::database(pool),
-                activity::sessions(pool),
-                crate::collect::health::collect(pool, schemas),
-            )
-        });
+    // During a window, pg_stat_activity is sampled alongside: where the active time goes.
+    let wait_task = async {
+        match opts.window {
+            Some(w) => {
+                Some(crate::collect::wait_samples::sample(pool, caps.server_version_num, w).await)
+            }
+            None => None,
+        }
+    };
+    let (
+        stmt_result,
+        wait_result,
+        (tables, indexes, fks),
+        (settings, seqs, cols, dbstats, sessions, hp),
+    ) = tokio::join!(stmt_task, wait_task, heavy, async {
+        tokio::join!(
+            schema::settings(pool),
+            schema::sequences(pool, schemas),
+            schema::column_stats(pool, schemas),
+            activity::database(pool),
+            activity::sessions(pool),
+            crate::collect::health::collect(pool, schemas),
+        )
+    });
     ctx.debug(format!(
         "catalog collectors took {:.0} ms",
         t.elapsed().as_secs_f64() * 1000.0
     ));
     let sk = &mut skipped;
+    let wait_samples = match wait_result {
+        Some(r) => keep(sk, db, &role, "wait_profile", r)?,
+        None => None,
+    };
     let mut tables = keep(sk, db, &role, "tables", tables)?;
     if let Some(t) = tables.as_mut() {
         let r = schema::exact_table_sizes(pool, t).await;
@@ -272,6 +289,7 @@ pub async fn collect_snapshot(
         host,
         advisor,
         plans: None,
+        wait_samples,
         capabilities: caps,
     })
 }

@@ -138,6 +138,17 @@ pub fn load(dir: &Path) -> Result<Source, crate::error::Error> {
     Ok(from_files(dir, files))
 }
 
+/// The warning for a simple migration that `revert` (and `--replay`) cannot go below.
+pub fn not_reversible(file: &str, version: i64) -> SourceProblem {
+    SourceProblem {
+        file: file.to_string(),
+        message: format!(
+            "migration {version} has no .down.sql: not reversible (rename it to .up.sql and add a .down.sql to revert it)"
+        ),
+        is_error: false,
+    }
+}
+
 /// Build a source from (name, path, contents) triples; the pure half of [`load`].
 pub fn from_files(dir: &Path, files: Vec<(String, PathBuf, String)>) -> Source {
     let mut problems = Vec::new();
@@ -183,6 +194,9 @@ pub fn from_files(dir: &Path, files: Vec<(String, PathBuf, String)>) -> Source {
         }
         *place = Some((description, file));
     }
+    // A folder of simple migrations only is forward-only by choice (sqlx's default); a simple
+    // migration among reversible ones is likely missing its down file.
+    let reversible_folder = slots.values().any(|s| s.1.is_some() || s.2.is_some());
     let mut migrations = Vec::new();
     for (version, (simple, up, down)) in slots {
         match (simple, up, down) {
@@ -200,13 +214,9 @@ pub fn from_files(dir: &Path, files: Vec<(String, PathBuf, String)>) -> Source {
                 is_error: true,
             }),
             (Some((description, file)), None, None) => {
-                problems.push(SourceProblem {
-                    file: file.name.clone(),
-                    message: format!(
-                        "migration {version} has no .down.sql: not reversible (rename it to .up.sql and add a .down.sql to revert it)"
-                    ),
-                    is_error: false,
-                });
+                if reversible_folder {
+                    problems.push(not_reversible(&file.name, version));
+                }
                 migrations.push(Migration {
                     version,
                     description,

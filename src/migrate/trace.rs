@@ -122,10 +122,14 @@ pub struct FileTrace {
     pub statements: Vec<StatementTrace>,
     /// The statement PostgreSQL rejected (line, column, message); tracing stops there.
     pub failed: Option<(usize, usize, String)>,
+    /// Size in bytes of each table on the trace database when the file started (the sample the
+    /// times were measured on).
+    #[serde(default)]
+    pub sizes: BTreeMap<String, i64>,
 }
 
 /// A lock held from one statement until the end of the transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LockSpan {
     pub relation: String,
     pub mode: LockMode,
@@ -134,6 +138,93 @@ pub struct LockSpan {
     /// Statements run while it was held (the first one included).
     pub statements: usize,
     pub rewritten_bytes: i64,
+    /// Time the span's statements took on the trace database.
+    pub duration_ms: f64,
+}
+
+/// A live table as the target database shows it (read-only): size and write rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveTable {
+    pub rows: i64,
+    pub bytes: i64,
+    /// INSERT + UPDATE + DELETE rows per second.
+    pub writes_per_sec: f64,
+    /// `sampled` (two readings of pg_stat_user_tables a short interval apart) or
+    /// `since_stats_reset` (the average since the statistics were reset, when the interval saw
+    /// no write).
+    pub rate_source: &'static str,
+}
+
+/// How many writes would wait behind one held lock span on the live table (JSON field
+/// `lock_queue` of the span's note). Field names are a JSON API: add, never rename.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LockQueue {
+    pub relation: String,
+    pub mode: String,
+    /// The span's time on the trace database and the table's size there.
+    pub traced_ms: f64,
+    pub traced_bytes: i64,
+    pub live_rows: i64,
+    pub live_bytes: i64,
+    /// The traced time scaled by live bytes / traced bytes (never below the traced time).
+    pub estimated_ms: f64,
+    pub writes_per_sec: f64,
+    pub write_rate_source: String,
+    /// writes_per_sec x estimated duration: the INSERT/UPDATE/DELETE that would wait.
+    pub queued_writes: u64,
+}
+
+impl Eq for LockQueue {}
+
+/// The queue estimate for a span that blocks writes, from the live table's size and write rate.
+/// Pure; `None` when the lock lets writes through.
+pub fn estimate_queue(span: &LockSpan, traced_bytes: i64, live: &LiveTable) -> Option<LockQueue> {
+    if !span.mode.blocks_writes() {
+        return None;
+    }
+    // The work under the lock grows with the table: scale the traced time by the size ratio.
+    // An empty traced table (schema only) gives no ratio: the traced time stands, a floor.
+    let scale = if traced_bytes > 0 && live.bytes > traced_bytes {
+        live.bytes as f64 / traced_bytes as f64
+    } else {
+        1.0
+    };
+    let estimated_ms = span.duration_ms * scale;
+    let queued = (live.writes_per_sec.max(0.0) * estimated_ms / 1000.0).round() as u64;
+    Some(LockQueue {
+        relation: span.relation.clone(),
+        mode: span.mode.sql_name().to_string(),
+        traced_ms: span.duration_ms,
+        traced_bytes,
+        live_rows: live.rows,
+        live_bytes: live.bytes,
+        estimated_ms,
+        writes_per_sec: live.writes_per_sec,
+        write_rate_source: live.rate_source.to_string(),
+        queued_writes: queued,
+    })
+}
+
+impl LockQueue {
+    /// "; at the live size (45000 rows, 6.9 MB) ~1.2 s at 1280.5 writes/s: ~1536 writes would queue"
+    pub fn describe(&self) -> String {
+        format!(
+            "; at the live size ({} rows, {}) ~{} at {:.1} writes/s: ~{} writes would queue",
+            self.live_rows.max(0),
+            human_bytes(self.live_bytes),
+            human_ms(self.estimated_ms),
+            self.writes_per_sec,
+            self.queued_writes
+        )
+    }
+}
+
+fn human_ms(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{ms:.1} ms")
+    }
 }
 
 async fn relations(conn: &mut PgConnection) -> Result<HashMap<i64, Relation>, Error> {
@@ -300,11 +391,17 @@ pub async fn trace_file(
     if in_transaction {
         exec(conn, "ROLLBACK").await?;
     }
+    let sizes = at_start
+        .values()
+        .filter(|r| matches!(r.kind.as_str(), "r" | "p" | "m"))
+        .map(|r| (r.name.clone(), r.bytes))
+        .collect();
     Ok(FileTrace {
         file: display.to_string(),
         in_transaction,
         statements: out,
         failed,
+        sizes,
     })
 }
 
@@ -378,12 +475,14 @@ pub fn lock_spans(t: &FileTrace) -> Vec<LockSpan> {
                 .filter(|(r, _)| r == rel)
                 .map(|(_, b)| *b)
                 .sum();
+            let duration_ms = t.statements[first..].iter().map(|s| s.duration_ms).sum();
             Some(LockSpan {
                 relation: rel.to_string(),
                 mode,
                 from: first + 1,
                 statements: total - first,
                 rewritten_bytes,
+                duration_ms,
             })
         })
         .collect()
@@ -409,6 +508,15 @@ impl LockSpan {
 
 /// Findings and notes from the traces.
 pub fn diagnostics(traces: &[FileTrace]) -> Vec<Diagnostic> {
+    diagnostics_with(traces, &HashMap::new())
+}
+
+/// Findings and notes from the traces, with each held-lock span's write queue estimated from
+/// the live tables (keyed as the trace names relations: `name` in public, else `schema.name`).
+pub fn diagnostics_with(
+    traces: &[FileTrace],
+    live: &HashMap<String, LiveTable>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for t in traces {
         if let Some((line, column, message)) = &t.failed {
@@ -417,6 +525,7 @@ pub fn diagnostics(traces: &[FileTrace]) -> Vec<Diagnostic> {
                 line: *line,
                 column: *column,
                 rule: LOCK_SPAN.into(),
+                lock_queue: None,
                 severity: Severity::Error,
                 message: format!("the trace stopped here: {message}"),
                 help: Some("PostgreSQL rejected the statement on the trace database (built from the target's schema when one is configured, else from the earlier files): a missing table or column, a wrong type".into()),
@@ -445,6 +554,7 @@ pub fn diagnostics(traces: &[FileTrace]) -> Vec<Diagnostic> {
                     line: s.line,
                     column: s.column,
                     rule: TABLE_REWRITE.into(),
+                    lock_queue: None,
                     severity: Severity::Warning,
                     message: format!(
                         "statement {} rewrote {rel} ({} after the rewrite{}) in {:.1} ms on the trace database",
@@ -466,6 +576,7 @@ pub fn diagnostics(traces: &[FileTrace]) -> Vec<Diagnostic> {
                     line: s.line,
                     column: s.column,
                     rule: LOCK_SPAN.into(),
+                    lock_queue: None,
                     severity: Severity::Note,
                     message: format!(
                         "statement {} also created {}",
@@ -478,13 +589,21 @@ pub fn diagnostics(traces: &[FileTrace]) -> Vec<Diagnostic> {
         }
         for span in lock_spans(t) {
             let (line, column) = at(span.from);
+            let queue = live.get(&span.relation).and_then(|l| {
+                estimate_queue(&span, t.sizes.get(&span.relation).copied().unwrap_or(0), l)
+            });
+            let mut message = span.describe();
+            if let Some(q) = &queue {
+                message.push_str(&q.describe());
+            }
             out.push(Diagnostic {
                 file: t.file.clone(),
                 line,
                 column,
                 rule: LOCK_SPAN.into(),
+                lock_queue: queue,
                 severity: Severity::Note,
-                message: span.describe(),
+                message,
                 help: None,
             });
             if span.mode.blocks_writes() && span.statements > 1 {
@@ -493,6 +612,7 @@ pub fn diagnostics(traces: &[FileTrace]) -> Vec<Diagnostic> {
                     line,
                     column,
                     rule: LOCK_HELD_ACROSS_STATEMENTS.into(),
+                    lock_queue: None,
                     severity: Severity::Warning,
                     message: format!(
                         "{} is held on {} from statement {} while {} more statement(s) run, until COMMIT: writes to it wait all that time",
@@ -551,6 +671,7 @@ mod tests {
             file: "m/2_x.sql".into(),
             in_transaction: true,
             failed: None,
+            sizes: BTreeMap::new(),
             statements: vec![
                 st(1, &[("meals", AccessExclusive)], &[("meals", 7_130_000)]),
                 st(
@@ -593,9 +714,101 @@ mod tests {
             file: "f".into(),
             in_transaction: false,
             failed: None,
+            sizes: BTreeMap::new(),
             statements: vec![st(1, &[], &[])],
         };
         assert!(lock_spans(&t).is_empty());
         assert!(LockMode::Share.blocks_writes() && !LockMode::ShareUpdateExclusive.blocks_writes());
+    }
+
+    fn live(bytes: i64, rate: f64) -> LiveTable {
+        LiveTable {
+            rows: 45_000,
+            bytes,
+            writes_per_sec: rate,
+            rate_source: "sampled",
+        }
+    }
+
+    fn span(mode: LockMode, ms: f64) -> LockSpan {
+        LockSpan {
+            relation: "meals".into(),
+            mode,
+            from: 1,
+            statements: 3,
+            rewritten_bytes: 0,
+            duration_ms: ms,
+        }
+    }
+
+    #[test]
+    fn queue_scales_the_traced_time_by_the_live_size() {
+        // 20 ms on a 1 MB sample, 10 MB live: ~200 ms; at 500 writes/s, 100 writes wait.
+        let q = estimate_queue(
+            &span(LockMode::AccessExclusive, 20.0),
+            1_000_000,
+            &live(10_000_000, 500.0),
+        )
+        .unwrap();
+        assert!((q.estimated_ms - 200.0).abs() < 1e-9, "{q:?}");
+        assert_eq!(q.queued_writes, 100);
+        assert!(
+            q.describe()
+                .ends_with("at 500.0 writes/s: ~100 writes would queue"),
+            "{}",
+            q.describe()
+        );
+        // A lock that lets writes through queues none.
+        assert!(estimate_queue(
+            &span(LockMode::ShareUpdateExclusive, 20.0),
+            1_000_000,
+            &live(10_000_000, 500.0)
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn queue_never_scales_below_the_traced_time_or_from_an_empty_sample() {
+        // Empty traced table (schema only): no ratio, the traced time stands.
+        let q = estimate_queue(&span(LockMode::Share, 30.0), 0, &live(10_000_000, 100.0)).unwrap();
+        assert!((q.estimated_ms - 30.0).abs() < 1e-9);
+        assert_eq!(q.queued_writes, 3);
+        // A live table smaller than the sample: not scaled down.
+        let q = estimate_queue(&span(LockMode::Share, 30.0), 5_000_000, &live(1_000, 0.0)).unwrap();
+        assert!((q.estimated_ms - 30.0).abs() < 1e-9);
+        assert_eq!(q.queued_writes, 0);
+    }
+
+    #[test]
+    fn span_note_carries_the_queue_when_the_table_is_live() {
+        use LockMode::*;
+        let mut sizes = BTreeMap::new();
+        sizes.insert("meals".to_string(), 1_000_000);
+        let mut s1 = st(1, &[("meals", AccessExclusive)], &[]);
+        s1.duration_ms = 10.0;
+        let mut s2 = st(2, &[("meals", AccessExclusive)], &[]);
+        s2.duration_ms = 10.0;
+        let t = FileTrace {
+            file: "f".into(),
+            in_transaction: true,
+            failed: None,
+            sizes,
+            statements: vec![s1, s2],
+        };
+        assert!((lock_spans(&t)[0].duration_ms - 20.0).abs() < 1e-9);
+        let mut l = HashMap::new();
+        l.insert("meals".to_string(), live(4_000_000, 250.0));
+        let d = diagnostics_with(std::slice::from_ref(&t), &l);
+        let note = d.iter().find(|d| d.rule == LOCK_SPAN).unwrap();
+        assert!(
+            note.message
+                .ends_with("~80.0 ms at 250.0 writes/s: ~20 writes would queue"),
+            "{}",
+            note.message
+        );
+        assert_eq!(note.lock_queue.as_ref().unwrap().queued_writes, 20);
+        // Without a live database, the note is as before.
+        let d = diagnostics(&[t]);
+        assert!(d.iter().all(|d| d.lock_queue.is_none()));
     }
 }

@@ -1,9 +1,11 @@
 //! Sets up `validate --trace`: a throwaway cluster loaded with the target's schema (and sample
 //! rows), then traces the pending migrations on it.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 use futures_util::StreamExt;
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, PgConnection, Row};
 
 use super::lint::Diagnostic;
 use super::source::{Migration, Source};
@@ -22,6 +24,86 @@ pub struct TraceTarget<'a> {
     pub rows: u64,
     /// sqlx's tracking table in that database (what is already applied).
     pub tracking: &'a super::tracking_table::TrackingTable,
+}
+
+/// Interval between the two readings of the live write counters.
+pub const TRACE_RATE_SAMPLE_MS: u64 = 1000;
+
+/// Live size and cumulative writes of every user table (read-only).
+const LIVE_TABLES_SQL: &str = "SELECT s.schemaname::text AS schema, s.relname::text AS name, \
+     (s.n_tup_ins + s.n_tup_upd + s.n_tup_del)::int8 AS writes, \
+     pg_relation_size(s.relid)::int8 AS bytes, \
+     GREATEST(c.reltuples::int8, s.n_live_tup)::int8 AS rows \
+     FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid";
+
+/// Seconds since this database's statistics were reset (or the server started).
+const STATS_AGE_SQL: &str = "SELECT GREATEST(EXTRACT(EPOCH FROM now() - COALESCE( \
+     (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()), \
+     pg_postmaster_start_time()))::float8, 1.0)";
+
+type Reading = HashMap<String, (i64, i64, i64)>;
+
+async fn read_live(conn: &mut PgConnection) -> Result<Reading, Error> {
+    let mut out = HashMap::new();
+    for r in sqlx::query(LIVE_TABLES_SQL)
+        .fetch_all(&mut *conn)
+        .await
+        .context("trace: read pg_stat_user_tables")?
+    {
+        let schema: String = r.try_get("schema").context("trace: live.schema")?;
+        let name: String = r.try_get("name").context("trace: live.name")?;
+        let key = if schema == "public" {
+            name
+        } else {
+            format!("{schema}.{name}")
+        };
+        out.insert(
+            key,
+            (
+                r.try_get("writes").context("trace: live.writes")?,
+                r.try_get("bytes").context("trace: live.bytes")?,
+                r.try_get("rows").context("trace: live.rows")?,
+            ),
+        );
+    }
+    Ok(out)
+}
+
+/// Size and write rate of each live table: two readings of the cumulative write counters
+/// `TRACE_RATE_SAMPLE_MS` apart; a table with no write in between gets its average since the
+/// statistics were reset.
+pub async fn live_tables(
+    conn: &mut PgConnection,
+) -> Result<HashMap<String, trace::LiveTable>, Error> {
+    let first = read_live(conn).await?;
+    let started = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_millis(TRACE_RATE_SAMPLE_MS)).await;
+    let second = read_live(conn).await?;
+    let secs = started.elapsed().as_secs_f64().max(0.001);
+    let age: f64 = sqlx::query_scalar(STATS_AGE_SQL)
+        .fetch_one(&mut *conn)
+        .await
+        .context("trace: read the statistics age")?;
+    Ok(second
+        .into_iter()
+        .map(|(k, (writes, bytes, rows))| {
+            let before = first.get(&k).map(|f| f.0).unwrap_or(writes);
+            let (rate, source) = if writes > before {
+                ((writes - before) as f64 / secs, "sampled")
+            } else {
+                (writes.max(0) as f64 / age, "since_stats_reset")
+            };
+            (
+                k,
+                trace::LiveTable {
+                    rows,
+                    bytes,
+                    writes_per_sec: rate,
+                    rate_source: source,
+                },
+            )
+        })
+        .collect())
 }
 
 /// Quote `schema.table` as written in a migration.
@@ -132,6 +214,7 @@ pub async fn run(
     let _ = admin.close().await;
     let mut pending: Vec<&Migration> = source.migrations.iter().collect();
     let mut notes = Vec::new();
+    let mut live_sizes = HashMap::new();
     if let Some(settings) = target.database {
         let db = crate::db::connect(settings, SessionMode::ReadOnly).await?;
         let mut live = db.pool.acquire().await.context("acquire a connection")?;
@@ -172,6 +255,8 @@ pub async fn run(
             }
             let _ = to.close().await;
         }
+        progress("trace: reading the live tables' sizes and write rates");
+        live_sizes = live_tables(&mut live).await?;
         drop(live);
         db.pool.close().await;
     }
@@ -182,12 +267,13 @@ pub async fn run(
     let traces = trace::trace_migrations(&mut conn, &pending).await?;
     let _ = conn.close().await;
     drop(cluster);
-    let mut out = trace::diagnostics(&traces);
+    let mut out = trace::diagnostics_with(&traces, &live_sizes);
     out.extend(notes.into_iter().map(|n| Diagnostic {
         file: source.dir.display().to_string(),
         line: 1,
         column: 1,
         rule: trace::LOCK_SPAN.into(),
+        lock_queue: None,
         severity: super::lint::Severity::Note,
         message: n,
         help: None,

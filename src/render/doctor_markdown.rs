@@ -62,6 +62,14 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write) -> io::Result<()> {
             Part::Advisor(a) => advisor_section(out, a)?,
         }
     }
+    if let Some(p) = &r.wait_profile {
+        let (title, lines) = crate::render::wait_profile::summary_lines(p, 200);
+        writeln!(out, "## {title}\n\n```")?;
+        for l in lines {
+            writeln!(out, "{l}")?;
+        }
+        writeln!(out, "```\n")?;
+    }
     writeln!(out, "## Recommendations\n")?;
     if r.findings.is_empty() {
         writeln!(out, "No findings.\n")?;

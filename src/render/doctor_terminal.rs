@@ -60,7 +60,17 @@ pub fn write(report: &DoctorReport, out: &mut dyn Write, layout: &Layout) -> io:
         match *part {
             // In the header above; the advisor's outcomes are markdown's.
             Part::Connection(_) | Part::Advisor(_) => {}
-            Part::Queries(q) => statements(report, q, out, layout, style)?,
+            Part::Queries(q) => {
+                statements(report, q, out, layout, style)?;
+                if let Some(p) = &report.wait_profile {
+                    let (title, lines) =
+                        crate::render::wait_profile::summary_lines(p, w.saturating_sub(2));
+                    writeln!(out, "\n{}", style.bold(&fit(&title, w)))?;
+                    for l in lines {
+                        writeln!(out, "  {l}")?;
+                    }
+                }
+            }
             Part::Tables(t) => {
                 let title = largest("tables", t.total, t.total_bytes);
                 listing(out, &title, TABLES, &t.rows, t.total, layout, SUMMARY_ROWS)?;

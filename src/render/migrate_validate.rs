@@ -137,6 +137,7 @@ mod tests {
             line: 2,
             column: 1,
             rule: "ban-drop-column".into(),
+            lock_queue: None,
             severity: Severity::Warning,
             message: "dropping column t.a".into(),
             help: Some("why, 100%".into()),

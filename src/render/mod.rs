@@ -20,6 +20,7 @@ pub mod plan_tree;
 pub mod snapshot_json;
 pub mod table;
 pub mod terminal;
+pub mod wait_profile;
 
 /// A JSON object written with `schema_version` as its first key, whatever order the map keeps
 /// (serde_json's maps sort their keys): every JSON output leads with it.

@@ -121,6 +121,9 @@ pub struct Diagnostic {
     pub severity: Severity,
     pub message: String,
     pub help: Option<String>,
+    /// `--trace` with a database: the writes that would queue behind a held lock span.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_queue: Option<super::trace::LockQueue>,
 }
 
 /// What a rule knows about the file around the statement.
@@ -589,6 +592,7 @@ fn parse_error(file: &SqlFile, display: &str) -> Option<Diagnostic> {
         line,
         column,
         rule: SYNTAX_ERROR.into(),
+        lock_queue: None,
         severity: Severity::Error,
         message,
         help: Some("fix the statement; PostgreSQL's own parser rejected it".into()),
@@ -651,6 +655,7 @@ fn lint_in(
                     line: st.line,
                     column: st.column,
                     rule: rule.name().into(),
+                    lock_queue: None,
                     severity: rule_severity(rule),
                     message,
                     help: Some(rule.help().into()),
@@ -777,6 +782,7 @@ fn lock_note(
         line: st.line,
         column: st.column,
         rule: "lock".into(),
+        lock_queue: None,
         severity: Severity::Note,
         message,
         help: Some(format!(
@@ -818,6 +824,7 @@ fn file_problems(source: &Source) -> Vec<Diagnostic> {
             line: 1,
             column: 1,
             rule: FILE_RULE.into(),
+            lock_queue: None,
             severity: if p.is_error {
                 Severity::Error
             } else {
