@@ -8,7 +8,7 @@ use sqlx::{FromRow, PgPool};
 
 use crate::collect::schema::FedColumn;
 use crate::collect::statements::tag;
-use crate::collect::CollectError;
+use crate::collect::{decode, CollectError};
 
 /// Key column facts of one index (joined to `IndexInfo` by `oid`); empty strings and `false` for
 /// an expression column.
@@ -103,8 +103,8 @@ pub struct IntPrimaryKey {
     pub last_value: Option<i64>,
     /// Rows inserted since the statistics were reset.
     pub inserted: i64,
-    /// Single-column foreign keys that reference this key (decoded from the query's JSON).
-    #[sqlx(skip)]
+    /// Single-column foreign keys that reference this key (a JSON array in the query).
+    #[sqlx(json)]
     pub referencing: Vec<FedColumn>,
 }
 
@@ -233,7 +233,7 @@ where
         .await
         .map_err(|e| CollectError::query(name, e))?
     {
-        out.push(T::from_row(&r).map_err(|e| CollectError::decode(name, e))?);
+        out.push(decode(name, &r)?);
     }
     Ok(out)
 }
@@ -266,30 +266,11 @@ pub async fn json_columns(
     fetch_rows(pool, "health_json_columns", Q_JSON_COLUMNS, schemas).await
 }
 
-/// An `IntPrimaryKey` row as the query returns it: the referencing keys as JSON text.
-#[derive(FromRow)]
-struct IntPrimaryKeyRow {
-    #[sqlx(flatten)]
-    key: IntPrimaryKey,
-    referencing: String,
-}
-
 pub async fn int_primary_keys(
     pool: &PgPool,
     schemas: &[String],
 ) -> Result<Vec<IntPrimaryKey>, CollectError> {
-    const N: &str = "health_int_primary_keys";
-    let rows: Vec<IntPrimaryKeyRow> = fetch_rows(pool, N, Q_INT_PKS, schemas).await?;
-    rows.into_iter()
-        .map(|r| {
-            let referencing: Vec<FedColumn> = serde_json::from_str(&r.referencing)
-                .map_err(|e| CollectError::decode(N, sqlx::Error::Decode(Box::new(e))))?;
-            Ok(IntPrimaryKey {
-                referencing,
-                ..r.key
-            })
-        })
-        .collect()
+    fetch_rows(pool, "health_int_primary_keys", Q_INT_PKS, schemas).await
 }
 
 pub async fn flagged_columns(
