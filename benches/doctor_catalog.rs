@@ -56,6 +56,9 @@ fn doctor_sql() -> String {
         include_str!("../src/sql/health_not_valid_constraints.sql"),
         include_str!("../src/sql/health_json_columns.sql"),
         include_str!("../src/sql/health_int_primary_keys.sql"),
+        include_str!("../src/sql/health_columns.sql"),
+        include_str!("../src/sql/health_tables.sql"),
+        include_str!("../src/sql/health_long_names.sql"),
         include_str!("../src/sql/doctor_table_sizes.sql"),
     ];
     let mut out = String::new();

@@ -4,15 +4,15 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+use sqlx::{FromRow, PgPool};
 
 use crate::collect::schema::FedColumn;
 use crate::collect::statements::tag;
-use crate::collect::CollectError;
+use crate::collect::{decode, CollectError};
 
 /// Key column facts of one index (joined to `IndexInfo` by `oid`); empty strings and `false` for
 /// an expression column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
 pub struct IndexColumns {
     pub oid: i64,
     /// `format_type` of each key column (`text[]`, `boolean`, ...).
@@ -23,17 +23,22 @@ pub struct IndexColumns {
     /// The key column uses its type's default operator class.
     #[serde(default)]
     pub key_default_opclass: Vec<bool>,
+    /// The input type of each key column's operator class (`timestamp without time zone` for
+    /// `date_trunc('day', ts)` too): what an expression column holds.
+    #[serde(default)]
+    pub key_opclass_types: Vec<String>,
     /// Partial indexes only: the table's NOT NULL columns.
     #[serde(default)]
     pub table_not_null_columns: Option<Vec<String>>,
 }
 
 /// A foreign key with both sides' columns and types.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
 pub struct FkDetail {
     pub oid: i64,
     pub table_oid: i64,
     pub schema: String,
+    #[sqlx(rename = "table_name")]
     pub table: String,
     pub name: String,
     pub ref_table_oid: i64,
@@ -46,12 +51,23 @@ pub struct FkDetail {
     pub validated: bool,
     /// `pg_get_constraintdef`: what re-creates it.
     pub definition: String,
+    /// NOT NULL of each referencing column, in key order.
+    #[serde(default)]
+    pub column_not_null: Vec<bool>,
+    /// Declared `MATCH FULL`.
+    #[serde(default)]
+    pub match_full: bool,
+    /// `pg_constraint.confdeltype`: `a` no action, `r` restrict, `c` cascade, `n` set null,
+    /// `d` set default (empty in older snapshots).
+    #[serde(default)]
+    pub on_delete: String,
 }
 
 /// A CHECK (`c`) or FOREIGN KEY (`f`) constraint never validated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
 pub struct NotValidConstraint {
     pub schema: String,
+    #[sqlx(rename = "table_name")]
     pub table: String,
     pub name: String,
     pub kind: String,
@@ -59,18 +75,22 @@ pub struct NotValidConstraint {
 }
 
 /// One column of a user table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
 pub struct ColumnName {
     pub schema: String,
+    #[sqlx(rename = "table_name")]
     pub table: String,
+    #[sqlx(rename = "column_name")]
     pub column: String,
 }
 
 /// A smallint/integer primary key fed by a sequence, or a bigint one fed by a serial's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
 pub struct IntPrimaryKey {
     pub schema: String,
+    #[sqlx(rename = "table_name")]
     pub table: String,
+    #[sqlx(rename = "column_name")]
     pub column: String,
     /// `smallint`, `integer` or (serial only) `bigint`.
     pub data_type: String,
@@ -83,8 +103,72 @@ pub struct IntPrimaryKey {
     pub last_value: Option<i64>,
     /// Rows inserted since the statistics were reset.
     pub inserted: i64,
-    /// Single-column foreign keys that reference this key.
+    /// Single-column foreign keys that reference this key (a JSON array in the query).
+    #[sqlx(json)]
     pub referencing: Vec<FedColumn>,
+}
+
+/// A column of a user table with a type or a default that a column check reports: money,
+/// char(n), varchar(n), timestamp, timetz, oid/lo, a serial that is not a primary key, or a name
+/// that has other types elsewhere in its schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub struct FlaggedColumn {
+    pub schema: String,
+    #[sqlx(rename = "table_name")]
+    pub table: String,
+    #[sqlx(rename = "column_name")]
+    pub column: String,
+    /// `format_type` with the modifier: `character varying(36)`, `money`, ...
+    pub data_type: String,
+    /// `pg_type.typname` of the column's type (`varchar`, `bpchar`, `lo`, ...).
+    pub type_name: String,
+    pub not_null: bool,
+    /// The owned sequence named in its `nextval` default, when it is a serial column that is not
+    /// a single-column primary key (or is also a foreign key).
+    pub serial_sequence: Option<String>,
+    /// Columns of the same name in the same schema have other types.
+    pub inconsistent: bool,
+}
+
+/// Facts of one user table that the table-shape checks read (only tables with at least one of
+/// these findings are collected).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub struct TableFacts {
+    pub schema: String,
+    #[sqlx(rename = "table_name")]
+    pub table: String,
+    pub column_count: i64,
+    /// Columns outside the primary key (all columns when there is none).
+    pub non_pk_count: i64,
+    /// Every column outside the primary key is nullable.
+    pub all_non_pk_nullable: bool,
+    /// It has a primary key and its first column is not part of it.
+    pub pk_not_first: bool,
+    pub first_column: Option<String>,
+    pub pk_columns: Vec<String>,
+    /// The parent it inherits from (table inheritance, not partitioning).
+    pub inherits_from: Option<String>,
+    /// No foreign key references it and it has none.
+    pub not_linked: bool,
+    /// Columns whose names differ only in a trailing number (`phone1`, `phone2`).
+    pub incrementing_columns: Vec<String>,
+    /// Known to be empty: no pages and no rows as of the last VACUUM/ANALYZE (for a partitioned
+    /// table, none in all its partitions); never-analysed tables are not counted.
+    pub no_data: bool,
+}
+
+/// An object whose name has `max_identifier_length` bytes: it may have been cut.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub struct LongName {
+    pub schema: String,
+    pub name: String,
+    /// `table`, `index`, `sequence`, `view`, `materialized view`, `partitioned table`,
+    /// `partitioned index`, `function` or `constraint`.
+    pub kind: String,
+    /// The table of a constraint.
+    #[sqlx(rename = "table_name")]
+    pub table: Option<String>,
+    pub max_length: i32,
 }
 
 /// Everything this collector read; a part that failed is `None` and listed in `skipped`.
@@ -100,6 +184,12 @@ pub struct HealthSnapshot {
     pub json_columns: Option<Vec<ColumnName>>,
     #[serde(default)]
     pub int_primary_keys: Option<Vec<IntPrimaryKey>>,
+    #[serde(default)]
+    pub flagged_columns: Option<Vec<FlaggedColumn>>,
+    #[serde(default)]
+    pub table_facts: Option<Vec<TableFacts>>,
+    #[serde(default)]
+    pub long_names: Option<Vec<LongName>>,
 }
 
 /// Each part's result, for the caller to keep or turn into a skipped entry.
@@ -109,6 +199,9 @@ pub struct HealthParts {
     pub not_valid_constraints: Result<Vec<NotValidConstraint>, CollectError>,
     pub json_columns: Result<Vec<ColumnName>, CollectError>,
     pub int_primary_keys: Result<Vec<IntPrimaryKey>, CollectError>,
+    pub flagged_columns: Result<Vec<FlaggedColumn>, CollectError>,
+    pub table_facts: Result<Vec<TableFacts>, CollectError>,
+    pub long_names: Result<Vec<LongName>, CollectError>,
 }
 
 const Q_INDEX_COLUMNS: &str = include_str!("../sql/health_index_columns.sql");
@@ -116,15 +209,20 @@ const Q_FOREIGN_KEYS: &str = include_str!("../sql/health_foreign_keys.sql");
 const Q_NOT_VALID: &str = include_str!("../sql/health_not_valid_constraints.sql");
 const Q_JSON_COLUMNS: &str = include_str!("../sql/health_json_columns.sql");
 const Q_INT_PKS: &str = include_str!("../sql/health_int_primary_keys.sql");
+const Q_COLUMNS: &str = include_str!("../sql/health_columns.sql");
+const Q_TABLES: &str = include_str!("../sql/health_tables.sql");
+const Q_LONG_NAMES: &str = include_str!("../sql/health_long_names.sql");
 
 /// Run a query with the schema filter and decode each row as it arrives.
-async fn fetch_map<T>(
+async fn fetch_rows<T>(
     pool: &PgPool,
     name: &'static str,
     sql: &'static str,
     schemas: &[String],
-    decode: impl Fn(&PgRow) -> Result<T, CollectError>,
-) -> Result<Vec<T>, CollectError> {
+) -> Result<Vec<T>, CollectError>
+where
+    T: for<'r> FromRow<'r, PgRow>,
+{
     use futures_util::TryStreamExt;
     let sql = tag(sql);
     let filter: Option<Vec<String>> = (!schemas.is_empty()).then(|| schemas.to_vec());
@@ -135,7 +233,7 @@ async fn fetch_map<T>(
         .await
         .map_err(|e| CollectError::query(name, e))?
     {
-        out.push(decode(&r)?);
+        out.push(decode(name, &r)?);
     }
     Ok(out)
 }
@@ -144,106 +242,53 @@ pub async fn index_columns(
     pool: &PgPool,
     schemas: &[String],
 ) -> Result<Vec<IndexColumns>, CollectError> {
-    const N: &str = "health_index_columns";
-    let d = |e| CollectError::decode(N, e);
-    fetch_map(pool, N, Q_INDEX_COLUMNS, schemas, |r| {
-        Ok(IndexColumns {
-            oid: r.try_get("oid").map_err(d)?,
-            key_types: r.try_get("key_types").map_err(d)?,
-            key_categories: r.try_get("key_categories").map_err(d)?,
-            key_not_null: r.try_get("key_not_null").map_err(d)?,
-            key_default_opclass: r.try_get("key_default_opclass").map_err(d)?,
-            table_not_null_columns: r.try_get("table_not_null_columns").map_err(d)?,
-        })
-    })
-    .await
+    fetch_rows(pool, "health_index_columns", Q_INDEX_COLUMNS, schemas).await
 }
 
 pub async fn foreign_keys(
     pool: &PgPool,
     schemas: &[String],
 ) -> Result<Vec<FkDetail>, CollectError> {
-    const N: &str = "health_foreign_keys";
-    let d = |e| CollectError::decode(N, e);
-    fetch_map(pool, N, Q_FOREIGN_KEYS, schemas, |r| {
-        Ok(FkDetail {
-            oid: r.try_get("oid").map_err(d)?,
-            table_oid: r.try_get("table_oid").map_err(d)?,
-            schema: r.try_get("schema").map_err(d)?,
-            table: r.try_get("table_name").map_err(d)?,
-            name: r.try_get("name").map_err(d)?,
-            ref_table_oid: r.try_get("ref_table_oid").map_err(d)?,
-            ref_schema: r.try_get("ref_schema").map_err(d)?,
-            ref_table: r.try_get("ref_table").map_err(d)?,
-            columns: r.try_get("columns").map_err(d)?,
-            column_types: r.try_get("column_types").map_err(d)?,
-            ref_columns: r.try_get("ref_columns").map_err(d)?,
-            ref_column_types: r.try_get("ref_column_types").map_err(d)?,
-            validated: r.try_get("validated").map_err(d)?,
-            definition: r.try_get("definition").map_err(d)?,
-        })
-    })
-    .await
+    fetch_rows(pool, "health_foreign_keys", Q_FOREIGN_KEYS, schemas).await
 }
 
 pub async fn not_valid_constraints(
     pool: &PgPool,
     schemas: &[String],
 ) -> Result<Vec<NotValidConstraint>, CollectError> {
-    const N: &str = "health_not_valid_constraints";
-    let d = |e| CollectError::decode(N, e);
-    fetch_map(pool, N, Q_NOT_VALID, schemas, |r| {
-        Ok(NotValidConstraint {
-            schema: r.try_get("schema").map_err(d)?,
-            table: r.try_get("table_name").map_err(d)?,
-            name: r.try_get("name").map_err(d)?,
-            kind: r.try_get("kind").map_err(d)?,
-            definition: r.try_get("definition").map_err(d)?,
-        })
-    })
-    .await
+    fetch_rows(pool, "health_not_valid_constraints", Q_NOT_VALID, schemas).await
 }
 
 pub async fn json_columns(
     pool: &PgPool,
     schemas: &[String],
 ) -> Result<Vec<ColumnName>, CollectError> {
-    const N: &str = "health_json_columns";
-    let d = |e| CollectError::decode(N, e);
-    fetch_map(pool, N, Q_JSON_COLUMNS, schemas, |r| {
-        Ok(ColumnName {
-            schema: r.try_get("schema").map_err(d)?,
-            table: r.try_get("table_name").map_err(d)?,
-            column: r.try_get("column_name").map_err(d)?,
-        })
-    })
-    .await
+    fetch_rows(pool, "health_json_columns", Q_JSON_COLUMNS, schemas).await
 }
 
 pub async fn int_primary_keys(
     pool: &PgPool,
     schemas: &[String],
 ) -> Result<Vec<IntPrimaryKey>, CollectError> {
-    const N: &str = "health_int_primary_keys";
-    let d = |e| CollectError::decode(N, e);
-    fetch_map(pool, N, Q_INT_PKS, schemas, |r| {
-        let refs: String = r.try_get("referencing").map_err(d)?;
-        let referencing: Vec<FedColumn> = serde_json::from_str(&refs)
-            .map_err(|e| CollectError::decode(N, sqlx::Error::Decode(Box::new(e))))?;
-        Ok(IntPrimaryKey {
-            schema: r.try_get("schema").map_err(d)?,
-            table: r.try_get("table_name").map_err(d)?,
-            column: r.try_get("column_name").map_err(d)?,
-            data_type: r.try_get("data_type").map_err(d)?,
-            serial: r.try_get("serial").map_err(d)?,
-            sequence_schema: r.try_get("sequence_schema").map_err(d)?,
-            sequence_name: r.try_get("sequence_name").map_err(d)?,
-            last_value: r.try_get("last_value").map_err(d)?,
-            inserted: r.try_get("inserted").map_err(d)?,
-            referencing,
-        })
-    })
-    .await
+    fetch_rows(pool, "health_int_primary_keys", Q_INT_PKS, schemas).await
+}
+
+pub async fn flagged_columns(
+    pool: &PgPool,
+    schemas: &[String],
+) -> Result<Vec<FlaggedColumn>, CollectError> {
+    fetch_rows(pool, "health_columns", Q_COLUMNS, schemas).await
+}
+
+pub async fn table_facts(
+    pool: &PgPool,
+    schemas: &[String],
+) -> Result<Vec<TableFacts>, CollectError> {
+    fetch_rows(pool, "health_tables", Q_TABLES, schemas).await
+}
+
+pub async fn long_names(pool: &PgPool, schemas: &[String]) -> Result<Vec<LongName>, CollectError> {
+    fetch_rows(pool, "health_long_names", Q_LONG_NAMES, schemas).await
 }
 
 /// Every part, one query after another (they are small next to the schema collector's).
@@ -254,5 +299,8 @@ pub async fn collect(pool: &PgPool, schemas: &[String]) -> HealthParts {
         not_valid_constraints: not_valid_constraints(pool, schemas).await,
         json_columns: json_columns(pool, schemas).await,
         int_primary_keys: int_primary_keys(pool, schemas).await,
+        flagged_columns: flagged_columns(pool, schemas).await,
+        table_facts: table_facts(pool, schemas).await,
+        long_names: long_names(pool, schemas).await,
     }
 }

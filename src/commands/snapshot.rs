@@ -209,6 +209,9 @@ pub async fn collect_snapshot(
         )?,
         json_columns: keep(sk, db, &role, "json_columns", hp.json_columns)?,
         int_primary_keys: keep(sk, db, &role, "int_primary_keys", hp.int_primary_keys)?,
+        flagged_columns: keep(sk, db, &role, "flagged_columns", hp.flagged_columns)?,
+        table_facts: keep(sk, db, &role, "table_facts", hp.table_facts)?,
+        long_names: keep(sk, db, &role, "long_names", hp.long_names)?,
     };
     let database = keep(sk, db, &role, "database", dbstats)?;
     let sessions = keep(sk, db, &role, "sessions", sessions)?;

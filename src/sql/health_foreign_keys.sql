@@ -1,6 +1,8 @@
 -- Health checks: foreign keys of user tables with both sides' columns and column types (in key
 -- order), the referenced table's oid and the constraint's definition; duplicated, intersected
--- and type-mismatched foreign keys are judged from these.
+-- and type-mismatched foreign keys are judged from these, and with the referencing columns'
+-- NOT NULL flags, MATCH FULL and the ON DELETE action, nullable composite and self-referencing
+-- ones.
 -- Partition-level copies of a partitioned table's key (conparentid <> 0) are left out.
 -- Minimum version: PostgreSQL 13. Needs no special privilege. Read-only, catalog only.
 -- $1: schemas to keep (text[]), NULL for all non-system schemas.
@@ -29,6 +31,12 @@ SELECT /* dbdoctor */ con.oid::int8                                       AS oid
                FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
                JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
               ORDER BY k.ord)                              AS ref_column_types,
+       ARRAY(SELECT a.attnotnull
+               FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
+               JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+              ORDER BY k.ord)                              AS column_not_null,
+       con.confmatchtype = 'f'                             AS match_full,
+       con.confdeltype::text                               AS on_delete,
        con.convalidated                                    AS validated,
        pg_get_constraintdef(con.oid)                       AS definition
 FROM pg_constraint con

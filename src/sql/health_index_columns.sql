@@ -1,7 +1,8 @@
 -- Health checks: the key columns of every index of a user table with their type, type category
 -- (A array, B boolean, ...), NOT NULL flag and whether its operator class is the type's
--- default; for partial indexes also the table's NOT NULL columns, which tell a WHERE clause
--- that is always true. Joined to doctor_indexes by index oid.
+-- default, and the input type of that operator class (what an expression column holds); for
+-- partial indexes also the table's NOT NULL columns, which tell a WHERE clause that is always
+-- true. Joined to doctor_indexes by index oid.
 -- Catalog only (no statistics, no sizes): cheap on 10,000 tables.
 -- Minimum version: PostgreSQL 13. Needs no special privilege. Read-only.
 -- $1: schemas to keep (text[]), NULL for all non-system schemas.
@@ -27,6 +28,10 @@ SELECT /* dbdoctor */ i.indexrelid::int8                                  AS oid
                FROM unnest(string_to_array(i.indclass::text, ' ')::oid[]) WITH ORDINALITY k(opc, ord)
                LEFT JOIN pg_opclass opc ON opc.oid = k.opc
               ORDER BY k.ord)                              AS key_default_opclass,
+       ARRAY(SELECT COALESCE(format_type(opc.opcintype, NULL), '')
+               FROM unnest(string_to_array(i.indclass::text, ' ')::oid[]) WITH ORDINALITY k(opc, ord)
+               LEFT JOIN pg_opclass opc ON opc.oid = k.opc
+              ORDER BY k.ord)                              AS key_opclass_types,
        CASE WHEN i.indpred IS NOT NULL THEN
             ARRAY(SELECT a.attname::text FROM pg_attribute a
                    WHERE a.attrelid = i.indrelid AND a.attnum > 0 AND a.attnotnull

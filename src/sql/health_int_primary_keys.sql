@@ -18,7 +18,7 @@ SELECT /* dbdoctor */ n.nspname::text                                     AS sch
        (SELECT COALESCE(json_agg(json_build_object(
                    'schema', fn.nspname::text, 'table', ft.relname::text,
                    'column', fa.attname::text, 'data_type', format_type(fa.atttypid, NULL))
-                   ORDER BY fn.nspname, ft.relname, fa.attname), '[]')::text
+                   ORDER BY fn.nspname, ft.relname, fa.attname), '[]')
           FROM pg_constraint f
           JOIN pg_class ft ON ft.oid = f.conrelid
           JOIN pg_namespace fn ON fn.oid = ft.relnamespace

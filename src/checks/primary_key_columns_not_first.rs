@@ -1,0 +1,76 @@
+//! `primary_key_columns_not_first`: a table whose primary key does not start at its first
+//! column. It works, but readers, tools and `SELECT *` output expect the key first.
+
+use serde_json::json;
+
+use super::{needs_table_facts, table_facts, Check};
+use crate::analyze::doctor::CheckInfo;
+use crate::checks::CheckId;
+use crate::analyze::thresholds::Thresholds;
+use crate::analyze::{Finding, Priority, Severity};
+use crate::cli::Section;
+use crate::snapshot::Snapshot;
+use crate::util::quote_ident;
+
+pub const CHECK: Check = Check {
+    info: CheckInfo {
+        id: CheckId::PrimaryKeyColumnsNotFirst,
+        section: Section::Tables,
+        summary: "table whose first column is not part of its primary key",
+    },
+    severity: Severity::Info,
+    thresholds: &[],
+    missing: needs_table_facts,
+    run,
+};
+
+pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
+    table_facts(snap, |t| t.pk_not_first)
+        .map(|(t, name)| {
+            let key: Vec<String> = t.pk_columns.iter().map(|c| quote_ident(c)).collect();
+            Finding::new(
+                CHECK.info.id,
+                CHECK.severity,
+                Priority::Low,
+                name.clone(),
+                format!(
+                    "table {name} starts with {} while its primary key is ({}): put the key \
+                     first when the table is next rebuilt",
+                    quote_ident(t.first_column.as_deref().unwrap_or_default()),
+                    key.join(", ")
+                ),
+            )
+            .table(name)
+            .detail(json!({ "first_column": t.first_column, "primary_key": t.pk_columns }))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{snapshot, table_facts};
+    use serde_json::json;
+
+    #[test]
+    fn a_key_after_the_first_column_is_reported() {
+        let mut late = table_facts("good-design");
+        late["pk_not_first"] = json!(true);
+        late["first_column"] = json!("description");
+        let s = snapshot(
+            vec![],
+            vec![],
+            json!({"table_facts": [late, table_facts("clients")]}),
+        );
+        let f = run(&s, &Thresholds::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].object, "public.\"good-design\"");
+        assert!(f[0].message.contains("starts with description"));
+    }
+
+    #[test]
+    fn nothing_of_the_kind_gives_no_finding() {
+        let s = crate::checks::testkit::snapshot(vec![], vec![], serde_json::json!({"table_facts": []}));
+        assert!(run(&s, &Thresholds::default()).is_empty());
+    }
+}

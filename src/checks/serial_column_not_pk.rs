@@ -1,0 +1,77 @@
+//! `serial_column_not_pk`: a smallserial, serial or bigserial column that is not the table's
+//! single-column primary key (or is one that is also a foreign key). A serial makes a counter:
+//! outside a surrogate key it usually marks a misunderstanding (a foreign key declared serial
+//! gets its own sequence and NOT NULL default, and silently invents references).
+
+use serde_json::json;
+
+use super::{column_finding, flagged_columns, needs_flagged_columns, Check};
+use crate::analyze::doctor::CheckInfo;
+use crate::checks::CheckId;
+use crate::analyze::thresholds::Thresholds;
+use crate::analyze::{Finding, Priority, Severity};
+use crate::cli::Section;
+use crate::snapshot::Snapshot;
+use crate::util::{qualified, quote_ident};
+
+pub const CHECK: Check = Check {
+    info: CheckInfo {
+        id: CheckId::SerialColumnNotPk,
+        section: Section::Tables,
+        summary: "serial column that is not a primary key (a counter where a value is expected)",
+    },
+    severity: Severity::Warning,
+    thresholds: &[],
+    missing: needs_flagged_columns,
+    run,
+};
+
+pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
+    flagged_columns(snap, |c| c.serial_sequence.is_some())
+        .map(|c| {
+            let table = qualified(&c.schema, &c.table);
+            let col = quote_ident(&c.column);
+            let seq = c.serial_sequence.clone().unwrap_or_default();
+            let mut f = column_finding(
+                &CHECK,
+                Priority::Low,
+                c,
+                format!(
+                    "column {table}.{col} is a serial ({} fed by {seq}) but not the table's \
+                     primary key: every insert that omits it gets a new number; if it holds a \
+                     reference or a value, drop the default (ALTER TABLE {table} ALTER COLUMN \
+                     {col} DROP DEFAULT) and the sequence",
+                    c.data_type
+                ),
+            );
+            f.detail["sequence"] = json!(seq);
+            f
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{column, snapshot};
+    use serde_json::json;
+
+    #[test]
+    fn serial_columns_outside_the_key_are_reported_and_plain_integers_are_not() {
+        let mut serial = column("bad_accounts", "real_client_id", "bigint", "int8");
+        serial["serial_sequence"] = json!("bad_accounts_real_client_id_seq");
+        let mut plain = column("bad_accounts", "counter", "bigint", "int8");
+        plain["inconsistent"] = json!(true);
+        let s = snapshot(vec![], vec![], json!({"flagged_columns": [serial, plain]}));
+        let f = run(&s, &Thresholds::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].object, "public.bad_accounts.real_client_id");
+        assert_eq!(f[0].detail["sequence"], "bad_accounts_real_client_id_seq");
+    }
+
+    #[test]
+    fn nothing_of_the_kind_gives_no_finding() {
+        let s = crate::checks::testkit::snapshot(vec![], vec![], serde_json::json!({"flagged_columns": []}));
+        assert!(run(&s, &Thresholds::default()).is_empty());
+    }
+}

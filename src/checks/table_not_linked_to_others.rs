@@ -1,0 +1,67 @@
+//! `table_not_linked_to_others`: a table no foreign key points at and that has none itself.
+//! Often a service table, a leftover nobody dropped, or a relation the schema forgot to state.
+
+use super::{needs_table_facts, table_facts, Check};
+use crate::analyze::doctor::CheckInfo;
+use crate::checks::CheckId;
+use crate::analyze::thresholds::Thresholds;
+use crate::analyze::{Finding, Priority, Severity};
+use crate::cli::Section;
+use crate::snapshot::Snapshot;
+
+pub const CHECK: Check = Check {
+    info: CheckInfo {
+        id: CheckId::TableNotLinkedToOthers,
+        section: Section::Tables,
+        summary: "table with no foreign key in or out",
+    },
+    severity: Severity::Info,
+    thresholds: &[],
+    missing: needs_table_facts,
+    run,
+};
+
+pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
+    table_facts(snap, |t| t.not_linked)
+        .map(|(_, name)| {
+            Finding::new(
+                CHECK.info.id,
+                CHECK.severity,
+                Priority::Low,
+                name.clone(),
+                format!(
+                    "table {name} has no foreign key and none references it: check that it is \
+                     still used, or state the relation it has with a foreign key"
+                ),
+            )
+            .table(name)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{snapshot, table_facts};
+    use serde_json::json;
+
+    #[test]
+    fn unlinked_tables_are_reported() {
+        let mut alone = table_facts("t_uuid");
+        alone["not_linked"] = json!(true);
+        let s = snapshot(
+            vec![],
+            vec![],
+            json!({"table_facts": [alone, table_facts("accounts")]}),
+        );
+        let f = run(&s, &Thresholds::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].object, "public.t_uuid");
+    }
+
+    #[test]
+    fn nothing_of_the_kind_gives_no_finding() {
+        let s = crate::checks::testkit::snapshot(vec![], vec![], serde_json::json!({"table_facts": []}));
+        assert!(run(&s, &Thresholds::default()).is_empty());
+    }
+}

@@ -1,0 +1,77 @@
+//! `table_with_zero_or_one_column`: a table with no column or a single one. It holds a set of
+//! values at best; usually it is a leftover or a design that lost its other half (a one-column
+//! table can be a deliberate lookup list or a global key, then this is noise to ignore).
+
+use serde_json::json;
+
+use super::{needs_table_facts, table_facts, Check};
+use crate::analyze::doctor::CheckInfo;
+use crate::checks::CheckId;
+use crate::analyze::thresholds::Thresholds;
+use crate::analyze::{Finding, Priority, Severity};
+use crate::cli::Section;
+use crate::snapshot::Snapshot;
+
+pub const CHECK: Check = Check {
+    info: CheckInfo {
+        id: CheckId::TableWithZeroOrOneColumn,
+        section: Section::Tables,
+        summary: "table with zero or one column",
+    },
+    severity: Severity::Info,
+    thresholds: &[],
+    missing: needs_table_facts,
+    run,
+};
+
+pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
+    table_facts(snap, |t| t.column_count <= 1)
+        .map(|(t, name)| {
+            Finding::new(
+                CHECK.info.id,
+                CHECK.severity,
+                Priority::Low,
+                name.clone(),
+                format!(
+                    "table {name} has {} column{}: it records little more than a set of \
+                     values; check that it is still needed or lost its other columns",
+                    t.column_count,
+                    if t.column_count == 1 { "" } else { "s" }
+                ),
+            )
+            .table(name)
+            .detail(json!({ "column_count": t.column_count, "columns": t.first_column }))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{snapshot, table_facts};
+    use serde_json::json;
+
+    #[test]
+    fn empty_and_single_column_tables_are_reported_and_wider_ones_are_not() {
+        let mut empty = table_facts("empty");
+        empty["column_count"] = json!(0);
+        empty["first_column"] = json!(null);
+        let mut one = table_facts("only_pk");
+        one["column_count"] = json!(1);
+        let s = snapshot(
+            vec![],
+            vec![],
+            json!({"table_facts": [empty, one, table_facts("clients")]}),
+        );
+        let f = run(&s, &Thresholds::default());
+        let objects: Vec<&str> = f.iter().map(|x| x.object.as_str()).collect();
+        assert_eq!(objects, ["public.empty", "public.only_pk"]);
+        assert!(f[0].message.contains("0 columns"));
+    }
+
+    #[test]
+    fn nothing_of_the_kind_gives_no_finding() {
+        let s = crate::checks::testkit::snapshot(vec![], vec![], serde_json::json!({"table_facts": []}));
+        assert!(run(&s, &Thresholds::default()).is_empty());
+    }
+}
