@@ -3,12 +3,10 @@
 //! constraints, json columns, integer primary keys with their sequences), as plain data.
 
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgPool};
 
 use crate::collect::schema::FedColumn;
-use crate::collect::statements::tag;
-use crate::collect::{decode, CollectError};
+use crate::collect::CollectError;
 
 /// Key column facts of one index (joined to `IndexInfo` by `oid`); empty strings and `false` for
 /// an expression column.
@@ -213,30 +211,7 @@ const Q_COLUMNS: &str = include_str!("../sql/health_columns.sql");
 const Q_TABLES: &str = include_str!("../sql/health_tables.sql");
 const Q_LONG_NAMES: &str = include_str!("../sql/health_long_names.sql");
 
-/// Run a query with the schema filter and decode each row as it arrives.
-async fn fetch_rows<T>(
-    pool: &PgPool,
-    name: &'static str,
-    sql: &'static str,
-    schemas: &[String],
-) -> Result<Vec<T>, CollectError>
-where
-    T: for<'r> FromRow<'r, PgRow>,
-{
-    use futures_util::TryStreamExt;
-    let sql = tag(sql);
-    let filter: Option<Vec<String>> = (!schemas.is_empty()).then(|| schemas.to_vec());
-    let mut rows = sqlx::query(&sql).bind(filter).fetch(pool);
-    let mut out = Vec::new();
-    while let Some(r) = rows
-        .try_next()
-        .await
-        .map_err(|e| CollectError::query(name, e))?
-    {
-        out.push(decode(name, &r)?);
-    }
-    Ok(out)
-}
+use super::schema::fetch_decoded as fetch_rows;
 
 pub async fn index_columns(
     pool: &PgPool,

@@ -319,7 +319,7 @@ fn schemas_param(schemas: &[String]) -> Option<Vec<String>> {
 
 /// Run a catalog query and decode each row into its row struct as it arrives, so the raw rows of
 /// a large catalog are never all held at once next to their decoded form.
-async fn fetch_decoded<T>(
+pub(crate) async fn fetch_decoded<T>(
     pool: &PgPool,
     name: &'static str,
     sql: &'static str,

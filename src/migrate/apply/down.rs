@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::session::{pg_message, Session};
+use super::session::{session_settings, Session};
 use super::statements::plan_file;
 use super::tx::run_one;
 use super::{Direction, Done, Options, Report};
@@ -41,16 +41,7 @@ pub(super) async fn revert_locked(
         })?;
         work.push((m, down, plan_file(down)));
     }
-    let lt = format!(
-        "SET lock_timeout = '{}ms'",
-        opts.lock_timeout.as_millis().max(1)
-    );
-    sess.send("session", None, "SET statement_timeout = 0")
-        .await
-        .map_err(|e| Error::MigrationFailed(pg_message(&e)))?;
-    sess.send("session", None, &lt)
-        .await
-        .map_err(|e| Error::MigrationFailed(pg_message(&e)))?;
+    session_settings(sess, opts).await?;
     for (i, (m, down, plan)) in work.iter().enumerate() {
         let started = Instant::now();
         if !opts.dry_run {

@@ -275,6 +275,21 @@ pub(super) async fn open(
     })
 }
 
+/// The migration session's settings, each as its own statement: no statement timeout (a
+/// migration may run long), and the lock timeout `opts` asks for.
+pub(super) async fn session_settings(sess: &mut Session, opts: &Options) -> Result<(), Error> {
+    let lt = format!(
+        "SET lock_timeout = '{}ms'",
+        opts.lock_timeout.as_millis().max(1)
+    );
+    for sql in ["SET statement_timeout = 0", lt.as_str()] {
+        sess.send("session", None, sql)
+            .await
+            .map_err(|e| Error::MigrationFailed(pg_message(&e)))?;
+    }
+    Ok(())
+}
+
 pub(super) async fn applied_by(sess: &mut Session) -> String {
     let role: String =
         sqlx::query_scalar("/* dbdoctor */ SELECT /* dbdoctor */ current_user::text")

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use sqlx::Connection;
 
-use super::session::{applied_by, pg_message, Session};
+use super::session::{applied_by, pg_message, session_settings, Session};
 use super::statements::{plan_file, Planned};
 use super::stream::sql_literal_bytes;
 use super::tx::run_one;
@@ -131,16 +131,7 @@ pub(super) async fn apply_locked(
     let plans: Vec<Vec<Planned>> = pending.iter().map(|m| plan_file(&m.up)).collect();
 
     // Session settings first, each as its own statement.
-    let lt = format!(
-        "SET lock_timeout = '{}ms'",
-        opts.lock_timeout.as_millis().max(1)
-    );
-    sess.send("session", None, "SET statement_timeout = 0")
-        .await
-        .map_err(|e| Error::MigrationFailed(pg_message(&e)))?;
-    sess.send("session", None, &lt)
-        .await
-        .map_err(|e| Error::MigrationFailed(pg_message(&e)))?;
+    session_settings(sess, opts).await?;
 
     // Backup before the first change.
     let losses: Vec<(i64, DataLoss)> = {
