@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use serde::Serialize;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use super::lint::{Diagnostic, Severity};
 use super::source::{Migration, SqlFile};
@@ -43,6 +43,33 @@ const LOCKS_SQL: &str = "SELECT c.oid::int8 AS oid, l.mode AS mode \
        AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'";
 
 #[derive(Debug, Clone)]
+/// A row of the relations query.
+#[derive(sqlx::FromRow)]
+struct RelationRow {
+    oid: i64,
+    schema: String,
+    name: String,
+    filenode: i64,
+    kind: String,
+    bytes: i64,
+}
+
+/// A row of the constraints query.
+#[derive(sqlx::FromRow)]
+struct ConstraintRow {
+    oid: i64,
+    name: String,
+    rel: String,
+    kind: String,
+}
+
+/// A row of the held-locks query.
+#[derive(sqlx::FromRow)]
+struct LockRow {
+    oid: i64,
+    mode: String,
+}
+
 struct Relation {
     filenode: i64,
     name: String,
@@ -228,26 +255,24 @@ fn human_ms(ms: f64) -> String {
 }
 
 async fn relations(conn: &mut PgConnection) -> Result<HashMap<i64, Relation>, Error> {
-    let rows = sqlx::query(RELATIONS_SQL)
+    let rows: Vec<RelationRow> = sqlx::query_as(RELATIONS_SQL)
         .fetch_all(&mut *conn)
         .await
         .context("trace: list relations")?;
     let mut out = HashMap::new();
     for r in rows {
-        let schema: String = r.try_get("schema").context("trace: relations.schema")?;
-        let name: String = r.try_get("name").context("trace: relations.name")?;
-        let shown = if schema == "public" {
-            name
+        let name = if r.schema == "public" {
+            r.name
         } else {
-            format!("{schema}.{name}")
+            format!("{}.{}", r.schema, r.name)
         };
         out.insert(
-            r.try_get::<i64, _>("oid").context("trace: relations.oid")?,
+            r.oid,
             Relation {
-                filenode: r.try_get("filenode").context("trace: relations.filenode")?,
-                name: shown,
-                kind: r.try_get("kind").context("trace: relations.kind")?,
-                bytes: r.try_get("bytes").context("trace: relations.bytes")?,
+                filenode: r.filenode,
+                name,
+                kind: r.kind,
+                bytes: r.bytes,
             },
         );
     }
@@ -255,16 +280,13 @@ async fn relations(conn: &mut PgConnection) -> Result<HashMap<i64, Relation>, Er
 }
 
 async fn constraints(conn: &mut PgConnection) -> Result<HashMap<i64, String>, Error> {
-    let rows = sqlx::query(CONSTRAINTS_SQL)
+    let rows: Vec<ConstraintRow> = sqlx::query_as(CONSTRAINTS_SQL)
         .fetch_all(&mut *conn)
         .await
         .context("trace: list constraints")?;
     let mut out = HashMap::new();
     for r in rows {
-        let name: String = r.try_get("name").context("trace: constraints.name")?;
-        let rel: String = r.try_get("rel").context("trace: constraints.rel")?;
-        let kind: String = r.try_get("kind").context("trace: constraints.kind")?;
-        let what = match kind.as_str() {
+        let what = match r.kind.as_str() {
             "p" => "primary key",
             "u" => "unique constraint",
             "f" => "foreign key",
@@ -272,25 +294,20 @@ async fn constraints(conn: &mut PgConnection) -> Result<HashMap<i64, String>, Er
             "x" => "exclusion constraint",
             _ => "constraint",
         };
-        out.insert(
-            r.try_get::<i64, _>("oid")
-                .context("trace: constraints.oid")?,
-            format!("{what} {name} on {rel}"),
-        );
+        out.insert(r.oid, format!("{what} {} on {}", r.name, r.rel));
     }
     Ok(out)
 }
 
 async fn held_locks(conn: &mut PgConnection) -> Result<Vec<(i64, LockMode)>, Error> {
-    let rows = sqlx::query(LOCKS_SQL)
+    let rows: Vec<LockRow> = sqlx::query_as(LOCKS_SQL)
         .fetch_all(&mut *conn)
         .await
         .context("trace: read pg_locks")?;
     let mut out = Vec::new();
     for r in rows {
-        let mode: String = r.try_get("mode").context("trace: pg_locks.mode")?;
-        if let Some(m) = LockMode::from_pg(&mode) {
-            out.push((r.try_get("oid").context("trace: pg_locks.oid")?, m));
+        if let Some(m) = LockMode::from_pg(&r.mode) {
+            out.push((r.oid, m));
         }
     }
     Ok(out)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use futures_util::StreamExt;
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{Connection, PgConnection};
 
 use super::lint::Diagnostic;
 use super::source::{Migration, Source};
@@ -43,28 +43,29 @@ const STATS_AGE_SQL: &str = "SELECT GREATEST(EXTRACT(EPOCH FROM now() - COALESCE
 
 type Reading = HashMap<String, (i64, i64, i64)>;
 
+/// A row of the live tables query.
+#[derive(sqlx::FromRow)]
+struct LiveRow {
+    schema: String,
+    name: String,
+    writes: i64,
+    bytes: i64,
+    rows: i64,
+}
+
 async fn read_live(conn: &mut PgConnection) -> Result<Reading, Error> {
     let mut out = HashMap::new();
-    for r in sqlx::query(LIVE_TABLES_SQL)
+    let rows: Vec<LiveRow> = sqlx::query_as(LIVE_TABLES_SQL)
         .fetch_all(&mut *conn)
         .await
-        .context("trace: read pg_stat_user_tables")?
-    {
-        let schema: String = r.try_get("schema").context("trace: live.schema")?;
-        let name: String = r.try_get("name").context("trace: live.name")?;
-        let key = if schema == "public" {
-            name
+        .context("trace: read pg_stat_user_tables")?;
+    for r in rows {
+        let key = if r.schema == "public" {
+            r.name
         } else {
-            format!("{schema}.{name}")
+            format!("{}.{}", r.schema, r.name)
         };
-        out.insert(
-            key,
-            (
-                r.try_get("writes").context("trace: live.writes")?,
-                r.try_get("bytes").context("trace: live.bytes")?,
-                r.try_get("rows").context("trace: live.rows")?,
-            ),
-        );
+        out.insert(key, (r.writes, r.bytes, r.rows));
     }
     Ok(out)
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 pub use super::tracking_table::TrackingTable;
 
@@ -65,7 +65,7 @@ pub fn progress_dbdoctor(t: &TrackingTable) -> String {
 }
 
 /// A row of `_sqlx_migrations`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Applied {
     pub version: i64,
     pub description: String,
@@ -74,6 +74,7 @@ pub struct Applied {
     #[serde(serialize_with = "ser_hex")]
     pub checksum: Vec<u8>,
     /// Nanoseconds (-1 when the process died between commit and the timing update, as in sqlx).
+    #[sqlx(rename = "execution_time")]
     pub execution_time_ns: i64,
 }
 
@@ -82,7 +83,7 @@ fn ser_hex<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// A row of `_dbdoctor_migrations`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Extra {
     pub version: i64,
     pub statements_applied: i32,
@@ -163,59 +164,19 @@ pub async fn read_state(conn: &mut PgConnection, table: &TrackingTable) -> anyho
     };
     if st.sqlx_table {
         let sql = with_table(include_str!("../sql/migrate_read_sqlx.sql"), table);
-        let rows = sqlx::query(&sql)
+        let rows: Vec<Applied> = sqlx::query_as(&sql)
             .fetch_all(&mut *conn)
             .await
             .with_context(|| format!("read {table}"))?;
-        for r in rows {
-            let a = Applied {
-                version: r
-                    .try_get("version")
-                    .with_context(|| format!("{table}.version"))?,
-                description: r
-                    .try_get("description")
-                    .with_context(|| format!("{table}.description"))?,
-                installed_on: r
-                    .try_get("installed_on")
-                    .with_context(|| format!("{table}.installed_on"))?,
-                success: r
-                    .try_get("success")
-                    .with_context(|| format!("{table}.success"))?,
-                checksum: r
-                    .try_get("checksum")
-                    .with_context(|| format!("{table}.checksum"))?,
-                execution_time_ns: r
-                    .try_get("execution_time")
-                    .with_context(|| format!("{table}.execution_time"))?,
-            };
-            st.applied.insert(a.version, a);
-        }
+        st.applied = rows.into_iter().map(|a| (a.version, a)).collect();
     }
     if st.dbdoctor_table {
         let sql = with_table(include_str!("../sql/migrate_read_dbdoctor.sql"), &extra);
-        let rows = sqlx::query(&sql)
+        let rows: Vec<Extra> = sqlx::query_as(&sql)
             .fetch_all(&mut *conn)
             .await
             .with_context(|| format!("read {extra}"))?;
-        for r in rows {
-            let e = Extra {
-                version: r
-                    .try_get("version")
-                    .with_context(|| format!("{extra}.version"))?,
-                statements_applied: r
-                    .try_get("statements_applied")
-                    .context("statements_applied")?,
-                statements_total: r.try_get("statements_total").context("statements_total")?,
-                success: r.try_get("success").context("success")?,
-                error: r.try_get("error").context("error")?,
-                error_statement: r.try_get("error_statement").context("error_statement")?,
-                backup_location: r.try_get("backup_location").context("backup_location")?,
-                data_backup: r.try_get("data_backup").context("data_backup")?,
-                applied_by: r.try_get("applied_by").context("applied_by")?,
-                marked_applied: r.try_get("marked_applied").context("marked_applied")?,
-            };
-            st.extras.insert(e.version, e);
-        }
+        st.extras = rows.into_iter().map(|e| (e.version, e)).collect();
     }
     Ok(st)
 }
