@@ -269,6 +269,7 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
                     }
                 }
             }
+            fold_plan_insights(&mut sink.analysis.findings, &mut advised);
             sink.analysis.findings.extend(advised);
         }
     }
@@ -281,7 +282,103 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
     a
 }
 
+/// A plan insight whose fix is an index the advisor suggests says the same thing as the
+/// advisor's finding: it is folded into that finding (named in `also_checks`, its numbers under
+/// `detail.plan_evidence`) instead of being reported twice.
+fn fold_plan_insights(findings: &mut Vec<Finding>, advised: &mut [Finding]) {
+    findings.retain(|f| {
+        let Some(index) = f.detail.get("advisor_index").and_then(|v| v.as_str()) else {
+            return true;
+        };
+        let target = advised.iter_mut().find(|a| {
+            a.table == f.table
+                && a.object
+                    .rsplit('.')
+                    .next()
+                    .is_some_and(|name| name.trim_matches('"') == index)
+        });
+        let Some(a) = target else {
+            return true;
+        };
+        if !a.also_checks.contains(&f.check) {
+            a.also_checks.push(f.check);
+        }
+        a.priority = a.priority.max(f.priority);
+        if let Some(obj) = a.detail.as_object_mut() {
+            let evidence = obj
+                .entry("plan_evidence")
+                .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+            if let Some(list) = evidence.as_array_mut() {
+                let mut e = f.detail.clone();
+                if let Some(o) = e.as_object_mut() {
+                    o.insert("check".into(), f.check.as_str().into());
+                }
+                list.push(e);
+            }
+        }
+        false
+    });
+}
+
 /// Convenience for other commands (e.g. `migrate plan`): all checks, given thresholds.
 pub fn findings(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
     analyze(snap, th, &CheckSelection::default()).findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{Priority, Severity};
+    use serde_json::json;
+
+    fn advised(object: &str) -> Finding {
+        Finding::new(
+            CheckId::MissingIndex,
+            Severity::Warning,
+            Priority::Low,
+            object,
+            "index",
+        )
+        .table("public.meals")
+        .detail(json!({}))
+    }
+
+    fn insight(index: &str, table: &str) -> Finding {
+        Finding::new(
+            CheckId::PlanSeqScanSelective,
+            Severity::Warning,
+            Priority::Medium,
+            "queryid 7",
+            "seq scan",
+        )
+        .table(table)
+        .detail(json!({ "advisor_index": index, "queryid": 7 }))
+    }
+
+    #[test]
+    fn an_insight_fixed_by_the_advised_index_is_folded_into_it() {
+        let mut findings = vec![insight("meals_user_id_idx", "public.meals")];
+        let mut adv = vec![advised("public.meals_user_id_idx")];
+        fold_plan_insights(&mut findings, &mut adv);
+        assert!(findings.is_empty());
+        assert_eq!(adv[0].also_checks, vec![CheckId::PlanSeqScanSelective]);
+        assert_eq!(adv[0].priority, Priority::Medium);
+        assert_eq!(adv[0].detail["plan_evidence"][0]["queryid"], 7);
+        assert_eq!(
+            adv[0].detail["plan_evidence"][0]["check"],
+            "plan_seq_scan_selective"
+        );
+    }
+
+    #[test]
+    fn an_insight_about_another_index_or_table_stays_a_finding() {
+        let mut findings = vec![
+            insight("meals_other_idx", "public.meals"),
+            insight("meals_user_id_idx", "public.users"),
+        ];
+        let mut adv = vec![advised("public.meals_user_id_idx")];
+        fold_plan_insights(&mut findings, &mut adv);
+        assert_eq!(findings.len(), 2);
+        assert!(adv[0].also_checks.is_empty());
+    }
 }
