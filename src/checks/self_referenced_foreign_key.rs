@@ -8,9 +8,9 @@ use serde_json::json;
 use super::duplicate_foreign_key::needs_fk_details;
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
-use crate::checks::CheckId;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{qualified, quote_ident};
@@ -102,7 +102,11 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(vec![], vec![], serde_json::json!({"foreign_keys": []}));
+        let s = crate::checks::testkit::snapshot(
+            vec![],
+            vec![],
+            serde_json::json!({"foreign_keys": []}),
+        );
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -7,9 +7,9 @@ use serde_json::json;
 
 use super::{column_finding, flagged_columns, needs_flagged_columns, Check};
 use crate::analyze::doctor::CheckInfo;
-use crate::checks::CheckId;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{qualified, quote_ident};
@@ -71,7 +71,11 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(vec![], vec![], serde_json::json!({"flagged_columns": []}));
+        let s = crate::checks::testkit::snapshot(
+            vec![],
+            vec![],
+            serde_json::json!({"flagged_columns": []}),
+        );
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

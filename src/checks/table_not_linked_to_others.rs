@@ -3,9 +3,9 @@
 
 use super::{needs_table_facts, table_facts, Check};
 use crate::analyze::doctor::CheckInfo;
-use crate::checks::CheckId;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 
@@ -61,7 +61,11 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(vec![], vec![], serde_json::json!({"table_facts": []}));
+        let s = crate::checks::testkit::snapshot(
+            vec![],
+            vec![],
+            serde_json::json!({"table_facts": []}),
+        );
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

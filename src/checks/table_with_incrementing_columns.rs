@@ -6,9 +6,9 @@ use serde_json::json;
 
 use super::{needs_table_facts, table_facts, Check};
 use crate::analyze::doctor::CheckInfo;
-use crate::checks::CheckId;
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::quote_ident;
@@ -73,7 +73,11 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(vec![], vec![], serde_json::json!({"table_facts": []}));
+        let s = crate::checks::testkit::snapshot(
+            vec![],
+            vec![],
+            serde_json::json!({"table_facts": []}),
+        );
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }
