@@ -11,7 +11,8 @@
 //! `cargo bench --bench doctor_catalog`; BENCH_TABLES (default 10000), BENCH_STATEMENTS (default
 //! 5000) and BENCH_ROUNDS (default 3; the median is kept) change the size. BENCH_GENERATOR, the
 //! folder of the shared catalog generator (gen_ddl.py, gen_stmts.py), loads its catalog instead
-//! of the built-in one.
+//! of the built-in one. BENCH_DATABASE_URL times an already loaded database instead of starting
+//! a cluster (psql and check_postgres from PATH).
 
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -51,8 +52,6 @@ fn doctor_sql() -> String {
         include_str!("../src/sql/statements_settings.sql"),
         include_str!("../src/sql/statements_1_10.sql"),
         include_str!("../src/sql/statements_info.sql"),
-        include_str!("../src/sql/health_index_columns.sql"),
-        include_str!("../src/sql/health_foreign_keys.sql"),
         include_str!("../src/sql/health_not_valid_constraints.sql"),
         include_str!("../src/sql/health_json_columns.sql"),
         include_str!("../src/sql/health_int_primary_keys.sql"),
@@ -60,17 +59,23 @@ fn doctor_sql() -> String {
         include_str!("../src/sql/health_tables.sql"),
         include_str!("../src/sql/health_long_names.sql"),
         include_str!("../src/sql/doctor_table_sizes.sql"),
+        include_str!("../src/sql/doctor_index_sizes.sql"),
     ];
+    let largest = |kind: &str, n: usize| {
+        format!(
+            "(SELECT array_agg(oid::int8) FROM (SELECT oid FROM pg_class WHERE relkind = '{kind}' \
+             ORDER BY relpages DESC LIMIT {n}) x)"
+        )
+    };
     let mut out = String::new();
-    for (i, f) in files.iter().enumerate() {
+    for f in files {
         let mut sql = f
             .replace("{pgss_info}", "public.pg_stat_statements_info")
             .replace("{pgss}", "public.pg_stat_statements");
-        sql = if i == files.len() - 1 {
-            sql.replace(
-                "$1::int8[]",
-                "(SELECT array_agg(oid::int8) FROM (SELECT oid FROM pg_class WHERE relkind = 'r' ORDER BY relpages DESC LIMIT 50) x)",
-            )
+        sql = if f.contains("pg_table_size") {
+            sql.replace("$1::int8[]", &largest("r", 50))
+        } else if f.contains("pg_relation_size") {
+            sql.replace("$1::int8[]", &largest("i", 200))
         } else if f.contains("$1::text[]") {
             sql.replace("$1::text[]", "NULL::text[]")
         } else {
@@ -229,10 +234,8 @@ fn timed(cmd: &mut Command) -> (f64, i64) {
     (secs, ru.ru_maxrss)
 }
 
-fn main() {
-    let tables = env_usize("BENCH_TABLES", 10_000);
-    let statements = env_usize("BENCH_STATEMENTS", 5_000);
-    let rounds = env_usize("BENCH_ROUNDS", 3).max(1);
+/// Start a throwaway cluster and load the built-in catalog, or the shared generator's one.
+fn start_and_load(tables: usize, statements: usize) -> EphemeralCluster {
     let cluster = EphemeralCluster::start(&EphemeralOptions {
         pg_stat_statements_in_template: true,
         extra_conf: vec![
@@ -260,11 +263,36 @@ fn main() {
             None => build_catalog(&cluster.url("bench"), tables, statements).await,
         }
     });
-    let url = cluster.url("bench");
-    let parsed = url::Url::parse(&url).expect("url");
+    cluster
+}
+
+fn main() {
+    let tables = env_usize("BENCH_TABLES", 10_000);
+    let statements = env_usize("BENCH_STATEMENTS", 5_000);
+    let rounds = env_usize("BENCH_ROUNDS", 3).max(1);
+    // BENCH_DATABASE_URL times an already loaded database (for example the shared generator's
+    // catalog, which takes long to load) instead of building one on a throwaway cluster.
+    let external = std::env::var("BENCH_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let cluster = match &external {
+        Some(_) => None,
+        None => Some(start_and_load(tables, statements)),
+    };
+    let url = match (&external, &cluster) {
+        (Some(u), _) => u.clone(),
+        (None, Some(c)) => c.url("bench"),
+        (None, None) => unreachable!("a cluster is started when no URL is given"),
+    };
+    let parsed = url::Url::parse(&url).expect("BENCH_DATABASE_URL is not a URL");
     let host = parsed.host_str().unwrap_or("127.0.0.1").to_string();
     let port = parsed.port().unwrap_or(5432).to_string();
     let user = parsed.username().to_string();
+    let dbname = parsed.path().trim_start_matches('/').to_string();
+    let password = match &cluster {
+        Some(c) => c.password().to_string(),
+        None => parsed.password().unwrap_or_default().to_string(),
+    };
 
     // Warm the caches once (catalog and statistics) so every side is measured warm.
     let bin = env!("CARGO_BIN_EXE_dbdoctor");
@@ -305,7 +333,10 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sql_file = dir.path().join("doctor.sql");
     std::fs::write(&sql_file, doctor_sql()).expect("write sql");
-    let psql_bin = cluster.bindir().join("psql");
+    let psql_bin = match &cluster {
+        Some(c) => c.bindir().join("psql"),
+        None => std::path::PathBuf::from("psql"),
+    };
     let psql = || {
         let mut c = Command::new(&psql_bin);
         c.args([
@@ -320,13 +351,13 @@ fn main() {
             "-U",
             &user,
             "-d",
-            "bench",
+            &dbname,
             "-o",
             "/dev/null",
             "-f",
         ])
         .arg(&sql_file)
-        .env("PGPASSWORD", cluster.password());
+        .env("PGPASSWORD", &password);
         c
     };
     let check_postgres = [
@@ -354,7 +385,7 @@ fn main() {
             "--dbuser",
             &user,
             "--dbname",
-            "bench",
+            &dbname,
             "--warning",
             "10G",
             "--critical",
@@ -362,7 +393,7 @@ fn main() {
             "--timeout",
             "900",
         ])
-        .env("PGPASSWORD", cluster.password());
+        .env("PGPASSWORD", &password);
         let t = Instant::now();
         let out = c.output().expect("check_postgres");
         let s = t.elapsed().as_secs_f64();

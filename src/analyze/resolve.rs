@@ -99,6 +99,12 @@ fn resolve_drops(
         }
     }
     let by_oid: HashMap<i64, &IndexInfo> = indexes.iter().map(|i| (i.oid, i)).collect();
+    // Only an index of the same table can cover another: look there, not across the catalog.
+    let mut by_table: HashMap<i64, Vec<&IndexInfo>> = HashMap::new();
+    for i in indexes {
+        by_table.entry(i.table_oid).or_default().push(i);
+    }
+    let same_table = |ix: &IndexInfo| by_table.get(&ix.table_oid).into_iter().flatten().copied();
     let has_fix = |g: &[Finding], checks: &[CheckId]| {
         g.iter()
             .any(|f| f.fix_sql.is_some() && checks.contains(&f.check))
@@ -137,9 +143,8 @@ fn resolve_drops(
             continue;
         }
         // Prefer a cover nobody proposes to drop, then the widest, then the oldest.
-        let coverer = indexes
-            .iter()
-            .filter(|b| !dropped.contains(&b.oid) && covers(b, ix))
+        let coverer = same_table(ix)
+            .filter(|b| covers(b, ix) && !dropped.contains(&b.oid))
             .max_by_key(|b| (!candidates.contains(&b.oid), b.key_attnums().len(), -b.oid));
         let already_unused = dropped.contains(&ix.oid);
         match coverer {
@@ -214,9 +219,8 @@ fn resolve_drops(
             }
         } else if kept.contains(&oid) {
             let relying = pinned.get(&oid).cloned().unwrap_or_default();
-            let gone: Vec<String> = indexes
-                .iter()
-                .filter(|b| dropped.contains(&b.oid) && covers(b, ix))
+            let gone: Vec<String> = same_table(ix)
+                .filter(|b| covers(b, ix) && dropped.contains(&b.oid))
                 .map(obj)
                 .filter(|o| !relying.contains(o))
                 .collect();

@@ -2,6 +2,8 @@
 //! columns without being identical (for example `(email, phone)` and `(phone, email)`): usually
 //! one key written twice in different ways; both are checked on every write.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
@@ -11,6 +13,7 @@ use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
+use crate::collect::health::FkDetail;
 use crate::snapshot::Snapshot;
 use crate::util::{qualified, quote_ident};
 
@@ -27,12 +30,26 @@ pub const CHECK: Check = Check {
 };
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    let fks = snap.health.foreign_keys.as_deref().unwrap_or(&[]);
+    // Only keys between the same two tables can intersect: pair within those groups (a table
+    // has few), never across all keys of a large catalog.
+    let mut groups: BTreeMap<(i64, i64), Vec<&FkDetail>> = BTreeMap::new();
+    for fk in snap.health.foreign_keys.as_deref().unwrap_or(&[]) {
+        groups
+            .entry((fk.table_oid, fk.ref_table_oid))
+            .or_default()
+            .push(fk);
+    }
     let mut out = Vec::new();
+    for fks in groups.values().filter(|g| g.len() > 1) {
+        pairs(fks, &mut out);
+    }
+    out
+}
+
+fn pairs(fks: &[&FkDetail], out: &mut Vec<Finding>) {
     for (i, a) in fks.iter().enumerate() {
         for b in &fks[i + 1..] {
-            let identical = a.columns == b.columns && a.ref_columns == b.ref_columns;
-            if a.table_oid != b.table_oid || a.ref_table_oid != b.ref_table_oid || identical {
+            if a.columns == b.columns && a.ref_columns == b.ref_columns {
                 continue;
             }
             let shared: Vec<&String> = a.columns.iter().filter(|c| b.columns.contains(c)).collect();
@@ -72,7 +89,6 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             );
         }
     }
-    out
 }
 
 #[cfg(test)]

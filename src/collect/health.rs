@@ -8,8 +8,8 @@ use sqlx::{FromRow, PgPool};
 use crate::collect::schema::FedColumn;
 use crate::collect::CollectError;
 
-/// Key column facts of one index (joined to `IndexInfo` by `oid`); empty strings and `false` for
-/// an expression column.
+/// Key column facts of one index, read by `doctor_indexes.sql` with its `IndexInfo` (joined by
+/// `oid`); empty strings and `false` for an expression column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
 pub struct IndexColumns {
     pub oid: i64,
@@ -192,8 +192,6 @@ pub struct HealthSnapshot {
 
 /// Each part's result, for the caller to keep or turn into a skipped entry.
 pub struct HealthParts {
-    pub index_columns: Result<Vec<IndexColumns>, CollectError>,
-    pub foreign_keys: Result<Vec<FkDetail>, CollectError>,
     pub not_valid_constraints: Result<Vec<NotValidConstraint>, CollectError>,
     pub json_columns: Result<Vec<ColumnName>, CollectError>,
     pub int_primary_keys: Result<Vec<IntPrimaryKey>, CollectError>,
@@ -202,8 +200,6 @@ pub struct HealthParts {
     pub long_names: Result<Vec<LongName>, CollectError>,
 }
 
-const Q_INDEX_COLUMNS: &str = include_str!("../sql/health_index_columns.sql");
-const Q_FOREIGN_KEYS: &str = include_str!("../sql/health_foreign_keys.sql");
 const Q_NOT_VALID: &str = include_str!("../sql/health_not_valid_constraints.sql");
 const Q_JSON_COLUMNS: &str = include_str!("../sql/health_json_columns.sql");
 const Q_INT_PKS: &str = include_str!("../sql/health_int_primary_keys.sql");
@@ -212,20 +208,6 @@ const Q_TABLES: &str = include_str!("../sql/health_tables.sql");
 const Q_LONG_NAMES: &str = include_str!("../sql/health_long_names.sql");
 
 use super::schema::fetch_decoded as fetch_rows;
-
-pub async fn index_columns(
-    pool: &PgPool,
-    schemas: &[String],
-) -> Result<Vec<IndexColumns>, CollectError> {
-    fetch_rows(pool, "health_index_columns", Q_INDEX_COLUMNS, schemas).await
-}
-
-pub async fn foreign_keys(
-    pool: &PgPool,
-    schemas: &[String],
-) -> Result<Vec<FkDetail>, CollectError> {
-    fetch_rows(pool, "health_foreign_keys", Q_FOREIGN_KEYS, schemas).await
-}
 
 pub async fn not_valid_constraints(
     pool: &PgPool,
@@ -269,8 +251,6 @@ pub async fn long_names(pool: &PgPool, schemas: &[String]) -> Result<Vec<LongNam
 /// Every part, one query after another (they are small next to the schema collector's).
 pub async fn collect(pool: &PgPool, schemas: &[String]) -> HealthParts {
     HealthParts {
-        index_columns: index_columns(pool, schemas).await,
-        foreign_keys: foreign_keys(pool, schemas).await,
         not_valid_constraints: not_valid_constraints(pool, schemas).await,
         json_columns: json_columns(pool, schemas).await,
         int_primary_keys: int_primary_keys(pool, schemas).await,

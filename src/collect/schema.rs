@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgRow;
 use sqlx::PgPool;
 
+use crate::collect::health::{FkDetail, IndexColumns};
 use crate::collect::statements::tag;
 use crate::collect::{decode, CollectError};
 
@@ -254,6 +255,14 @@ const Q_SEQUENCES: &str = include_str!("../sql/doctor_sequences.sql");
 const Q_COLUMN_STATS: &str = include_str!("../sql/doctor_column_stats.sql");
 const Q_SETTINGS: &str = include_str!("../sql/doctor_settings.sql");
 const Q_TABLE_SIZES: &str = include_str!("../sql/doctor_table_sizes.sql");
+const Q_INDEX_SIZES: &str = include_str!("../sql/doctor_index_sizes.sql");
+
+/// The row of `doctor_index_sizes.sql`.
+#[derive(sqlx::FromRow)]
+struct IndexSize {
+    oid: i64,
+    bytes: i64,
+}
 
 /// The row of `doctor_table_sizes.sql`.
 #[derive(sqlx::FromRow)]
@@ -339,6 +348,8 @@ where
     {
         out.push(decode(name, &r)?);
     }
+    // A vector grown by doubling holds up to twice its rows: give the slack back.
+    out.shrink_to_fit();
     Ok(out)
 }
 
@@ -355,12 +366,32 @@ pub async fn tables(pool: &PgPool, schemas: &[String]) -> Result<Vec<TableInfo>,
     fetch_decoded(pool, "doctor_tables", Q_TABLES, schemas).await
 }
 
+/// Indexes with their key columns' facts (one row of `doctor_indexes.sql` gives both), sorted by
+/// schema, table and name; on PostgreSQL 16+ with the last scan time.
 pub async fn indexes(
     pool: &PgPool,
     schemas: &[String],
     server_version_num: i32,
-) -> Result<Vec<IndexInfo>, CollectError> {
-    let mut out: Vec<IndexInfo> = fetch_decoded(pool, "doctor_indexes", Q_INDEXES, schemas).await?;
+) -> Result<(Vec<IndexInfo>, Vec<IndexColumns>), CollectError> {
+    use futures_util::TryStreamExt;
+    const N: &str = "doctor_indexes";
+    let sql = tag(Q_INDEXES);
+    let mut rows = sqlx::query(&sql).bind(schemas_param(schemas)).fetch(pool);
+    let (mut out, mut cols): (Vec<IndexInfo>, Vec<IndexColumns>) = (Vec::new(), Vec::new());
+    while let Some(r) = rows
+        .try_next()
+        .await
+        .map_err(|e| CollectError::query(N, e))?
+    {
+        out.push(decode(N, &r)?);
+        cols.push(decode(N, &r)?);
+    }
+    drop(rows);
+    out.shrink_to_fit();
+    cols.shrink_to_fit();
+    // Name order, byte-wise (what ORDER BY on `name` columns gives); the key facts by oid.
+    out.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
+    cols.sort_by_key(|c| c.oid);
     if server_version_num >= 160000 {
         const N16: &str = "doctor_index_last_scan_16";
         let scans: Vec<IndexLastScan> =
@@ -373,14 +404,70 @@ pub async fn indexes(
             ix.last_idx_scan = last.get(&ix.oid).copied().flatten();
         }
     }
-    Ok(out)
+    Ok((out, cols))
 }
 
+/// How many of the largest indexes (by estimate) get an exact size.
+pub const EXACT_SIZE_INDEXES: usize = 200;
+
+/// Replace the relpages estimates of the largest indexes by exact sizes. Fails (leaving the
+/// estimates) when one of them is locked by another session beyond our lock_timeout.
+pub async fn exact_index_sizes(
+    pool: &PgPool,
+    indexes: &mut [IndexInfo],
+) -> Result<(), CollectError> {
+    const N: &str = "doctor_index_sizes";
+    let mut order: Vec<usize> = (0..indexes.len())
+        .filter(|&i| indexes[i].relpages > 0)
+        .collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(indexes[i].bytes));
+    order.truncate(EXACT_SIZE_INDEXES);
+    if order.is_empty() {
+        return Ok(());
+    }
+    let oids: Vec<i64> = order.iter().map(|&i| indexes[i].oid).collect();
+    let rows = sqlx::query(&tag(Q_INDEX_SIZES))
+        .bind(&oids)
+        .fetch_all(pool)
+        .await
+        .map_err(|e| CollectError::query(N, e))?;
+    let mut sizes = std::collections::HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let size: IndexSize = decode(N, r)?;
+        sizes.insert(size.oid, size.bytes);
+    }
+    for &i in &order {
+        if let Some(&bytes) = sizes.get(&indexes[i].oid) {
+            indexes[i].bytes = bytes;
+        }
+    }
+    Ok(())
+}
+
+/// Foreign keys, for fk_without_index and (with both sides' columns and types) the health
+/// checks: one row of `doctor_foreign_keys.sql` gives both, sorted by schema, table and name.
 pub async fn foreign_keys(
     pool: &PgPool,
     schemas: &[String],
-) -> Result<Vec<ForeignKey>, CollectError> {
-    fetch_decoded(pool, "doctor_foreign_keys", Q_FOREIGN_KEYS, schemas).await
+) -> Result<(Vec<ForeignKey>, Vec<FkDetail>), CollectError> {
+    use futures_util::TryStreamExt;
+    const N: &str = "doctor_foreign_keys";
+    let sql = tag(Q_FOREIGN_KEYS);
+    let mut rows = sqlx::query(&sql).bind(schemas_param(schemas)).fetch(pool);
+    let (mut keys, mut details): (Vec<ForeignKey>, Vec<FkDetail>) = (Vec::new(), Vec::new());
+    while let Some(r) = rows
+        .try_next()
+        .await
+        .map_err(|e| CollectError::query(N, e))?
+    {
+        keys.push(decode(N, &r)?);
+        details.push(decode(N, &r)?);
+    }
+    keys.shrink_to_fit();
+    details.shrink_to_fit();
+    keys.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
+    details.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
+    Ok((keys, details))
 }
 
 pub async fn sequences(

@@ -108,7 +108,15 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
         all_databases: args.all_databases,
         host: true,
     };
+    let started = std::time::Instant::now();
     let mut snap = collect_snapshot(ctx, &db, &copts).await?;
+    let elapsed = |what: &str| {
+        ctx.debug(format!(
+            "{what} at {:.0} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        ))
+    };
+    elapsed("snapshot collected");
     // Plans of the top statements (or only the one asked for with --explain).
     let (max_plans, include) = match args.explain {
         Some(id) => (0, vec![id]),
@@ -120,12 +128,17 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
         db.pool.close().await;
         return explain(ctx, &snap, id, out);
     }
+    elapsed("plans collected");
     th.statement_limits = statement_limits(budgets.as_ref(), &snap);
     let mut report = doctor_report(&snap, &th, &sel, &opts);
+    elapsed("report built");
     if args.verify_fixes {
         crate::commands::verify_fixes::verify(ctx, &db, &snap, &mut report.findings).await?;
     }
+    // The report holds what it needs: the snapshot's memory goes back before the output.
+    drop(snap);
     emit(ctx, args, &report, out, &layout)?;
+    elapsed("report written");
     db.pool.close().await;
     Ok(exit_code(&report, args.fail_on))
 }

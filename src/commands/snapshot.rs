@@ -143,7 +143,7 @@ pub async fn collect_snapshot(
         stmt_result,
         wait_result,
         (tables, indexes, fks),
-        (settings, seqs, cols, dbstats, sessions, hp),
+        (settings, seqs, cols, dbstats, sessions, hp, relation_names),
     ) = tokio::join!(stmt_task, wait_task, heavy, async {
         tokio::join!(
             schema::settings(pool),
@@ -152,6 +152,7 @@ pub async fn collect_snapshot(
             activity::database(pool),
             activity::sessions(pool),
             crate::collect::health::collect(pool, schemas),
+            schema::relation_names(pool, schemas),
         )
     });
     ctx.debug(format!(
@@ -169,11 +170,21 @@ pub async fn collect_snapshot(
         keep(sk, db, &role, "table_sizes", r)?;
     }
     let sk = &mut skipped;
-    let indexes = keep(sk, db, &role, "indexes", indexes)?;
-    let relation_names = schema::relation_names(pool, schemas).await;
+    let (mut indexes, index_columns) = match keep(sk, db, &role, "indexes", indexes)? {
+        Some((ix, cols)) => (Some(ix), Some(cols)),
+        None => (None, None),
+    };
+    if let Some(ix) = indexes.as_mut() {
+        let r = schema::exact_index_sizes(pool, ix).await;
+        keep(sk, db, &role, "index_sizes", r)?;
+    }
     let relation_names = keep(sk, db, &role, "relation_names", relation_names)?;
     // The data checks some fixes depend on (duplicate keys, NULL key columns): only for the
     // few indexes whose fix needs them.
+    ctx.debug(format!(
+        "exact sizes done at {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    ));
     let fix_checks = match (&tables, &indexes) {
         (Some(t), Some(ix)) => {
             let unique: Vec<&schema::IndexInfo> = ix
@@ -186,20 +197,24 @@ pub async fn collect_snapshot(
         _ => None,
     };
     let sk = &mut skipped;
+    let (foreign_keys, fk_details) = match keep(sk, db, &role, "foreign_keys", fks)? {
+        Some((keys, details)) => (Some(keys), Some(details)),
+        None => (None, None),
+    };
     let schema_snap = schema::SchemaSnapshot {
         schema_filter: schemas.clone(),
         settings: keep(sk, db, &role, "settings", settings)?,
         tables,
         indexes,
-        foreign_keys: keep(sk, db, &role, "foreign_keys", fks)?,
+        foreign_keys,
         sequences: keep(sk, db, &role, "sequences", seqs)?,
         column_stats: keep(sk, db, &role, "column_stats", cols)?,
         relation_names,
         fix_checks,
     };
     let health = crate::collect::health::HealthSnapshot {
-        index_columns: keep(sk, db, &role, "index_columns", hp.index_columns)?,
-        foreign_keys: keep(sk, db, &role, "foreign_key_details", hp.foreign_keys)?,
+        index_columns,
+        foreign_keys: fk_details,
         not_valid_constraints: keep(
             sk,
             db,
@@ -242,6 +257,10 @@ pub async fn collect_snapshot(
             }),
         });
     }
+    ctx.debug(format!(
+        "fix data checks done at {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    ));
     // The index advisor costs the hot statements with hypothetical indexes (HypoPG) on this
     // read-only pool; without HypoPG it suggests from statistics alone, marked unverified.
     let advisor = match &stmt_snap {
@@ -265,6 +284,10 @@ pub async fn collect_snapshot(
         }
         None => None,
     };
+    ctx.debug(format!(
+        "index advisor done at {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    ));
     let host = match host_task {
         Some(t) => Some(t.await.context("host sampling task")?),
         None => None,

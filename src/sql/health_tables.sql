@@ -53,6 +53,14 @@ WITH /* dbdoctor */ t AS (
     SELECT conrelid AS oid FROM pg_constraint WHERE contype = 'f'
     UNION
     SELECT confrelid FROM pg_constraint WHERE contype = 'f'
+), partition_data AS (
+    -- Whether any leaf partition holds data, per partitioned table at the top of its tree (a
+    -- join, not a subquery per table: that costs a second on 10,000 tables).
+    SELECT pg_partition_root(c.oid) AS oid,
+           bool_or(c.relpages > 0 OR c.reltuples <> 0) AS has_data
+    FROM pg_class c
+    WHERE c.relispartition AND c.relkind = 'r'
+    GROUP BY 1
 ), facts AS (
     SELECT t.schema,
            t.table_name,
@@ -68,14 +76,12 @@ WITH /* dbdoctor */ t AS (
                                                                            AS inherits_from,
            t.oid NOT IN (SELECT oid FROM linked)                           AS not_linked,
            COALESCE(inc.columns, '{}')                                     AS incrementing_columns,
-           CASE WHEN t.relkind = 'p' THEN
-                NOT EXISTS (SELECT 1 FROM pg_partition_tree(t.oid) pt
-                              JOIN pg_class pc ON pc.oid = pt.relid
-                             WHERE pt.isleaf AND (pc.relpages > 0 OR pc.reltuples <> 0))
+           CASE WHEN t.relkind = 'p' THEN NOT COALESCE(pd.has_data, false)
            ELSE t.relpages = 0 AND t.reltuples = 0 END                     AS no_data
     FROM t
     LEFT JOIN cols c ON c.attrelid = t.oid
     LEFT JOIN incrementing inc ON inc.attrelid = t.oid
+    LEFT JOIN partition_data pd ON pd.oid = t.oid
 )
 SELECT *
 FROM facts
