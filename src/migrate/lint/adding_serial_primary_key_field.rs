@@ -3,7 +3,7 @@
 use pg_query::protobuf::ConstrType;
 use pg_query::NodeEnum;
 
-use super::{added_column, added_constraint, alter_cmds, column_constraints, FileContext};
+use super::{added_column, added_constraint, column_constraints, existing_table_cmds, FileContext};
 use crate::migrate::locks::rangevar_name;
 
 pub struct Rule;
@@ -17,10 +17,7 @@ impl super::Rule for Rule {
     }
     fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
         let mut out = Vec::new();
-        for (rel, c) in alter_cmds(stmt) {
-            if cx.is_new_table(Some(rel)) {
-                continue;
-            }
+        for (rel, c) in existing_table_cmds(stmt, cx) {
             let pk_inline = added_column(c).is_some_and(|col| {
                 column_constraints(col)
                     .iter()
@@ -42,29 +39,19 @@ impl super::Rule for Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::run;
+    use super::super::testing::{count, silent};
     use super::Rule;
 
     #[test]
     fn flags_added_primary_key() {
+        assert_eq!(count(&Rule, "ALTER TABLE t ADD PRIMARY KEY (id);"), 1);
         assert_eq!(
-            run(&Rule, "ALTER TABLE t ADD PRIMARY KEY (id);", false).len(),
+            count(&Rule, "ALTER TABLE t ADD COLUMN id bigserial PRIMARY KEY;"),
             1
         );
-        assert_eq!(
-            run(
-                &Rule,
-                "ALTER TABLE t ADD COLUMN id bigserial PRIMARY KEY;",
-                false
-            )
-            .len(),
-            1
-        );
-        assert!(run(
+        assert!(silent(
             &Rule,
-            "ALTER TABLE t ADD CONSTRAINT t_pk PRIMARY KEY USING INDEX t_id;",
-            false
-        )
-        .is_empty());
+            "ALTER TABLE t ADD CONSTRAINT t_pk PRIMARY KEY USING INDEX t_id;"
+        ));
     }
 }

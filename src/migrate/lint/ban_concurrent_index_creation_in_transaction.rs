@@ -50,17 +50,14 @@ impl super::Rule for Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::run;
+    use super::super::testing::{count, run};
     use super::Rule;
 
     #[test]
     fn flags_concurrently_in_a_transaction_file() {
-        assert_eq!(
-            run(&Rule, "CREATE INDEX CONCURRENTLY i ON t (a);", false).len(),
-            1
-        );
-        assert_eq!(run(&Rule, "DROP INDEX CONCURRENTLY i;", false).len(), 1);
-        assert_eq!(run(&Rule, "REINDEX INDEX CONCURRENTLY i;", false).len(), 1);
+        assert_eq!(count(&Rule, "CREATE INDEX CONCURRENTLY i ON t (a);"), 1);
+        assert_eq!(count(&Rule, "DROP INDEX CONCURRENTLY i;"), 1);
+        assert_eq!(count(&Rule, "REINDEX INDEX CONCURRENTLY i;"), 1);
         assert!(run(&Rule, "CREATE INDEX CONCURRENTLY i ON t (a);", true).is_empty());
         assert_eq!(
             run(

@@ -37,12 +37,12 @@ impl super::Rule for Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::run;
+    use super::super::testing::{count, run};
     use super::Rule;
 
     #[test]
     fn flags_drop_table() {
-        assert_eq!(run(&Rule, "DROP TABLE orders;", false).len(), 1);
+        assert_eq!(count(&Rule, "DROP TABLE orders;"), 1);
         assert!(run(&Rule, "DROP INDEX CONCURRENTLY i;", true).is_empty());
     }
 

@@ -44,7 +44,7 @@ impl super::Rule for Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::run;
+    use super::super::testing::{run, silent};
     use super::Rule;
 
     #[test]
@@ -61,6 +61,6 @@ mod tests {
         assert!(run(&Rule, "BEGIN;\nSELECT 1;\nCOMMIT;", true).is_empty());
         assert!(run(&Rule, "BEGIN;\nSELECT 1;\nROLLBACK;", true).is_empty());
         assert!(run(&Rule, "BEGIN;\nBEGIN;\nCOMMIT;", true).is_empty());
-        assert!(run(&Rule, "BEGIN;\nCREATE TABLE u (id bigint);", false).is_empty());
+        assert!(silent(&Rule, "BEGIN;\nCREATE TABLE u (id bigint);"));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use pg_query::protobuf::{AlterTableCmd, AlterTableType, ColumnDef, RangeVar};
+use pg_query::protobuf::{AlterTableCmd, AlterTableType, ColumnDef, ConstrType, RangeVar};
 use pg_query::NodeEnum;
 use serde::Serialize;
 
@@ -351,6 +351,76 @@ pub fn alter_cmds(stmt: &NodeEnum) -> Vec<(&RangeVar, &AlterTableCmd)> {
         .collect()
 }
 
+/// The ALTER TABLE subcommands on tables that existed before this run: a table created earlier
+/// in the run has no rows, no readers and no deployed code yet.
+pub fn existing_table_cmds<'a>(
+    stmt: &'a NodeEnum,
+    cx: &FileContext,
+) -> Vec<(&'a RangeVar, &'a AlterTableCmd)> {
+    alter_cmds(stmt)
+        .into_iter()
+        .filter(|(rel, _)| !cx.is_new_table(Some(rel)))
+        .collect()
+}
+
+/// The subcommands of one kind on tables that existed before this run.
+pub fn existing_table_cmds_of<'a>(
+    stmt: &'a NodeEnum,
+    cx: &FileContext,
+    kind: AlterTableType,
+) -> Vec<(&'a RangeVar, &'a AlterTableCmd)> {
+    existing_table_cmds(stmt, cx)
+        .into_iter()
+        .filter(|(_, c)| subtype(c) == kind)
+        .collect()
+}
+
+/// The columns `ADD COLUMN` puts on tables that existed before this run.
+pub fn columns_added_to_existing<'a>(
+    stmt: &'a NodeEnum,
+    cx: &FileContext,
+) -> Vec<(&'a RangeVar, &'a ColumnDef)> {
+    existing_table_cmds(stmt, cx)
+        .into_iter()
+        .filter_map(|(rel, c)| Some((rel, added_column(c)?)))
+        .collect()
+}
+
+/// Constraints of one kind added to tables that existed before this run: by `ADD CONSTRAINT`,
+/// or inline on an `ADD COLUMN`.
+pub fn constraints_added_to_existing<'a>(
+    stmt: &'a NodeEnum,
+    cx: &FileContext,
+    kind: ConstrType,
+) -> Vec<(&'a RangeVar, &'a pg_query::protobuf::Constraint)> {
+    existing_table_cmds(stmt, cx)
+        .into_iter()
+        .filter_map(|(rel, c)| {
+            let k = added_constraint(c).or_else(|| {
+                column_constraints(added_column(c)?)
+                    .into_iter()
+                    .find(|k| k.contype == kind as i32)
+            })?;
+            (k.contype == kind as i32).then_some((rel, k))
+        })
+        .collect()
+}
+
+/// `table.column`, the way messages and `undoes` name a column.
+pub fn column_path(rel: &RangeVar, column: &str) -> String {
+    format!("{}.{column}", rangevar_name(rel))
+}
+
+/// The serial pseudo-types: an integer column filled from a sequence the column owns.
+pub const SERIAL_TYPES: &[&str] = &[
+    "serial",
+    "bigserial",
+    "smallserial",
+    "serial2",
+    "serial4",
+    "serial8",
+];
+
 pub fn subtype(cmd: &AlterTableCmd) -> AlterTableType {
     AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined)
 }
@@ -532,7 +602,7 @@ pub fn created_objects(sql: &str) -> HashSet<String> {
             NodeEnum::AlterTableStmt(_) => {
                 for (rel, c) in alter_cmds(&node) {
                     if let Some(col) = added_column(c) {
-                        out.insert(format!("{}.{}", rangevar_name(rel), col.colname));
+                        out.insert(column_path(rel, &col.colname));
                     }
                 }
             }
@@ -934,6 +1004,16 @@ pub(crate) mod testing {
             .filter(|d| d.rule == rule.name())
             .map(|d| d.message)
             .collect()
+    }
+
+    /// How many findings one rule makes on a snippet of a transactional file.
+    pub fn count(rule: &dyn Rule, sql: &str) -> usize {
+        run(rule, sql, false).len()
+    }
+
+    /// The rule says nothing on a snippet of a transactional file.
+    pub fn silent(rule: &dyn Rule, sql: &str) -> bool {
+        run(rule, sql, false).is_empty()
     }
 }
 

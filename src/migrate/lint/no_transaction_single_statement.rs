@@ -65,7 +65,7 @@ pub fn refuses_transaction_block(stmt: &NodeEnum) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::run;
+    use super::super::testing::{run, silent};
     use super::Rule;
 
     #[test]
@@ -78,7 +78,7 @@ mod tests {
             "{got:?}"
         );
         assert!(run(&Rule, "CREATE INDEX CONCURRENTLY i ON t (a);", true).is_empty());
-        assert!(run(&Rule, "SELECT 1; SELECT 2;", false).is_empty());
+        assert!(silent(&Rule, "SELECT 1; SELECT 2;"));
         for refused in [
             "DROP INDEX CONCURRENTLY i;",
             "REINDEX INDEX CONCURRENTLY i;",

@@ -24,25 +24,21 @@ impl super::Rule for Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::run;
+    use super::super::testing::{count, silent};
     use super::Rule;
 
     #[test]
     fn flags_smallint_kinds() {
         assert_eq!(
-            run(
+            count(
                 &Rule,
-                "CREATE TABLE u (a smallint, b int2, c smallserial, d serial2);",
-                false
-            )
-            .len(),
+                "CREATE TABLE u (a smallint, b int2, c smallserial, d serial2);"
+            ),
             4
         );
-        assert!(run(
+        assert!(silent(
             &Rule,
-            "CREATE TABLE u (a bigint, b int, c serial, d int8);",
-            false
-        )
-        .is_empty());
+            "CREATE TABLE u (a bigint, b int, c serial, d int8);"
+        ));
     }
 }

@@ -2,7 +2,7 @@
 
 use pg_query::NodeEnum;
 
-use super::{column_defs, type_name, FileContext};
+use super::{column_defs, type_name, FileContext, SERIAL_TYPES};
 
 pub struct Rule;
 
@@ -16,12 +16,7 @@ impl super::Rule for Rule {
     fn check(&self, stmt: &NodeEnum, _cx: &FileContext) -> Vec<String> {
         column_defs(stmt)
             .into_iter()
-            .filter(|c| {
-                matches!(
-                    type_name(c).as_str(),
-                    "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
-                )
-            })
+            .filter(|c| SERIAL_TYPES.contains(&type_name(c).as_str()))
             .map(|c| {
                 format!(
                     "column {} uses {}; prefer an identity column",
@@ -35,20 +30,18 @@ impl super::Rule for Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::run;
+    use super::super::testing::{count, silent};
     use super::Rule;
 
     #[test]
     fn flags_serial() {
         assert_eq!(
-            run(&Rule, "CREATE TABLE t (id bigserial PRIMARY KEY);", false).len(),
+            count(&Rule, "CREATE TABLE t (id bigserial PRIMARY KEY);"),
             1
         );
-        assert!(run(
+        assert!(silent(
             &Rule,
-            "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY);",
-            false
-        )
-        .is_empty());
+            "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY);"
+        ));
     }
 }

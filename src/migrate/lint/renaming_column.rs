@@ -36,26 +36,22 @@ impl super::Rule for Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::run;
+    use super::super::testing::{count, silent};
     use super::Rule;
 
     #[test]
     fn flags_column_rename() {
         assert_eq!(
-            run(
+            count(
                 &Rule,
-                "ALTER TABLE orders RENAME COLUMN amount TO total_amount;",
-                false
-            )
-            .len(),
+                "ALTER TABLE orders RENAME COLUMN amount TO total_amount;"
+            ),
             1
         );
-        assert!(run(&Rule, "ALTER TABLE orders RENAME TO o;", false).is_empty());
-        assert!(run(
+        assert!(silent(&Rule, "ALTER TABLE orders RENAME TO o;"));
+        assert!(silent(
             &Rule,
-            "CREATE TABLE n (a int);\nALTER TABLE n RENAME COLUMN a TO b;",
-            false
-        )
-        .is_empty());
+            "CREATE TABLE n (a int);\nALTER TABLE n RENAME COLUMN a TO b;"
+        ));
     }
 }
