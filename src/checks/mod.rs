@@ -41,74 +41,124 @@ pub struct Check {
     pub run: fn(&Snapshot, &Thresholds) -> Vec<Finding>,
 }
 
-/// Declares each check's module and lists its `CHECK` in `ALL`, in the order written.
-macro_rules! registry {
-    ($($check:ident,)*) => {
-        $(pub mod $check;)*
+// The check modules, `src/checks/<check_id>.rs`, one line each in alphabetical order (cargo fmt
+// keeps them sorted). A check is also listed in `ALL`; a unit test fails when a module that
+// defines a `CHECK` is missing from `ALL` or listed twice.
+pub mod all_columns_nullable_except_pk;
+pub mod blob_column;
+pub mod blocking_locks;
+pub mod btree_index_on_array;
+pub mod cache_hit_ratio;
+pub mod char_column;
+pub mod connections_usage;
+pub mod dead_tuples;
+pub mod dominant_wait;
+pub mod duplicate_foreign_key;
+pub mod duplicate_index;
+pub mod fixed_length_varchar;
+pub mod fk_type_mismatch;
+pub mod fk_without_index;
+pub mod foreign_key_with_null_values;
+pub mod host_cpu;
+pub mod host_memory;
+pub mod idle_in_transaction;
+pub mod implicit_join;
+pub mod inconsistent_column_type;
+pub mod index_bloat;
+pub mod index_mostly_null;
+pub mod index_with_boolean;
+pub mod index_with_timestamp_in_the_middle;
+pub mod integer_primary_key;
+pub mod intersected_foreign_key;
+pub mod invalid_index;
+pub mod json_column;
+pub mod long_running_query;
+pub mod missing_index;
+pub mod money_column;
+pub mod not_valid_constraint;
+pub mod partial_index_always_true;
+pub mod possible_object_name_overflow;
+pub mod primary_key_columns_not_first;
+pub mod primary_key_with_varchar;
+pub mod redundant_hash_index;
+pub mod redundant_index;
+pub mod select_star;
+pub mod self_referenced_foreign_key;
+pub mod sequence_near_max;
+pub mod sequence_overflow;
+pub mod serial_column_not_pk;
+pub mod slow_query;
+pub mod table_bloat;
+pub mod table_not_linked_to_others;
+pub mod table_with_incrementing_columns;
+pub mod table_with_inheritance;
+pub mod table_with_no_data;
+pub mod table_with_zero_or_one_column;
+pub mod table_without_pk;
+pub mod timestamp_or_timetz_column;
+pub mod unbounded_result;
+pub mod unused_index;
+pub mod xid_wraparound;
 
-        /// Every check, in the order they run (the order of `checks_run` in the report).
-        pub const ALL: &[Check] = &[$($check::CHECK,)*];
-    };
-}
-
-// The registry: one line per check, `src/checks/<line>.rs`. New checks go at the end.
-registry! {
-    unused_index,
-    duplicate_index,
-    redundant_index,
-    invalid_index,
-    fk_without_index,
-    missing_index,
-    index_bloat,
-    table_bloat,
-    table_without_pk,
-    sequence_overflow,
-    dead_tuples,
-    xid_wraparound,
-    long_running_query,
-    idle_in_transaction,
-    blocking_locks,
-    connections_usage,
-    cache_hit_ratio,
-    host_cpu,
-    host_memory,
-    slow_query,
-    select_star,
-    unbounded_result,
-    implicit_join,
-    btree_index_on_array,
-    index_with_boolean,
-    index_mostly_null,
-    partial_index_always_true,
-    redundant_hash_index,
-    duplicate_foreign_key,
-    intersected_foreign_key,
-    fk_type_mismatch,
-    not_valid_constraint,
-    integer_primary_key,
-    json_column,
-    sequence_near_max,
-    dominant_wait,
-    money_column,
-    char_column,
-    fixed_length_varchar,
-    timestamp_or_timetz_column,
-    blob_column,
-    serial_column_not_pk,
-    inconsistent_column_type,
-    table_with_zero_or_one_column,
-    all_columns_nullable_except_pk,
-    primary_key_columns_not_first,
-    table_with_inheritance,
-    table_not_linked_to_others,
-    table_with_incrementing_columns,
-    table_with_no_data,
-    foreign_key_with_null_values,
-    self_referenced_foreign_key,
-    index_with_timestamp_in_the_middle,
-    primary_key_with_varchar,
-    possible_object_name_overflow,
-}
+/// Every check, in the order they run (the order of `checks_run` in the report). New checks go
+/// at the end.
+pub const ALL: &[Check] = &[
+    unused_index::CHECK,
+    duplicate_index::CHECK,
+    redundant_index::CHECK,
+    invalid_index::CHECK,
+    fk_without_index::CHECK,
+    missing_index::CHECK,
+    index_bloat::CHECK,
+    table_bloat::CHECK,
+    table_without_pk::CHECK,
+    sequence_overflow::CHECK,
+    dead_tuples::CHECK,
+    xid_wraparound::CHECK,
+    long_running_query::CHECK,
+    idle_in_transaction::CHECK,
+    blocking_locks::CHECK,
+    connections_usage::CHECK,
+    cache_hit_ratio::CHECK,
+    host_cpu::CHECK,
+    host_memory::CHECK,
+    slow_query::CHECK,
+    select_star::CHECK,
+    unbounded_result::CHECK,
+    implicit_join::CHECK,
+    btree_index_on_array::CHECK,
+    index_with_boolean::CHECK,
+    index_mostly_null::CHECK,
+    partial_index_always_true::CHECK,
+    redundant_hash_index::CHECK,
+    duplicate_foreign_key::CHECK,
+    intersected_foreign_key::CHECK,
+    fk_type_mismatch::CHECK,
+    not_valid_constraint::CHECK,
+    integer_primary_key::CHECK,
+    json_column::CHECK,
+    sequence_near_max::CHECK,
+    dominant_wait::CHECK,
+    money_column::CHECK,
+    char_column::CHECK,
+    fixed_length_varchar::CHECK,
+    timestamp_or_timetz_column::CHECK,
+    blob_column::CHECK,
+    serial_column_not_pk::CHECK,
+    inconsistent_column_type::CHECK,
+    table_with_zero_or_one_column::CHECK,
+    all_columns_nullable_except_pk::CHECK,
+    primary_key_columns_not_first::CHECK,
+    table_with_inheritance::CHECK,
+    table_not_linked_to_others::CHECK,
+    table_with_incrementing_columns::CHECK,
+    table_with_no_data::CHECK,
+    foreign_key_with_null_values::CHECK,
+    self_referenced_foreign_key::CHECK,
+    index_with_timestamp_in_the_middle::CHECK,
+    primary_key_with_varchar::CHECK,
+    possible_object_name_overflow::CHECK,
+];
 
 /// The registered check with this id.
 pub fn check(id: CheckId) -> Option<&'static Check> {
@@ -449,6 +499,40 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A check module is registered: every file of src/checks/ that defines a `CHECK` is in
+    /// `ALL` exactly once (its `pub mod` line alone compiles it but never runs it).
+    #[test]
+    fn every_check_module_is_in_all_exactly_once() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/checks");
+        let mut modules = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let src = std::fs::read_to_string(&path).unwrap();
+            if src.contains("\npub const CHECK: Check = Check {") {
+                modules.push(path.file_stem().unwrap().to_string_lossy().into_owned());
+            }
+        }
+        assert!(modules.len() >= ALL.len(), "{modules:?}");
+        let mut problems = Vec::new();
+        for m in &modules {
+            let n = ALL.iter().filter(|c| c.info.id.as_str() == m).count();
+            if n != 1 {
+                problems.push(format!(
+                    "src/checks/{m}.rs defines a CHECK listed {n} times in ALL"
+                ));
+            }
+        }
+        for c in ALL {
+            if !modules.iter().any(|m| m == c.info.id.as_str()) {
+                problems.push(format!(
+                    "{} is in ALL without its module src/checks/{0}.rs",
+                    c.info.id
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
     /// The `#[test]` functions of a source file, as (name, body) pairs.
