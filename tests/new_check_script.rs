@@ -46,6 +46,7 @@ fn scaffolds_the_module_the_registry_line_and_the_variant() {
     let module = read(&root, "orphan_sequence.rs");
     assert!(module.contains("id: CheckId::OrphanSequence,"));
     assert!(module.contains("section: Section::Tables,"));
+    assert!(module.contains("sql: &[\"doctor_tables.sql\"],"));
     assert!(module.contains("pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding>"));
     assert!(module.contains("#[test]") && module.contains("is_empty()"));
 

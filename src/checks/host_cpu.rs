@@ -20,6 +20,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[("cpu_pct", th::CPU_PCT)],
+    sql: &[],
     missing: super::needs_local_host,
     run,
 };

@@ -20,6 +20,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[("memory_pct", th::MEMORY_PCT)],
+    sql: &[],
     missing: super::needs_local_host,
     run,
 };

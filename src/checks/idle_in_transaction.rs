@@ -20,6 +20,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[("idle_in_transaction_ms", th::IDLE_IN_TRANSACTION_MS)],
+    sql: &["doctor_sessions.sql"],
     missing: |s| s.activity.sessions.is_none().then_some("sessions"),
     run,
 };

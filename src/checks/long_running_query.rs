@@ -25,6 +25,7 @@ pub const CHECK: Check = Check {
             th::LONG_RUNNING_QUERY_CRITICAL_MS,
         ),
     ],
+    sql: &["doctor_sessions.sql"],
     missing: |s| s.activity.sessions.is_none().then_some("sessions"),
     run,
 };

@@ -1,7 +1,8 @@
 //! The doctor checks, one per module, and their registry.
 //!
 //! A check is a module `src/checks/<check_id>.rs` holding its `CHECK` (id, section, default
-//! severity, the thresholds it reads, summary, the snapshot part it needs) and its pure
+//! severity, the thresholds it reads, the `src/sql/` files its input comes from, summary, the
+//! snapshot part it needs) and its pure
 //! `run(&Snapshot, &Thresholds) -> Vec<Finding>`, with unit tests on built snapshots. `ALL`
 //! lists them in the order they run; `analyze::doctor` runs the registry. Helpers that several
 //! checks share live in the small modules below (`index_groups`, `index_ddl`, `sessions`,
@@ -36,6 +37,10 @@ pub struct Check {
     /// (lower case) or the module's own constants (upper case), as documented in DB_PERF.md
     /// section 3.
     pub thresholds: &'static [(&'static str, f64)],
+    /// The files of `src/sql/` whose rows the check reads (through the snapshot parts its
+    /// `missing` test names), per-version variants included. Empty for a check that reads no
+    /// query (the host sample).
+    pub sql: &'static [&'static str],
     /// The first collector part the check needs that the snapshot lacks, if any.
     pub missing: fn(&Snapshot) -> Option<&'static str>,
     pub run: fn(&Snapshot, &Thresholds) -> Vec<Finding>,
@@ -482,14 +487,23 @@ mod tests {
         for c in ALL {
             // A row whose first cell names the id (`| `a`, `b` | ...` documents both).
             let named = format!("`{}`", c.info.id);
-            assert!(
-                rows.lines().any(|l| l.starts_with("| ")
+            let row = rows.lines().find(|l| {
+                l.starts_with("| ")
                     && l.split('|')
                         .nth(1)
-                        .is_some_and(|cell| cell.contains(&named))),
-                "{} has no row in DB_PERF.md section 3",
-                c.info.id
-            );
+                        .is_some_and(|cell| cell.contains(&named))
+            });
+            let row =
+                row.unwrap_or_else(|| panic!("{} has no row in DB_PERF.md section 3", c.info.id));
+            // Its last cell, "Input", names the queries it reads.
+            let input = row.trim_end_matches(['|', ' ']).rsplit('|').next().unwrap();
+            for f in c.sql {
+                assert!(
+                    input.contains(&format!("`{f}`")),
+                    "{}: its DB_PERF.md row's Input cell does not name {f}",
+                    c.info.id
+                );
+            }
             for (name, _) in c.thresholds {
                 assert!(
                     section.contains(&format!("`{name}`"))
@@ -529,6 +543,66 @@ mod tests {
                 problems.push(format!(
                     "{} is in ALL without its module src/checks/{0}.rs",
                     c.info.id
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// The `src/sql/` files the doctor collectors (`src/collect/`) run that feed no check
+    /// directly: the capabilities probe's extension list, the exact sizes of the largest tables
+    /// (shown in the report), the pg_stat_statements settings and info (read by its
+    /// self-checks in `analyze::statements`) and the plan collector's queries (read by the
+    /// plan insights in `plans::insights`).
+    const SHARED_SQL: &[&str] = &[
+        "extensions.sql",
+        "doctor_table_sizes.sql",
+        "statements_settings.sql",
+        "statements_info.sql",
+        "plans_settings.sql",
+        "plans_tables.sql",
+    ];
+
+    /// The `src/sql/` files that the modules of `src/collect/` include.
+    fn collector_sql() -> std::collections::BTreeSet<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/collect");
+        let mut files = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let src = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in src.split("include_str!(\"../sql/").skip(1) {
+                files.insert(part.split('"').next().unwrap().to_string());
+            }
+        }
+        files
+    }
+
+    /// Each check names the queries its input comes from: every name is a file of src/sql/
+    /// that a collector runs, and every query a collector runs feeds a check or is one of the
+    /// few listed as shared.
+    #[test]
+    fn every_check_names_its_sql_and_every_collector_query_has_a_reader() {
+        let collected = collector_sql();
+        assert!(collected.contains("doctor_indexes.sql"), "{collected:?}");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/sql");
+        let mut problems = Vec::new();
+        for c in ALL {
+            for f in c.sql {
+                if !std::path::Path::new(dir).join(f).is_file() {
+                    problems.push(format!("{}: src/sql/{f} does not exist", c.info.id));
+                } else if !collected.contains(*f) {
+                    problems.push(format!("{}: no collector runs src/sql/{f}", c.info.id));
+                }
+            }
+            let host = [CheckId::HostCpu, CheckId::HostMemory].contains(&c.info.id);
+            if c.sql.is_empty() != host {
+                problems.push(format!("{}: names no query", c.info.id));
+            }
+        }
+        for f in &collected {
+            let read = ALL.iter().any(|c| c.sql.contains(&f.as_str()));
+            if read == SHARED_SQL.contains(&f.as_str()) {
+                problems.push(format!(
+                    "src/sql/{f}: named by a check and listed as shared, or neither"
                 ));
             }
         }
