@@ -9,6 +9,7 @@
 //! `hot_statements`). How to add one: ARCHITECTURE.md, "How to add a doctor check".
 
 // Shared helpers.
+pub mod facts;
 pub mod hot_statements;
 pub mod id;
 pub mod index_ddl;
@@ -17,10 +18,8 @@ pub mod sessions;
 
 use crate::analyze::doctor::{needs, CheckInfo, Input, Sink};
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
-use crate::collect::health::{FlaggedColumn, TableFacts};
+use crate::analyze::{Finding, Severity};
 use crate::snapshot::{Skipped, Snapshot};
-use crate::util::qualified;
 
 pub use id::CheckId;
 pub(crate) use index_ddl::{
@@ -38,8 +37,9 @@ pub struct Check {
     /// section 3.
     pub thresholds: &'static [(&'static str, f64)],
     /// The files of `src/sql/` whose rows the check reads (through the snapshot parts its
-    /// `missing` test names), per-version variants included. Empty for a check that reads no
-    /// query (the host sample).
+    /// `missing` test names). A `*` stands for the rest of a name, so one entry names a family
+    /// of per-version variants (`statements_1_*.sql`). Empty for a check that reads no query
+    /// (the host sample).
     pub sql: &'static [&'static str],
     /// The first collector part the check needs that the snapshot lacks, if any.
     pub missing: fn(&Snapshot) -> Option<&'static str>,
@@ -269,69 +269,6 @@ pub fn run(input: &Input, sink: &mut Sink) {
     }
 }
 
-/// The missing-part test for checks that read the flagged columns.
-fn needs_flagged_columns(s: &Snapshot) -> Option<&'static str> {
-    s.health
-        .flagged_columns
-        .is_none()
-        .then_some("flagged_columns")
-}
-
-/// The missing-part test for checks that read the table facts.
-fn needs_table_facts(s: &Snapshot) -> Option<&'static str> {
-    s.health.table_facts.is_none().then_some("table_facts")
-}
-
-/// The flagged columns that `keep` selects.
-fn flagged_columns<'a>(
-    s: &'a Snapshot,
-    keep: impl Fn(&FlaggedColumn) -> bool + 'a,
-) -> impl Iterator<Item = &'a FlaggedColumn> + 'a {
-    s.health
-        .flagged_columns
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .filter(move |c| keep(c))
-}
-
-/// A finding about one column, its object `schema.table.column`, with its type in `detail`.
-fn column_finding(
-    check: &Check,
-    priority: Priority,
-    c: &FlaggedColumn,
-    message: String,
-) -> Finding {
-    let table = qualified(&c.schema, &c.table);
-    Finding::new(
-        check.info.id,
-        check.severity,
-        priority,
-        format!("{table}.{}", crate::util::quote_ident(&c.column)),
-        message,
-    )
-    .table(table)
-    .detail(serde_json::json!({
-        "column": c.column,
-        "data_type": c.data_type,
-        "not_null": c.not_null,
-    }))
-}
-
-/// The table facts that `keep` selects, each with its qualified name.
-fn table_facts<'a>(
-    s: &'a Snapshot,
-    keep: impl Fn(&TableFacts) -> bool + 'a,
-) -> impl Iterator<Item = (&'a TableFacts, String)> + 'a {
-    s.health
-        .table_facts
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .filter(move |t| keep(t))
-        .map(|t| (t, qualified(&t.schema, &t.table)))
-}
-
 #[cfg(test)]
 pub(crate) mod testkit {
     //! Small builders for the checks' unit tests.
@@ -392,6 +329,25 @@ pub(crate) mod testkit {
             "pk_columns": ["id"], "inherits_from": null, "not_linked": false,
             "incrementing_columns": [], "no_data": false
         })
+    }
+
+    /// A snapshot whose health part is these flagged columns (each built with `column`).
+    pub fn with_flagged_columns(columns: Vec<Value>) -> Snapshot {
+        snapshot(vec![], vec![], json!({ "flagged_columns": columns }))
+    }
+
+    /// A snapshot whose health part is these table facts (each built with `table_facts`).
+    pub fn with_table_facts(tables: Vec<Value>) -> Snapshot {
+        snapshot(vec![], vec![], json!({ "table_facts": tables }))
+    }
+
+    /// `table_facts(table)` with the fields of `set` changed.
+    pub fn table_facts_with(table: &str, set: Value) -> Value {
+        let mut t = table_facts(table);
+        for (k, v) in set.as_object().expect("an object of fields") {
+            t[k] = v.clone();
+        }
+        t
     }
 
     /// A foreign key of `public.<table>` to `public.<ref_table>` (columns, NOT NULL flags).
@@ -576,6 +532,28 @@ mod tests {
         files
     }
 
+    /// Whether the `sql` entry `pattern` names file `name` (a `*` stands for any run of
+    /// characters).
+    fn sql_names(pattern: &str, name: &str) -> bool {
+        match pattern.split_once('*') {
+            None => pattern == name,
+            Some((head, tail)) => {
+                name.len() >= head.len() + tail.len()
+                    && name.starts_with(head)
+                    && name.ends_with(tail)
+            }
+        }
+    }
+
+    #[test]
+    fn a_family_pattern_names_its_versions_only() {
+        assert!(sql_names("statements_1_*.sql", "statements_1_10.sql"));
+        assert!(sql_names("wait_sample*.sql", "wait_sample.sql"));
+        assert!(!sql_names("statements_1_*.sql", "statements_info.sql"));
+        assert!(!sql_names("doctor_tables.sql", "doctor_table_sizes.sql"));
+        assert!(!sql_names("a*a", "a"));
+    }
+
     /// Each check names the queries its input comes from: every name is a file of src/sql/
     /// that a collector runs, and every query a collector runs feeds a check or is one of the
     /// few listed as shared.
@@ -585,12 +563,22 @@ mod tests {
         assert!(collected.contains("doctor_indexes.sql"), "{collected:?}");
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/sql");
         let mut problems = Vec::new();
+        let files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         for c in ALL {
             for f in c.sql {
-                if !std::path::Path::new(dir).join(f).is_file() {
-                    problems.push(format!("{}: src/sql/{f} does not exist", c.info.id));
-                } else if !collected.contains(*f) {
-                    problems.push(format!("{}: no collector runs src/sql/{f}", c.info.id));
+                let named: Vec<&String> = files.iter().filter(|n| sql_names(f, n)).collect();
+                if named.len() < 1 + usize::from(f.contains('*')) {
+                    problems.push(format!(
+                        "{}: src/sql/{f} names {} file(s) (a family with * names two or more)",
+                        c.info.id,
+                        named.len()
+                    ));
+                }
+                for n in named.into_iter().filter(|n| !collected.contains(*n)) {
+                    problems.push(format!("{}: no collector runs src/sql/{n}", c.info.id));
                 }
             }
             let host = [CheckId::HostCpu, CheckId::HostMemory].contains(&c.info.id);
@@ -599,7 +587,7 @@ mod tests {
             }
         }
         for f in &collected {
-            let read = ALL.iter().any(|c| c.sql.contains(&f.as_str()));
+            let read = ALL.iter().any(|c| c.sql.iter().any(|p| sql_names(p, f)));
             if read == SHARED_SQL.contains(&f.as_str()) {
                 problems.push(format!(
                     "src/sql/{f}: named by a check and listed as shared, or neither"

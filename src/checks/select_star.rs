@@ -19,13 +19,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[("hot_statements", th::HOT_STATEMENTS as f64)],
-    sql: &[
-        "statements_1_4.sql",
-        "statements_1_8.sql",
-        "statements_1_9.sql",
-        "statements_1_10.sql",
-        "statements_1_11.sql",
-    ],
+    sql: &["statements_1_*.sql"],
     missing: |s| s.statements.is_none().then_some("statements"),
     run,
 };
