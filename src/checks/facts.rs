@@ -1,9 +1,10 @@
-//! The health collector's flagged columns and table facts, for the checks that report one
-//! finding per column or per table of them: the selection, the names, the finding's shape.
+//! The health collector's flagged columns, table facts and foreign keys, for the checks that
+//! report one finding per column, table or constraint of them: the selection, the names, the
+//! finding's shape.
 
 use super::Check;
 use crate::analyze::{Finding, Priority};
-use crate::collect::health::{FlaggedColumn, TableFacts};
+use crate::collect::health::{FkDetail, FlaggedColumn, TableFacts};
 use crate::snapshot::Snapshot;
 use crate::util::{qualified, quote_ident};
 
@@ -94,4 +95,27 @@ pub fn tables<'a>(
 /// A low-priority finding about table `name` (qualified), its object.
 pub fn table_finding(check: &Check, name: &str, message: String) -> Finding {
     Finding::new(check.info.id, check.severity, Priority::Low, name, message).table(name)
+}
+
+/// A foreign key's qualified table and its quoted name.
+pub fn fk_names(fk: &FkDetail) -> (String, String) {
+    (qualified(&fk.schema, &fk.table), quote_ident(&fk.name))
+}
+
+/// A finding about constraint `name` (quoted) of `table` (qualified): its object
+/// `table.name`, its table `table`.
+pub fn constraint_finding(
+    check: &Check,
+    priority: Priority,
+    (table, name): (&str, &str),
+    message: String,
+) -> Finding {
+    Finding::new(
+        check.info.id,
+        check.severity,
+        priority,
+        format!("{table}.{name}"),
+        message,
+    )
+    .table(table)
 }

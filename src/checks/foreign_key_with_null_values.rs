@@ -3,6 +3,7 @@
 //! them is not checked at all, so `(20, NULL)` passes even when no referenced row starts
 //! with 20.
 
+use super::facts::{constraint_finding, fk_names};
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
@@ -38,7 +39,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                 && fk.column_not_null.iter().any(|nn| !nn)
         })
         .map(|fk| {
-            let table = qualified(&fk.schema, &fk.table);
+            let (table, name) = fk_names(fk);
             let nullable: Vec<&String> = fk
                 .columns
                 .iter()
@@ -53,23 +54,16 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     .join(", ")
             };
             let all: Vec<&String> = fk.columns.iter().collect();
-            Finding::new(
-                CHECK.info.id,
-                CHECK.severity,
-                Priority::Low,
-                format!("{table}.{}", quote_ident(&fk.name)),
-                format!(
-                    "foreign key {} on {table} ({}) allows NULL in {} and is not MATCH FULL: a \
-                     row with any of them NULL is not checked against {}; declare them NOT NULL, \
-                     or re-create the key with MATCH FULL",
-                    quote_ident(&fk.name),
-                    list(&all),
-                    list(&nullable),
-                    qualified(&fk.ref_schema, &fk.ref_table)
-                ),
-            )
-            .table(table)
-            .detail(json!({ "columns": fk.columns, "nullable_columns": nullable }))
+            let message = format!(
+                "foreign key {name} on {table} ({}) allows NULL in {} and is not MATCH FULL: a \
+                 row with any of them NULL is not checked against {}; declare them NOT NULL, \
+                 or re-create the key with MATCH FULL",
+                list(&all),
+                list(&nullable),
+                qualified(&fk.ref_schema, &fk.ref_table)
+            );
+            constraint_finding(&CHECK, Priority::Low, (&table, &name), message)
+                .detail(json!({ "columns": fk.columns, "nullable_columns": nullable }))
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 //! columns without being identical (for example `(email, phone)` and `(phone, email)`): usually
 //! one key written twice in different ways; both are checked on every write.
 
+use super::facts::{constraint_finding, fk_names};
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
@@ -40,17 +41,15 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             if shared.is_empty() {
                 continue;
             }
-            let table = qualified(&a.schema, &a.table);
+            let (table, name) = fk_names(a);
             out.push(
-                Finding::new(
-                    CHECK.info.id,
-                    CHECK.severity,
+                constraint_finding(
+                    &CHECK,
                     Priority::Low,
-                    format!("{table}.{}", quote_ident(&a.name)),
+                    (&table, &name),
                     format!(
-                        "foreign keys {} ({}) and {} ({}) on {table} both reference {} and share \
+                        "foreign keys {name} ({}) and {} ({}) on {table} both reference {} and share \
                          {}: if they express one rule, keep one",
-                        quote_ident(&a.name),
                         a.columns.join(", "),
                         quote_ident(&b.name),
                         b.columns.join(", "),
@@ -62,7 +61,6 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                             .join(", ")
                     ),
                 )
-                .table(table)
                 .detail(json!({
                     "constraint": a.name,
                     "other": b.name,

@@ -221,6 +221,26 @@ pub(crate) fn needs_local_host(s: &Snapshot) -> Option<&'static str> {
     (s.host.is_none() || !s.local).then_some(HOST)
 }
 
+/// The host checks' finding, when `over` finds the sampled host over its limit and returns the
+/// message and detail.
+pub(crate) fn host_finding(
+    snap: &Snapshot,
+    check: &Check,
+    over: impl FnOnce(&crate::collect::host::HostSnapshot) -> Option<(String, serde_json::Value)>,
+) -> Vec<Finding> {
+    let Some((message, detail)) = snap.host.as_ref().and_then(over) else {
+        return Vec::new();
+    };
+    vec![Finding::new(
+        check.info.id,
+        check.severity,
+        crate::analyze::Priority::Medium,
+        "host",
+        message,
+    )
+    .detail(detail)]
+}
+
 /// The part name of the host sample.
 const HOST: &str = "host";
 
