@@ -1164,40 +1164,36 @@ mod tests {
     #[test]
     fn an_estimate_inside_its_error_band_is_a_warning_to_confirm() {
         use Method::*;
-        // Limit 10 ms, band 10 %: an estimate up to 11 ms is not enough for a breach.
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 10.5, Exact),
-            (Status::Breach, None)
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 10.5, Estimated),
-            (Status::Warn, Some(CONFIRM_NOTE.to_string()))
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 11.0, Estimated).0,
-            Status::Warn
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 11.01, Estimated),
-            (Status::Breach, None)
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 5.0, Estimated),
-            (Status::Pass, None)
-        );
-        // An unconverged fit is judged with the same band and says it did not converge.
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 50.0, Unconverged),
-            (Status::Breach, Some(UNCONVERGED_NOTE.to_string()))
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 10.5, Unconverged),
-            (Status::Warn, Some(UNCONVERGED_NOTE.to_string()))
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 5.0, Unconverged).0,
-            Status::Pass
-        );
+        // Limit 10 ms, band 10 %: an estimate up to 11 ms is not enough for a breach. An
+        // unconverged fit is judged with the same band and says it did not converge.
+        // (measured, method, status, note when the case pins it)
+        let cases = [
+            (10.5, Exact, Status::Breach, Some(None)),
+            (10.5, Estimated, Status::Warn, Some(Some(CONFIRM_NOTE))),
+            (11.0, Estimated, Status::Warn, None),
+            (11.01, Estimated, Status::Breach, Some(None)),
+            (5.0, Estimated, Status::Pass, Some(None)),
+            (
+                50.0,
+                Unconverged,
+                Status::Breach,
+                Some(Some(UNCONVERGED_NOTE)),
+            ),
+            (
+                10.5,
+                Unconverged,
+                Status::Warn,
+                Some(Some(UNCONVERGED_NOTE)),
+            ),
+            (5.0, Unconverged, Status::Pass, None),
+        ];
+        for (measured, method, status, note) in cases {
+            let (got, got_note) = judge_with(Bound::Max, 10.0, measured, method);
+            assert_eq!(got, status, "{measured} {method:?}");
+            if let Some(note) = note {
+                assert_eq!(got_note.as_deref(), note, "{measured} {method:?}");
+            }
+        }
 
         let obs = Observed {
             statements: Some(vec![

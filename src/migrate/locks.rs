@@ -34,6 +34,37 @@ impl LockLevel {
         }
     }
 
+    /// The level as pg_locks names its mode, without the `Lock` suffix (`AccessShare`).
+    pub fn mode_name(self) -> String {
+        self.name()
+            .split(' ')
+            .map(|w| w[..1].to_string() + &w[1..].to_ascii_lowercase())
+            .collect()
+    }
+
+    /// The level of a `pg_locks.mode` (`AccessShareLock`).
+    pub fn from_pg(mode: &str) -> Option<Self> {
+        use LockLevel::*;
+        let mode = mode.strip_suffix("Lock")?;
+        [
+            AccessShare,
+            RowShare,
+            RowExclusive,
+            ShareUpdateExclusive,
+            Share,
+            ShareRowExclusive,
+            Exclusive,
+            AccessExclusive,
+        ]
+        .into_iter()
+        .find(|l| l.mode_name() == mode)
+    }
+
+    /// INSERT/UPDATE/DELETE (ROW EXCLUSIVE) wait behind this level.
+    pub fn blocks_writes(self) -> bool {
+        self >= LockLevel::Share
+    }
+
     /// What the lock stops others from doing, in words.
     pub fn blocks(self) -> &'static str {
         match self {
@@ -47,6 +78,15 @@ impl LockLevel {
             LockLevel::AccessExclusive => "blocks reads and writes",
         }
     }
+}
+
+/// Serializes relation -> level by the levels' mode names (`{"t": "AccessExclusive"}`), as
+/// traces write them.
+pub fn serialize_mode_names<S: serde::Serializer>(
+    locks: &std::collections::BTreeMap<String, LockLevel>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(locks.iter().map(|(r, l)| (r, l.mode_name())))
 }
 
 /// The lock a statement takes and on which relation.
