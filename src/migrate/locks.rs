@@ -143,14 +143,16 @@ pub fn drop_objects(objects: &[pg_query::Node]) -> Vec<String> {
 /// The strongest lock a statement takes on an existing relation, if any.
 pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
     let lock = |level, relation: String| Some(StatementLock { level, relation });
+    // The lock on the statement's relation; none when it names none.
+    let on = |level, rv: &Option<RangeVar>| lock(level, rangevar_name(rv.as_ref()?));
     match node {
         NodeEnum::IndexStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            if s.concurrent {
-                lock(LockLevel::ShareUpdateExclusive, rel)
+            let level = if s.concurrent {
+                LockLevel::ShareUpdateExclusive
             } else {
-                lock(LockLevel::Share, rel)
-            }
+                LockLevel::Share
+            };
+            on(level, &s.relation)
         }
         NodeEnum::DropStmt(s) => {
             let obj = drop_objects(&s.objects).join(", ");
@@ -167,7 +169,6 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
             }
         }
         NodeEnum::AlterTableStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
             let mut level = None;
             for cmd in &s.cmds {
                 let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else {
@@ -202,12 +203,9 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
                 };
                 level = level.max(Some(l));
             }
-            lock(level.unwrap_or(LockLevel::AccessExclusive), rel)
+            on(level.unwrap_or(LockLevel::AccessExclusive), &s.relation)
         }
-        NodeEnum::RenameStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            lock(LockLevel::AccessExclusive, rel)
-        }
+        NodeEnum::RenameStmt(s) => on(LockLevel::AccessExclusive, &s.relation),
         NodeEnum::TruncateStmt(s) => {
             let rels: Vec<String> = s
                 .relations
@@ -220,32 +218,20 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
             lock(LockLevel::AccessExclusive, rels.join(", "))
         }
         NodeEnum::ReindexStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
             let concurrent = s.params.iter().any(|p| {
                 matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently")
             });
-            if concurrent {
-                lock(LockLevel::ShareUpdateExclusive, rel)
+            let level = if concurrent {
+                LockLevel::ShareUpdateExclusive
             } else {
-                lock(LockLevel::AccessExclusive, rel)
-            }
+                LockLevel::AccessExclusive
+            };
+            on(level, &s.relation)
         }
-        NodeEnum::CreateTrigStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            lock(LockLevel::ShareRowExclusive, rel)
-        }
-        NodeEnum::InsertStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            lock(LockLevel::RowExclusive, rel)
-        }
-        NodeEnum::UpdateStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            lock(LockLevel::RowExclusive, rel)
-        }
-        NodeEnum::DeleteStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            lock(LockLevel::RowExclusive, rel)
-        }
+        NodeEnum::CreateTrigStmt(s) => on(LockLevel::ShareRowExclusive, &s.relation),
+        NodeEnum::InsertStmt(s) => on(LockLevel::RowExclusive, &s.relation),
+        NodeEnum::UpdateStmt(s) => on(LockLevel::RowExclusive, &s.relation),
+        NodeEnum::DeleteStmt(s) => on(LockLevel::RowExclusive, &s.relation),
         _ => None,
     }
 }

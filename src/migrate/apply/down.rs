@@ -50,12 +50,7 @@ pub(super) async fn revert_locked(
         }
         match run_one(sess, m, down, plan, Direction::Down, opts, None, "").await {
             Ok(()) => {
-                let d = Done {
-                    version: m.version,
-                    description: m.description.clone(),
-                    statements: plan.len(),
-                    elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-                };
+                let d = Done::of(m, plan.len(), started);
                 if !opts.dry_run {
                     sess.progress.line(format!(
                         "  reverted {} in {:.0} ms",

@@ -24,7 +24,7 @@ use std::time::Duration;
 use serde::Serialize;
 use sqlx::Connection;
 
-use super::source::Source;
+use super::source::{Migration, Source};
 use super::tracking::{self, State, TrackingTable};
 use crate::db::ConnectSettings;
 use crate::error::Error;
@@ -76,6 +76,18 @@ pub struct Done {
     pub description: String,
     pub statements: usize,
     pub elapsed_ms: f64,
+}
+
+impl Done {
+    /// Migration `m`, whose `statements` statements ran since `started`.
+    pub(super) fn of(m: &Migration, statements: usize, started: std::time::Instant) -> Self {
+        Done {
+            version: m.version,
+            description: m.description.clone(),
+            statements,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
 }
 
 /// The result of a run.

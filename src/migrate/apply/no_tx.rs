@@ -28,17 +28,8 @@ pub(super) async fn run_no_tx(
     let v = m.version;
     let total = plan.len() as i32;
     let started = Instant::now();
-    let extra = |applied: i32, success: bool| ExtraRow {
-        version: v,
-        description: &m.description,
-        applied,
-        total,
-        success,
-        error: None,
-        error_statement: None,
-        backup,
-        applied_by: by,
-        marked: false,
+    let extra = |applied: i32, success: bool| {
+        ExtraRow::progress(v, &m.description, (applied, total), success, backup, by)
     };
     let table = sess.table.clone();
     let progress_sql = tracking::progress_dbdoctor(&table);

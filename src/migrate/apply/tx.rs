@@ -116,18 +116,7 @@ pub(super) async fn run_tx_once(
                 tracking::upsert_extra(
                     &mut tx,
                     &table,
-                    &ExtraRow {
-                        version: v,
-                        description: &m.description,
-                        applied: total,
-                        total,
-                        success: true,
-                        error: None,
-                        error_statement: None,
-                        backup,
-                        applied_by: by,
-                        marked: false,
-                    },
+                    &ExtraRow::progress(v, &m.description, (total, total), true, backup, by),
                 )
                 .await?;
             }

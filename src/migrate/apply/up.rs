@@ -63,16 +63,8 @@ pub(super) async fn apply_locked(
                 &mut tx,
                 &table,
                 &ExtraRow {
-                    version: v,
-                    description: &m.description,
-                    applied: 0,
-                    total,
-                    success: true,
-                    error: None,
-                    error_statement: None,
-                    backup: None,
-                    applied_by: &by,
                     marked: true,
+                    ..ExtraRow::progress(v, &m.description, (0, total), true, None, &by)
                 },
             )
             .await
@@ -267,12 +259,7 @@ pub(super) async fn apply_locked(
         .await;
         match res {
             Ok(()) => {
-                let d = Done {
-                    version: m.version,
-                    description: m.description.clone(),
-                    statements: plan.len(),
-                    elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-                };
+                let d = Done::of(m, plan.len(), started);
                 if !opts.dry_run {
                     sess.progress
                         .line(format!("  ok {} in {:.0} ms", m.version, d.elapsed_ms));
