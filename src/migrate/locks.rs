@@ -7,7 +7,9 @@ use pg_query::NodeEnum;
 use crate::util::quote_ident;
 
 /// PostgreSQL's table lock levels, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum LockLevel {
     AccessShare,
@@ -44,20 +46,18 @@ impl LockLevel {
 
     /// The level of a `pg_locks.mode` (`AccessShareLock`).
     pub fn from_pg(mode: &str) -> Option<Self> {
-        use LockLevel::*;
-        let mode = mode.strip_suffix("Lock")?;
-        [
-            AccessShare,
-            RowShare,
-            RowExclusive,
-            ShareUpdateExclusive,
-            Share,
-            ShareRowExclusive,
-            Exclusive,
-            AccessExclusive,
-        ]
-        .into_iter()
-        .find(|l| l.mode_name() == mode)
+        use serde::de::{value, IntoDeserializer};
+        use serde::Deserialize;
+        // `ShareUpdateExclusiveLock` -> `SHARE_UPDATE_EXCLUSIVE`, the level's serde name.
+        let mut name = String::new();
+        for c in mode.strip_suffix("Lock")?.chars() {
+            if c.is_ascii_uppercase() && !name.is_empty() {
+                name.push('_');
+            }
+            name.push(c.to_ascii_uppercase());
+        }
+        let d: value::StrDeserializer<value::Error> = name.as_str().into_deserializer();
+        LockLevel::deserialize(d).ok()
     }
 
     /// INSERT/UPDATE/DELETE (ROW EXCLUSIVE) wait behind this level.

@@ -24,13 +24,14 @@ use std::time::Duration;
 use serde::Serialize;
 use sqlx::Connection;
 
-use super::source::{Migration, Source};
+use super::source::{Migration, Source, SqlFile};
 use super::tracking::{self, State, TrackingTable};
 use crate::db::ConnectSettings;
 use crate::error::Error;
 use crate::util::quote_ident;
 use down::revert_locked;
 use session::{open, pg_message, Session};
+use statements::Planned;
 use up::apply_locked;
 
 pub use progress::Progress;
@@ -104,6 +105,18 @@ pub struct Report {
     pub restore: Vec<String>,
     pub warnings: Vec<String>,
     pub steps: Vec<Step>,
+}
+
+/// One migration file to run: the migration, the file (up or down), its planned statements,
+/// the direction, the backup taken before it and who runs it.
+#[derive(Clone, Copy)]
+struct FileRun<'a> {
+    m: &'a Migration,
+    file: &'a SqlFile,
+    plan: &'a [Planned],
+    dir: Direction,
+    backup: Option<&'a str>,
+    by: &'a str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use super::session::{applied_by, pg_message, session_settings, Session};
 use super::statements::{plan_file, Planned};
 use super::stream::sql_literal_bytes;
 use super::tx::run_one;
-use super::{ensure_tables, Direction, Done, Options, Report};
+use super::{ensure_tables, Direction, Done, FileRun, Options, Report};
 use crate::error::Error;
 use crate::migrate::backup::{DataLoss, SavedData};
 use crate::migrate::source::{Migration, Source};
@@ -246,17 +246,15 @@ pub(super) async fn apply_locked(
                 plan.len()
             ));
         }
-        let res = run_one(
-            sess,
+        let run = FileRun {
             m,
-            &m.up,
+            file: &m.up,
             plan,
-            Direction::Up,
-            opts,
-            backup.as_deref(),
-            &by,
-        )
-        .await;
+            dir: Direction::Up,
+            backup: backup.as_deref(),
+            by: &by,
+        };
+        let res = run_one(sess, run, opts).await;
         match res {
             Ok(()) => {
                 let d = Done::of(m, plan.len(), started);
