@@ -1,11 +1,11 @@
 //! `duplicate_foreign_key`: two foreign keys of one table with the same columns referencing the
 //! same columns of the same table. Every write checks both; one is enough.
 
-use super::facts::{constraint_finding, fk_names};
 use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use super::facts::{constraint_finding, fk_names};
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;

@@ -2,10 +2,10 @@
 //! referenced column's. Lookups compare across types (or casts), and a narrower referencing
 //! column fails once the referenced key outgrows it.
 
-use super::facts::{constraint_finding, fk_names};
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
+use super::facts::{constraint_finding, fk_names};
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;

@@ -3,10 +3,10 @@
 //! them is not checked at all, so `(20, NULL)` passes even when no referenced row starts
 //! with 20.
 
-use super::facts::{constraint_finding, fk_names};
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
+use super::facts::{constraint_finding, fk_names};
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;

@@ -2,10 +2,10 @@
 //! columns without being identical (for example `(email, phone)` and `(phone, email)`): usually
 //! one key written twice in different ways; both are checked on every write.
 
-use super::facts::{constraint_finding, fk_names};
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
+use super::facts::{constraint_finding, fk_names};
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;

@@ -3,10 +3,10 @@
 //! still has children fails, so the application must walk and delete the subtree itself, in
 //! the right order, and deadlocks under concurrency become likely.
 
-use super::facts::{constraint_finding, fk_names};
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
+use super::facts::{constraint_finding, fk_names};
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
