@@ -2,11 +2,10 @@
 //!
 //! A check is a module `src/checks/<check_id>.rs` holding its `CHECK` (id, section, default
 //! severity, the thresholds it reads, the `src/sql/` files its input comes from, summary, the
-//! snapshot part it needs) and its pure
-//! `run(&Snapshot, &Thresholds) -> Vec<Finding>`, with unit tests on built snapshots. `ALL`
-//! lists them in the order they run; `analyze::doctor` runs the registry. Helpers that several
-//! checks share live in the small modules below (`index_groups`, `index_ddl`, `sessions`,
-//! `hot_statements`). How to add one: ARCHITECTURE.md, "How to add a doctor check".
+//! snapshot part it needs) and its pure `run(&Snapshot, &Thresholds) -> Vec<Finding>`, with
+//! unit tests on built snapshots. `ALL` lists them in the order they run; `analyze::doctor` runs the registry. Helpers that several
+//! checks share live in the small modules below (`facts`, `index_groups`, `index_ddl`,
+//! `sessions`, `hot_statements`). How to add one: ARCHITECTURE.md, "How to add a doctor check".
 
 // Shared helpers.
 pub mod facts;
