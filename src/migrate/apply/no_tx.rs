@@ -18,14 +18,8 @@ pub(super) async fn run_no_tx(
     run: FileRun<'_>,
     opts: &Options,
 ) -> Result<(), String> {
-    let FileRun {
-        m,
-        file,
-        plan,
-        dir,
-        backup,
-        by,
-    } = run;
+    let (m, file, plan, dir) = (run.m, run.file, run.plan, run.dir);
+    let (backup, by) = (run.backup, run.by);
     let v = m.version;
     let total = plan.len() as i32;
     let started = Instant::now();

@@ -69,14 +69,8 @@ pub(super) async fn run_tx_once(
     sess: &mut Session,
     run: FileRun<'_>,
 ) -> Result<(), (Option<usize>, sqlx::Error)> {
-    let FileRun {
-        m,
-        file,
-        plan,
-        dir,
-        backup,
-        by,
-    } = run;
+    let (m, file, plan, dir) = (run.m, run.file, run.plan, run.dir);
+    let (backup, by) = (run.backup, run.by);
     let v = m.version;
     sess.record("begin", Some(v), "BEGIN").note =
         Some(format!("migration {v} {} ({})", m.description, file.name));
