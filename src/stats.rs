@@ -421,14 +421,7 @@ impl Fitted {
                 if x >= hi {
                     return 1.0;
                 }
-                let f = |v: f64| {
-                    let e = v - shift;
-                    if e <= 0.0 {
-                        0.0
-                    } else {
-                        normal_cdf((e.ln() - mu) / sigma)
-                    }
-                };
+                let f = |v| shifted_lognormal_cdf(v, shift, mu, sigma);
                 let (flo, fhi) = (f(lo), f(hi));
                 if fhi - flo <= 1e-15 {
                     return 1.0;
@@ -449,19 +442,22 @@ impl Fitted {
                 lo,
                 hi,
             } => {
-                let f = |v: f64| {
-                    let e = v - shift;
-                    if e <= 0.0 {
-                        0.0
-                    } else {
-                        normal_cdf((e.ln() - mu) / sigma)
-                    }
-                };
+                let f = |v| shifted_lognormal_cdf(v, shift, mu, sigma);
                 let (flo, fhi) = (f(lo), f(hi));
                 let u = flo + q.clamp(0.0, 1.0) * (fhi - flo);
                 (shift + (mu + sigma * normal_quantile(u)).exp()).clamp(lo, hi)
             }
         }
+    }
+}
+
+/// P(X <= v) of the lognormal shifted by `shift` (untruncated).
+fn shifted_lognormal_cdf(v: f64, shift: f64, mu: f64, sigma: f64) -> f64 {
+    let e = v - shift;
+    if e <= 0.0 {
+        0.0
+    } else {
+        normal_cdf((e.ln() - mu) / sigma)
     }
 }
 

@@ -46,6 +46,7 @@ fn scaffolds_the_module_the_registry_line_and_the_variant() {
     let module = read(&root, "orphan_sequence.rs");
     assert!(module.contains("id: CheckId::OrphanSequence,"));
     assert!(module.contains("section: Section::Tables,"));
+    assert!(module.contains("sql: &[\"doctor_tables.sql\"],"));
     assert!(module.contains("pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding>"));
     assert!(module.contains("#[test]") && module.contains("is_empty()"));
 
@@ -56,22 +57,51 @@ fn scaffolds_the_module_the_registry_line_and_the_variant() {
         .expect("variant");
     assert!(variant < id.find("    // Self-checks of pg_stat_statements").unwrap());
 
-    // One line added to the registry, last in it; nothing else changed.
-    let registry = |text: &str| -> String {
-        let block = &text[text.find("registry! {").unwrap()..];
-        block[..block.find("\n}\n").unwrap()].to_string()
-    };
+    // Two lines added to the registry, nothing else changed: the module line among the check
+    // modules, in the alphabetical order cargo fmt keeps, and the CHECK last in ALL.
     let after_mod = read(&root, "mod.rs");
+    let check_modules = |text: &str| -> Vec<String> {
+        text[text.find("\n// The check modules").unwrap()..]
+            .lines()
+            .skip_while(|l| l.starts_with("//") || l.is_empty())
+            .take_while(|l| l.starts_with("pub mod "))
+            .map(str::to_string)
+            .collect()
+    };
+    let mut expected = check_modules(&before_mod);
+    expected.push("pub mod orphan_sequence;".into());
+    expected.sort();
+    assert_eq!(check_modules(&after_mod), expected);
+    let all = |text: &str| -> String {
+        let block = &text[text.find("pub const ALL: &[Check] = &[").unwrap()..];
+        block[..block.find("\n];\n").unwrap()].to_string()
+    };
     assert_eq!(
-        registry(&after_mod),
-        format!("{}\n    orphan_sequence,", registry(&before_mod))
+        all(&after_mod),
+        format!("{}\n    orphan_sequence::CHECK,", all(&before_mod))
     );
     let added: Vec<&str> = after_mod
         .lines()
         .filter(|l| !before_mod.lines().any(|b| b == *l))
         .collect();
-    assert_eq!(added, ["    orphan_sequence,"]);
-    assert_eq!(after_mod.lines().count(), before_mod.lines().count() + 1);
+    assert_eq!(
+        added,
+        ["pub mod orphan_sequence;", "    orphan_sequence::CHECK,"]
+    );
+    assert_eq!(after_mod.lines().count(), before_mod.lines().count() + 2);
+
+    // The module it writes is formatted as cargo fmt would leave it.
+    let fmt = Command::new("rustfmt")
+        .args(["--check", "--edition", "2021"])
+        .arg(root.join("src/checks/orphan_sequence.rs"))
+        .output();
+    if let Ok(fmt) = fmt {
+        assert!(
+            fmt.status.success(),
+            "{}",
+            String::from_utf8_lossy(&fmt.stdout)
+        );
+    }
     std::fs::remove_dir_all(&root).unwrap();
 }
 

@@ -122,6 +122,35 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// A verdict on `id` of `kind` against `limit` (`bound`, in `unit`) from `source`, with no
+    /// figure yet (no data): each caller sets what it knows.
+    fn base(
+        id: String,
+        kind: Kind,
+        bound: Bound,
+        limit: f64,
+        unit: &'static str,
+        source: &'static str,
+    ) -> Self {
+        Verdict {
+            id,
+            kind,
+            status: Status::NoData,
+            bound,
+            limit,
+            measured: None,
+            unit,
+            method: None,
+            source,
+            timing: None,
+            note: None,
+            subject: None,
+            queryid: None,
+            offenders: Vec::new(),
+            reason: None,
+        }
+    }
+
     /// `statement: SELECT …` or `measured on: orders`: what was measured, when it has a name.
     pub fn subject_line(&self) -> Option<String> {
         let s = self.subject.as_ref()?;
@@ -504,20 +533,7 @@ fn group_verdicts(
             .collect();
         match figures.first() {
             None => j.verdicts.push(Verdict {
-                id,
-                kind: Kind::Latency,
-                status: Status::NoData,
-                bound: Bound::Max,
-                limit,
-                measured: None,
-                unit: "ms",
-                method: None,
-                source: "pg_stat_statements",
                 timing: Some("server"),
-                note: None,
-                subject: None,
-                queryid: None,
-                offenders: Vec::new(),
                 reason: Some(if stmts.is_empty() {
                     empty_reason.to_string()
                 } else if !all.is_empty() {
@@ -528,6 +544,7 @@ fn group_verdicts(
                 } else {
                     format!("no {} estimate for these statements", m.name)
                 }),
+                ..Verdict::base(id, Kind::Latency, Bound::Max, limit, "ms", "pg_stat_statements")
             }),
             Some((worst, value)) => {
                 let offenders = figures
@@ -547,21 +564,22 @@ fn group_verdicts(
                 let method = method_of(worst);
                 let (status, note) = judge_with(Bound::Max, limit, *value, method);
                 j.verdicts.push(Verdict {
-                    id,
-                    kind: Kind::Latency,
                     status,
-                    bound: Bound::Max,
-                    limit,
                     measured: Some(*value),
-                    unit: "ms",
                     method: Some(method),
-                    source: "pg_stat_statements",
                     timing: Some("server"),
                     note,
                     subject: Some(shorten(&worst.query)),
                     queryid: Some(worst.queryid),
                     offenders,
-                    reason: None,
+                    ..Verdict::base(
+                        id,
+                        Kind::Latency,
+                        Bound::Max,
+                        limit,
+                        "ms",
+                        "pg_stat_statements",
+                    )
                 })
             }
         }
@@ -705,21 +723,20 @@ fn latency_from_probes(budgets: &Budgets, probes: &[ProbeResult], j: &mut Judgem
                 (judge(Bound::Max, limit, value), Some(value), None)
             };
             j.verdicts.push(Verdict {
-                id: format!("probe.{}.{name}", p.name),
-                kind: Kind::Latency,
                 status,
-                bound: Bound::Max,
-                limit,
                 measured,
-                unit: "ms",
                 method: Some(Method::Exact),
-                source: "probe",
                 timing: Some("client"),
-                note: None,
                 subject: Some(format!("probe {} ({})", p.name, p.class.as_str())),
-                queryid: None,
-                offenders: Vec::new(),
                 reason,
+                ..Verdict::base(
+                    format!("probe.{}.{name}", p.name),
+                    Kind::Latency,
+                    Bound::Max,
+                    limit,
+                    "ms",
+                    "probe",
+                )
             });
         }
     }
@@ -740,42 +757,18 @@ fn throughput(budgets: &Budgets, probes: &[ProbeResult], j: &mut Judgement) {
             .min_by(|a, b| a.qps.total_cmp(&b.qps));
         let v = match worst {
             None => Verdict {
-                id,
-                kind: Kind::Throughput,
-                status: Status::NoData,
-                bound: Bound::Min,
-                limit,
-                measured: None,
-                unit: "qps",
-                method: None,
-                source: "probe",
-                timing: None,
-                note: None,
-                subject: None,
-                queryid: None,
-                offenders: Vec::new(),
                 reason: Some(format!(
                     "throughput is capacity and is judged only from probes; no {} probe ran (add a [[probes]] entry{})",
                     w.as_str(),
                     if w == Workload::Mixed { " with workload = \"mixed\"" } else { "" }
                 )),
+                ..Verdict::base(id, Kind::Throughput, Bound::Min, limit, "qps", "probe")
             },
             Some(p) => Verdict {
-                id,
-                kind: Kind::Throughput,
                 status: judge(Bound::Min, limit, p.qps),
-                bound: Bound::Min,
-                limit,
                 measured: Some(p.qps),
-                unit: "qps",
-                method: None,
-                source: "probe",
-                timing: None,
-                note: None,
                 subject: Some(format!("probe {} at concurrency {}", p.name, p.concurrency)),
-                queryid: None,
-                offenders: Vec::new(),
-                reason: None,
+                ..Verdict::base(id, Kind::Throughput, Bound::Min, limit, "qps", "probe")
             },
         };
         j.verdicts.push(v);
@@ -836,21 +829,18 @@ fn resource_verdicts(budgets: &Budgets, r: &ResourceSample, j: &mut Judgement) {
     ] {
         let Some(limit) = limit else { continue };
         j.verdicts.push(Verdict {
-            id: format!("resources.{key}"),
-            kind: Kind::Resource,
             status: measured.map_or(Status::NoData, |m| judge(Bound::Max, limit, m)),
-            bound: Bound::Max,
-            limit,
             measured,
-            unit,
-            method: None,
-            source,
-            timing: None,
-            note: None,
             subject: if measured.is_some() { subject } else { None },
-            queryid: None,
-            offenders: Vec::new(),
             reason: measured.is_none().then_some(reason),
+            ..Verdict::base(
+                format!("resources.{key}"),
+                Kind::Resource,
+                Bound::Max,
+                limit,
+                unit,
+                source,
+            )
         });
     }
 }
@@ -894,21 +884,14 @@ pub fn regressions(j: &mut Judgement, probes: &[ProbeResult], base: &Baseline, m
                 })
                 .collect();
             extra.push(Verdict {
-                id: format!("regression.{}", v.id),
-                kind: Kind::Regression,
                 status: if worst.p95_ms > allowed(b) {
                     Status::Breach
                 } else {
                     Status::Pass
                 },
-                bound: Bound::Max,
-                limit: allowed(b),
                 measured: Some(worst.p95_ms),
-                unit: "ms",
                 method: Some(worst.method),
-                source: v.source,
                 timing: v.timing,
-                note: None,
                 subject: Some(worst.query.clone()),
                 queryid: Some(worst.queryid),
                 offenders,
@@ -916,6 +899,14 @@ pub fn regressions(j: &mut Judgement, probes: &[ProbeResult], base: &Baseline, m
                     "same statement's baseline {} ms + {max_pct}% allowed regression",
                     fmt_num(b)
                 )),
+                ..Verdict::base(
+                    format!("regression.{}", v.id),
+                    Kind::Regression,
+                    Bound::Max,
+                    allowed(b),
+                    "ms",
+                    v.source,
+                )
             });
             continue;
         }
@@ -924,28 +915,28 @@ pub fn regressions(j: &mut Judgement, probes: &[ProbeResult], base: &Baseline, m
         };
         let limit = allowed(*b);
         extra.push(Verdict {
-            id: format!("regression.{}", v.id),
-            kind: Kind::Regression,
             status: if m > limit {
                 Status::Breach
             } else {
                 Status::Pass
             },
-            bound: Bound::Max,
-            limit,
             measured: Some(m),
-            unit: "ms",
             method: v.method,
-            source: v.source,
             timing: v.timing,
-            note: None,
             subject: v.subject.clone(),
             queryid: v.queryid,
-            offenders: Vec::new(),
             reason: Some(format!(
                 "baseline {} ms + {max_pct}% allowed regression",
                 fmt_num(*b)
             )),
+            ..Verdict::base(
+                format!("regression.{}", v.id),
+                Kind::Regression,
+                Bound::Max,
+                limit,
+                "ms",
+                v.source,
+            )
         });
     }
     for p in probes {
@@ -954,28 +945,25 @@ pub fn regressions(j: &mut Judgement, probes: &[ProbeResult], base: &Baseline, m
         };
         let limit = b * (1.0 - max_pct / 100.0);
         extra.push(Verdict {
-            id: format!("regression.probe.{}.qps", p.name),
-            kind: Kind::Regression,
             status: if p.qps < limit {
                 Status::Breach
             } else {
                 Status::Pass
             },
-            bound: Bound::Min,
-            limit,
             measured: Some(p.qps),
-            unit: "qps",
-            method: None,
-            source: "probe",
-            timing: None,
-            note: None,
             subject: Some(format!("probe {}", p.name)),
-            queryid: None,
-            offenders: Vec::new(),
             reason: Some(format!(
                 "baseline {} qps - {max_pct}% allowed regression",
                 fmt_num(*b)
             )),
+            ..Verdict::base(
+                format!("regression.probe.{}.qps", p.name),
+                Kind::Regression,
+                Bound::Min,
+                limit,
+                "qps",
+                "probe",
+            )
         });
     }
     j.verdicts.extend(extra);
@@ -1164,40 +1152,36 @@ mod tests {
     #[test]
     fn an_estimate_inside_its_error_band_is_a_warning_to_confirm() {
         use Method::*;
-        // Limit 10 ms, band 10 %: an estimate up to 11 ms is not enough for a breach.
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 10.5, Exact),
-            (Status::Breach, None)
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 10.5, Estimated),
-            (Status::Warn, Some(CONFIRM_NOTE.to_string()))
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 11.0, Estimated).0,
-            Status::Warn
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 11.01, Estimated),
-            (Status::Breach, None)
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 5.0, Estimated),
-            (Status::Pass, None)
-        );
-        // An unconverged fit is judged with the same band and says it did not converge.
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 50.0, Unconverged),
-            (Status::Breach, Some(UNCONVERGED_NOTE.to_string()))
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 10.5, Unconverged),
-            (Status::Warn, Some(UNCONVERGED_NOTE.to_string()))
-        );
-        assert_eq!(
-            judge_with(Bound::Max, 10.0, 5.0, Unconverged).0,
-            Status::Pass
-        );
+        // Limit 10 ms, band 10 %: an estimate up to 11 ms is not enough for a breach. An
+        // unconverged fit is judged with the same band and says it did not converge.
+        // (measured, method, status, note when the case pins it)
+        let cases = [
+            (10.5, Exact, Status::Breach, Some(None)),
+            (10.5, Estimated, Status::Warn, Some(Some(CONFIRM_NOTE))),
+            (11.0, Estimated, Status::Warn, None),
+            (11.01, Estimated, Status::Breach, Some(None)),
+            (5.0, Estimated, Status::Pass, Some(None)),
+            (
+                50.0,
+                Unconverged,
+                Status::Breach,
+                Some(Some(UNCONVERGED_NOTE)),
+            ),
+            (
+                10.5,
+                Unconverged,
+                Status::Warn,
+                Some(Some(UNCONVERGED_NOTE)),
+            ),
+            (5.0, Unconverged, Status::Pass, None),
+        ];
+        for (measured, method, status, note) in cases {
+            let (got, got_note) = judge_with(Bound::Max, 10.0, measured, method);
+            assert_eq!(got, status, "{measured} {method:?}");
+            if let Some(note) = note {
+                assert_eq!(got_note.as_deref(), note, "{measured} {method:?}");
+            }
+        }
 
         let obs = Observed {
             statements: Some(vec![

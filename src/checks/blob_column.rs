@@ -3,14 +3,15 @@
 //! behind unless a trigger or vacuumlo removes it, and pg_dump handles them apart; bytea (or
 //! text) keeps the value in the row.
 
-use super::{column_finding, flagged_columns, needs_flagged_columns, Check};
+use super::facts::{column_findings, needs_flagged_columns, Column};
+use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
+use crate::collect::health::FlaggedColumn;
 use crate::snapshot::Snapshot;
-use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
@@ -21,48 +22,36 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["health_columns.sql"],
     missing: needs_flagged_columns,
     run,
 };
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    flagged_columns(snap, |c| c.type_name == "oid" || c.type_name == "lo")
-        .map(|c| {
-            let table = qualified(&c.schema, &c.table);
-            let col = quote_ident(&c.column);
-            column_finding(
-                &CHECK,
-                Priority::Low,
-                c,
-                format!(
-                    "column {table}.{col} is {}: it points at a large object in \
-                     pg_largeobject, read with a second lookup and left behind when the row \
-                     goes (unless a trigger or vacuumlo removes it); bytea for binary data or \
-                     text for text keeps the value in the row",
-                    c.data_type
-                ),
-            )
-        })
-        .collect()
+    let keep = |c: &FlaggedColumn| c.type_name == "oid" || c.type_name == "lo";
+    column_findings(snap, &CHECK, keep, |Column { c, table, col }| {
+        format!(
+            "column {table}.{col} is {}: it points at a large object in \
+             pg_largeobject, read with a second lookup and left behind when the row \
+             goes (unless a trigger or vacuumlo removes it); bytea for binary data or \
+             text for text keeps the value in the row",
+            c.data_type
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{column, snapshot};
-    use serde_json::json;
+    use crate::checks::testkit::{column, with_flagged_columns};
 
     #[test]
     fn oid_and_lo_are_reported_and_bytea_is_not() {
-        let s = snapshot(
-            vec![],
-            vec![],
-            json!({"flagged_columns": [
-                column("document-bad", "content-bad", "oid", "oid"),
-                column("image", "raster", "lo", "lo"),
-                column("files", "body", "bytea", "bytea"),
-            ]}),
-        );
+        let s = with_flagged_columns(vec![
+            column("document-bad", "content-bad", "oid", "oid"),
+            column("image", "raster", "lo", "lo"),
+            column("files", "body", "bytea", "bytea"),
+        ]);
         let f = run(&s, &Thresholds::default());
         let objects: Vec<&str> = f.iter().map(|x| x.object.as_str()).collect();
         assert_eq!(
@@ -76,11 +65,7 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(
-            vec![],
-            vec![],
-            serde_json::json!({"flagged_columns": []}),
-        );
+        let s = crate::checks::testkit::with_flagged_columns(vec![]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -24,6 +24,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[("blocked_wait_ms", th::BLOCKED_WAIT_MS)],
+    sql: &["doctor_sessions.sql"],
     missing: |s| s.activity.sessions.is_none().then_some("sessions"),
     run,
 };

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::index_groups::index_finding;
 use super::{indexes_with_columns, needs_index_columns, Check};
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
@@ -21,6 +22,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["doctor_indexes.sql", "health_index_columns.sql"],
     missing: needs_index_columns,
     run,
 };
@@ -49,11 +51,11 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         let table = qualified(&ix.schema, &ix.table);
         let cols: Vec<String> = arrays.iter().map(|(c, _)| quote_ident(c)).collect();
         out.push(
-            Finding::new(
+            index_finding(
                 CHECK.info.id,
                 CHECK.severity,
                 Priority::Medium,
-                qualified(&ix.schema, &ix.name),
+                ix,
                 format!(
                     "btree index {} keys the array column{} {} of {table}: a btree only compares \
                      whole arrays; searches by element (@>, &&, = ANY) need a GIN index \
@@ -64,7 +66,6 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     cols.join(", ")
                 ),
             )
-            .table(table)
             .detail(json!({
                 "columns": arrays.iter().map(|a| &a.0).collect::<Vec<_>>(),
                 "types": arrays.iter().map(|a| &a.1).collect::<Vec<_>>(),

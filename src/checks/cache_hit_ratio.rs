@@ -24,6 +24,7 @@ pub const CHECK: Check = Check {
         ("cache_hit_ratio_pct", th::CACHE_HIT_RATIO_PCT),
         ("cache_hit_min_blocks", th::CACHE_HIT_MIN_BLOCKS as f64),
     ],
+    sql: &["doctor_database.sql"],
     missing: |s| s.activity.database.is_none().then_some("database"),
     run,
 };

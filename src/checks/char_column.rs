@@ -2,14 +2,15 @@
 //! which wastes space, makes nothing faster, and surprises comparisons and client code; text
 //! (with a CHECK on its length when the length is a rule) is the better type.
 
-use super::{column_finding, flagged_columns, needs_flagged_columns, Check};
+use super::facts::{column_findings, needs_flagged_columns, Column};
+use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
+use crate::collect::health::FlaggedColumn;
 use crate::snapshot::Snapshot;
-use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
@@ -19,49 +20,35 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["health_columns.sql"],
     missing: needs_flagged_columns,
     run,
 };
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    flagged_columns(snap, |c| {
-        c.type_name == "bpchar" && c.data_type.starts_with("character(")
-    })
-    .map(|c| {
-        let table = qualified(&c.schema, &c.table);
-        let col = quote_ident(&c.column);
-        column_finding(
-            &CHECK,
-            Priority::Low,
-            c,
-            format!(
-                "column {table}.{col} is {}: values are padded with spaces to that length, \
-                 which takes space and changes comparisons; text with a CHECK on length({col}) \
-                 keeps the rule without the padding (converting trims the trailing spaces, so \
-                 it is left to you)",
-                c.data_type
-            ),
+    let keep = |c: &FlaggedColumn| c.type_name == "bpchar" && c.data_type.starts_with("character(");
+    column_findings(snap, &CHECK, keep, |Column { c, table, col }| {
+        format!(
+            "column {table}.{col} is {}: values are padded with spaces to that length, which \
+             takes space and changes comparisons; text with a CHECK on length({col}) keeps the \
+             rule without the padding (converting trims the trailing spaces, so it is left to \
+             you)",
+            c.data_type
         )
     })
-    .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{column, snapshot};
-    use serde_json::json;
+    use crate::checks::testkit::{column, with_flagged_columns};
 
     #[test]
     fn char_n_is_reported_and_varchar_is_not() {
-        let s = snapshot(
-            vec![],
-            vec![],
-            json!({"flagged_columns": [
-                column("codes", "code", "character(3)", "bpchar"),
-                column("codes", "name", "character varying(3)", "varchar"),
-            ]}),
-        );
+        let s = with_flagged_columns(vec![
+            column("codes", "code", "character(3)", "bpchar"),
+            column("codes", "name", "character varying(3)", "varchar"),
+        ]);
         let f = run(&s, &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].object, "public.codes.code");
@@ -71,11 +58,7 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(
-            vec![],
-            vec![],
-            serde_json::json!({"flagged_columns": []}),
-        );
+        let s = crate::checks::testkit::with_flagged_columns(vec![]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

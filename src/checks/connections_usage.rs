@@ -25,6 +25,7 @@ pub const CHECK: Check = Check {
         ("connections_pct", th::CONNECTIONS_PCT),
         ("connections_critical_pct", th::CONNECTIONS_CRITICAL_PCT),
     ],
+    sql: &["doctor_sessions.sql", "capabilities.sql"],
     missing: |s| s.activity.sessions.is_none().then_some("sessions"),
     run,
 };

@@ -22,6 +22,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[("dead_tuples_min", th::DEAD_TUPLES_MIN as f64)],
+    sql: &["doctor_tables.sql", "doctor_settings.sql"],
     missing: |s| {
         super::first_missing(&[
             (s.schema.tables.is_some(), "tables"),

@@ -26,6 +26,7 @@ pub const CHECK: Check = Check {
             DOMINANT_WAIT_MIN_SESSION_SAMPLES as f64,
         ),
     ],
+    sql: &["wait_sample*.sql"],
     // Only a window samples pg_stat_activity; without one there is nothing to judge and
     // nothing is missing (the window is a choice, not a privilege).
     missing: |_| None,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use super::facts::{constraint_finding, fk_names};
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
@@ -23,6 +24,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["health_foreign_keys.sql"],
     missing: needs_fk_details,
     run,
 };
@@ -52,14 +54,12 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         fks.sort_by(|a, b| b.validated.cmp(&a.validated).then(a.name.cmp(&b.name)));
         let keep = fks[0];
         for dup in &fks[1..] {
-            let table = qualified(&dup.schema, &dup.table);
-            let cname = quote_ident(&dup.name);
+            let (table, cname) = fk_names(dup);
             out.push(
-                Finding::new(
-                    CHECK.info.id,
-                    CHECK.severity,
+                constraint_finding(
+                    &CHECK,
                     Priority::Low,
-                    format!("{table}.{cname}"),
+                    (&table, &cname),
                     format!(
                         "foreign key {cname} on {table} ({}) duplicates {} (both reference {}): \
                          every insert and update checks both",
@@ -68,7 +68,6 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                         qualified(&dup.ref_schema, &dup.ref_table)
                     ),
                 )
-                .table(table.clone())
                 .detail(json!({
                     "constraint": dup.name,
                     "duplicate_of": keep.name,

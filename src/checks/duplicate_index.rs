@@ -23,6 +23,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[("BIG_INDEX_BYTES", BIG_INDEX_BYTES as f64)],
+    sql: &["doctor_indexes.sql"],
     missing: |s| s.schema.indexes.is_none().then_some("indexes"),
     run,
 };

@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
+use super::facts::{constraint_finding, fk_names};
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
@@ -22,6 +23,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["health_foreign_keys.sql"],
     missing: needs_fk_details,
     run,
 };
@@ -35,7 +37,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         if pairs.is_empty() {
             continue;
         }
-        let table = qualified(&fk.schema, &fk.table);
+        let (table, name) = fk_names(fk);
         let ref_table = qualified(&fk.ref_schema, &fk.ref_table);
         let describe: Vec<String> = pairs
             .iter()
@@ -62,20 +64,13 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                 .collect();
             format!("ALTER TABLE {table} {};", parts.join(", "))
         };
+        let message = format!(
+            "foreign key {name} on {table}: {}; give the referencing column the referenced \
+             type (the ALTER rewrites the table under an ACCESS EXCLUSIVE lock)",
+            describe.join("; ")
+        );
         out.push(
-            Finding::new(
-                CHECK.info.id,
-                CHECK.severity,
-                Priority::Medium,
-                format!("{table}.{}", quote_ident(&fk.name)),
-                format!(
-                    "foreign key {} on {table}: {}; give the referencing column the referenced \
-                     type (the ALTER rewrites the table under an ACCESS EXCLUSIVE lock)",
-                    quote_ident(&fk.name),
-                    describe.join("; ")
-                ),
-            )
-            .table(table.clone())
+            constraint_finding(&CHECK, Priority::Medium, (&table, &name), message)
             .detail(json!({
                 "constraint": fk.name,
                 "columns": pairs.iter().map(|&i| &fk.columns[i]).collect::<Vec<_>>(),

@@ -33,6 +33,11 @@ pub const CHECK: Check = Check {
         ("FK_SMALL_TABLE_ROWS", FK_SMALL_TABLE_ROWS),
         ("FK_BIG_TABLE_ROWS", FK_BIG_TABLE_ROWS),
     ],
+    sql: &[
+        "doctor_indexes.sql",
+        "doctor_foreign_keys.sql",
+        "doctor_tables.sql",
+    ],
     missing: |s| {
         super::first_missing(&[
             (s.schema.indexes.is_some(), "indexes"),

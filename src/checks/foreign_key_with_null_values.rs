@@ -6,6 +6,7 @@
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
+use super::facts::{constraint_finding, fk_names};
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
@@ -23,6 +24,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["health_foreign_keys.sql"],
     missing: needs_fk_details,
     run,
 };
@@ -37,7 +39,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                 && fk.column_not_null.iter().any(|nn| !nn)
         })
         .map(|fk| {
-            let table = qualified(&fk.schema, &fk.table);
+            let (table, name) = fk_names(fk);
             let nullable: Vec<&String> = fk
                 .columns
                 .iter()
@@ -52,23 +54,16 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     .join(", ")
             };
             let all: Vec<&String> = fk.columns.iter().collect();
-            Finding::new(
-                CHECK.info.id,
-                CHECK.severity,
-                Priority::Low,
-                format!("{table}.{}", quote_ident(&fk.name)),
-                format!(
-                    "foreign key {} on {table} ({}) allows NULL in {} and is not MATCH FULL: a \
-                     row with any of them NULL is not checked against {}; declare them NOT NULL, \
-                     or re-create the key with MATCH FULL",
-                    quote_ident(&fk.name),
-                    list(&all),
-                    list(&nullable),
-                    qualified(&fk.ref_schema, &fk.ref_table)
-                ),
-            )
-            .table(table)
-            .detail(json!({ "columns": fk.columns, "nullable_columns": nullable }))
+            let message = format!(
+                "foreign key {name} on {table} ({}) allows NULL in {} and is not MATCH FULL: a \
+                 row with any of them NULL is not checked against {}; declare them NOT NULL, \
+                 or re-create the key with MATCH FULL",
+                list(&all),
+                list(&nullable),
+                qualified(&fk.ref_schema, &fk.ref_table)
+            );
+            constraint_finding(&CHECK, Priority::Low, (&table, &name), message)
+                .detail(json!({ "columns": fk.columns, "nullable_columns": nullable }))
         })
         .collect()
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::{self as th, Thresholds};
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
@@ -20,31 +20,23 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[("cpu_pct", th::CPU_PCT)],
+    sql: &[],
     missing: super::needs_local_host,
     run,
 };
 
 pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let Some(h) = snap.host.as_ref() else {
-        return out;
-    };
-    if h.cpu_usage_pct > th.cpu_pct {
-        out.push(
-            Finding::new(
-                CheckId::HostCpu,
-                Severity::Warning,
-                Priority::Medium,
-                "host",
+    super::host_finding(snap, &CHECK, |h| {
+        (h.cpu_usage_pct > th.cpu_pct).then(|| {
+            (
                 format!(
                     "the database host's CPU was {:.0}% busy while sampled ({} cores, load {:.2}), above {:.0}%",
                     h.cpu_usage_pct, h.cpu_count, h.load_average_1m, th.cpu_pct
                 ),
+                json!({"cpu_usage_pct": round2(h.cpu_usage_pct), "cpu_count": h.cpu_count, "load_average_1m": h.load_average_1m}),
             )
-            .detail(json!({"cpu_usage_pct": round2(h.cpu_usage_pct), "cpu_count": h.cpu_count, "load_average_1m": h.load_average_1m})),
-        );
-    }
-    out
+        })
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::{self as th, Thresholds};
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
@@ -20,26 +20,19 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[("memory_pct", th::MEMORY_PCT)],
+    sql: &[],
     missing: super::needs_local_host,
     run,
 };
 
 pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let Some(h) = snap.host.as_ref() else {
-        return out;
-    };
-    let used = h
-        .memory_total_bytes
-        .saturating_sub(h.memory_available_bytes);
-    let p = used as f64 / (h.memory_total_bytes.max(1)) as f64 * 100.0;
-    if p > th.memory_pct {
-        out.push(
-            Finding::new(
-                CheckId::HostMemory,
-                Severity::Warning,
-                Priority::Medium,
-                "host",
+    super::host_finding(snap, &CHECK, |h| {
+        let used = h
+            .memory_total_bytes
+            .saturating_sub(h.memory_available_bytes);
+        let p = used as f64 / (h.memory_total_bytes.max(1)) as f64 * 100.0;
+        (p > th.memory_pct).then(|| {
+            (
                 format!(
                     "the database host uses {:.0}% of its memory ({} of {}), above {:.0}%",
                     p,
@@ -47,11 +40,10 @@ pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
                     human_bytes(h.memory_total_bytes as i64),
                     th.memory_pct
                 ),
+                json!({"memory_used_pct": round2(p), "memory_total_bytes": h.memory_total_bytes, "memory_available_bytes": h.memory_available_bytes}),
             )
-            .detail(json!({"memory_used_pct": round2(p), "memory_total_bytes": h.memory_total_bytes, "memory_available_bytes": h.memory_available_bytes})),
-        );
-    }
-    out
+        })
+    })
 }
 
 #[cfg(test)]

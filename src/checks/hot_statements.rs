@@ -4,8 +4,10 @@
 
 use serde_json::{json, Value};
 
-use crate::analyze::queries::{hot, shape_of, statement_views, ShapeFacts, StatementView};
+use super::Check;
+use crate::analyze::queries::{hot, shape_of, shorten, statement_views, ShapeFacts, StatementView};
 use crate::analyze::thresholds::Thresholds;
+use crate::analyze::{Finding, Priority};
 use crate::snapshot::Snapshot;
 use crate::util::round2;
 
@@ -49,6 +51,22 @@ pub fn hot_selects(snap: &Snapshot, th: &Thresholds) -> Vec<HotSelect> {
         });
     }
     out
+}
+
+impl HotSelect {
+    /// A finding about this statement: its label as object, the message `hot statement <what>:
+    /// <its text, cut>`, the shared numbers as detail.
+    pub fn finding(&self, check: &Check, priority: Priority, what: String) -> Finding {
+        let s = &self.statement;
+        Finding::new(
+            check.info.id,
+            check.severity,
+            priority,
+            s.label(),
+            format!("hot statement {what}: {}", shorten(&s.query, 100)),
+        )
+        .detail(self.detail.clone())
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use crate::cli::Section;
 use crate::snapshot::Snapshot;
 use crate::util::{quote_ident, quote_literal};
 
-use super::sessions::{session_detail, short, who};
+use super::sessions::{session_finding, sessions_over, short};
+use crate::collect::activity::Session;
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
@@ -20,20 +21,23 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[("idle_in_transaction_ms", th::IDLE_IN_TRANSACTION_MS)],
+    sql: &["doctor_sessions.sql"],
     missing: |s| s.activity.sessions.is_none().then_some("sessions"),
     run,
 };
 
 pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
+    let idle = |s: &Session| {
+        s.state_ms.filter(|_| {
+            matches!(
+                s.state.as_deref(),
+                Some("idle in transaction") | Some("idle in transaction (aborted)")
+            )
+        })
+    };
     let mut out = Vec::new();
-    let sessions = snap.activity.sessions.as_deref().unwrap_or(&[]);
-    for s in sessions {
-        let Some(ms) = s.state_ms else { continue };
-        let idle = matches!(
-            s.state.as_deref(),
-            Some("idle in transaction") | Some("idle in transaction (aborted)")
-        );
-        if !idle || ms < th.idle_in_transaction_ms {
+    for (s, ms) in sessions_over(snap, idle) {
+        if ms < th.idle_in_transaction_ms {
             continue;
         }
         let role = s.usename.as_deref().map(quote_ident);
@@ -48,22 +52,15 @@ pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
             ),
             None => (format!("SELECT pg_terminate_backend({});", s.pid), None),
         };
+        let what = format!(
+            "has been idle inside an open transaction for {:.0} s (transaction open {:.0} s): it holds its locks and keeps vacuum from removing dead rows; last query: {}",
+            ms / 1000.0,
+            s.xact_ms.unwrap_or(ms) / 1000.0,
+            short(s.query.as_deref())
+        );
         out.push(
-            Finding::new(
-                CheckId::IdleInTransaction,
-                Severity::Warning,
-                Priority::High,
-                who(s),
-                format!(
-                    "{} has been idle inside an open transaction for {:.0} s (transaction open {:.0} s): it holds its locks and keeps vacuum from removing dead rows; last query: {}",
-                    who(s),
-                    ms / 1000.0,
-                    s.xact_ms.unwrap_or(ms) / 1000.0,
-                    short(s.query.as_deref())
-                ),
-            )
-            .detail(session_detail(s))
-            .fix(fix, rollback),
+            session_finding(CHECK.info.id, CHECK.severity, Priority::High, s, what)
+                .fix(fix, rollback),
         );
     }
     out

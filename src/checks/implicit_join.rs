@@ -4,7 +4,6 @@
 use super::hot_statements::hot_selects;
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
-use crate::analyze::queries::shorten;
 use crate::analyze::thresholds::{self as th, Thresholds};
 use crate::analyze::{Finding, Priority, Severity};
 use crate::checks::CheckId;
@@ -19,34 +18,25 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[("hot_statements", th::HOT_STATEMENTS as f64)],
+    sql: &["statements_1_*.sql"],
     missing: |s| s.statements.is_none().then_some("statements"),
     run,
 };
 
 pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for h in hot_selects(snap, th) {
-        let (s, f) = (&h.statement, &h.shape);
-        if f.comma_joined.is_empty() {
-            continue;
-        }
-        let mut detail = h.detail.clone();
-        detail["comma_joined"] = serde_json::json!(f.comma_joined);
-        out.push(
-            Finding::new(
-                CheckId::ImplicitJoin,
-                Severity::Info,
-                Priority::Low,
-                s.label(),
-                format!(
-                    "hot statement joins {} with commas: write explicit JOIN ... ON so a missing join condition cannot turn into a cross join: {}",
-                    f.comma_joined.join(", "), shorten(&s.query, 100)
-                ),
-            )
-            .detail(detail),
-        );
-    }
-    out
+    hot_selects(snap, th)
+        .iter()
+        .filter(|h| !h.shape.comma_joined.is_empty())
+        .map(|h| {
+            let joined = &h.shape.comma_joined;
+            let mut f = h.finding(&CHECK, Priority::Low, format!(
+                "joins {} with commas: write explicit JOIN ... ON so a missing join condition cannot turn into a cross join",
+                joined.join(", ")
+            ));
+            f.detail["comma_joined"] = serde_json::json!(joined);
+            f
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{column_finding, flagged_columns, needs_flagged_columns, Check};
+use super::facts::{columns, needs_flagged_columns, Column};
+use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
-use crate::util::{qualified, quote_ident};
+use crate::util::quote_ident;
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
@@ -23,6 +24,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["health_columns.sql"],
     missing: needs_flagged_columns,
     run,
 };
@@ -30,14 +32,15 @@ pub const CHECK: Check = Check {
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
     // (schema, column) -> every (type, table) of that name.
     let mut by_name: BTreeMap<(&str, &str), Vec<(String, String)>> = BTreeMap::new();
-    for c in flagged_columns(snap, |c| c.inconsistent) {
+    for Column { c, table, .. } in columns(snap, |c| c.inconsistent) {
         by_name
             .entry((c.schema.as_str(), c.column.as_str()))
             .or_default()
-            .push((base_type(&c.data_type), qualified(&c.schema, &c.table)));
+            .push((base_type(&c.data_type), table));
     }
-    flagged_columns(snap, |c| c.inconsistent)
-        .filter_map(|c| {
+    columns(snap, |c| c.inconsistent)
+        .filter_map(|column| {
+            let Column { c, table, col } = &column;
             let all = by_name.get(&(c.schema.as_str(), c.column.as_str()))?;
             let mine = base_type(&c.data_type);
             let mut others: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -47,19 +50,15 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             if others.is_empty() {
                 return None;
             }
-            let table = qualified(&c.schema, &c.table);
             let elsewhere: Vec<String> = others
                 .iter()
                 .map(|(t, tables)| format!("{t} in {}", tables.join(", ")))
                 .collect();
-            let mut f = column_finding(
+            let mut f = column.finding(
                 &CHECK,
-                Priority::Low,
-                c,
                 format!(
-                    "column {table}.{} is {mine}, while columns of that name in schema {} are \
+                    "column {table}.{col} is {mine}, while columns of that name in schema {} are \
                      {}: joins on them need casts",
-                    quote_ident(&c.column),
                     quote_ident(&c.schema),
                     elsewhere.join("; ")
                 ),
@@ -81,7 +80,7 @@ fn base_type(t: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{column, snapshot};
+    use crate::checks::testkit::{column, with_flagged_columns};
     use serde_json::json;
 
     fn mixed(table: &str, col: &str, ty: &str) -> serde_json::Value {
@@ -92,16 +91,12 @@ mod tests {
 
     #[test]
     fn every_column_of_a_name_with_two_types_is_reported() {
-        let s = snapshot(
-            vec![],
-            vec![],
-            json!({"flagged_columns": [
-                mixed("clients", "id", "bigint"),
-                mixed("t-int-id", "id", "integer"),
-                mixed("t_uuid_id", "id", "uuid"),
-                column("notes", "id", "bigint", "int8"),
-            ]}),
-        );
+        let s = with_flagged_columns(vec![
+            mixed("clients", "id", "bigint"),
+            mixed("t-int-id", "id", "integer"),
+            mixed("t_uuid_id", "id", "uuid"),
+            column("notes", "id", "bigint", "int8"),
+        ]);
         let f = run(&s, &Thresholds::default());
         assert_eq!(f.len(), 3);
         assert_eq!(f[1].object, "public.\"t-int-id\".id");
@@ -113,24 +108,16 @@ mod tests {
 
     #[test]
     fn modifiers_alone_are_not_a_difference() {
-        let s = snapshot(
-            vec![],
-            vec![],
-            json!({"flagged_columns": [
-                mixed("a", "code", "character varying(10)"),
-                mixed("b", "code", "character varying(20)"),
-            ]}),
-        );
+        let s = with_flagged_columns(vec![
+            mixed("a", "code", "character varying(10)"),
+            mixed("b", "code", "character varying(20)"),
+        ]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(
-            vec![],
-            vec![],
-            serde_json::json!({"flagged_columns": []}),
-        );
+        let s = crate::checks::testkit::with_flagged_columns(vec![]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -27,6 +27,11 @@ pub const CHECK: Check = Check {
         ("index_bloat_pct", th::INDEX_BLOAT_PCT),
         ("index_bloat_critical_pct", th::INDEX_BLOAT_CRITICAL_PCT),
     ],
+    sql: &[
+        "doctor_indexes.sql",
+        "doctor_column_stats.sql",
+        "doctor_settings.sql",
+    ],
     missing: |s| {
         super::first_missing(&[
             (s.schema.indexes.is_some(), "indexes"),

@@ -2,6 +2,8 @@
 //! foreign keys it serves, which indexes are identical or cover one another, and leftovers of
 //! failed concurrent builds. Pure functions over the snapshot's index list.
 
+use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use std::collections::{HashMap, HashSet};
 
 use crate::collect::health::IndexColumns;
@@ -20,6 +22,17 @@ pub fn obj(ix: &IndexInfo) -> String {
 /// The index's table, schema-qualified.
 pub fn table_of(ix: &IndexInfo) -> String {
     qualified(&ix.schema, &ix.table)
+}
+
+/// A finding about index `ix`: its object the index, its table the index's table.
+pub fn index_finding(
+    id: CheckId,
+    severity: Severity,
+    priority: Priority,
+    ix: &IndexInfo,
+    message: String,
+) -> Finding {
+    Finding::new(id, severity, priority, obj(ix), message).table(table_of(ix))
 }
 
 /// Backs a PRIMARY KEY, UNIQUE or EXCLUDE constraint, or enforces uniqueness itself.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
+use super::index_groups::index_finding;
 use super::{create_concurrently, derived_name, drop_index, droppable, renamed_definition, Check};
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
@@ -31,6 +32,7 @@ pub const CHECK: Check = Check {
         ("null_frac_min_pct", NULL_FRAC_MIN_PCT),
         ("warning_min_bytes", WARNING_MIN_BYTES as f64),
     ],
+    sql: &["doctor_indexes.sql", "doctor_column_stats.sql"],
     missing,
     run,
 };
@@ -100,7 +102,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         let rollback = format!("{}\n{}", create_concurrently(ix), drop_index(&partial_ix));
         let big = ix.bytes >= WARNING_MIN_BYTES;
         out.push(
-            Finding::new(
+            index_finding(
                 CHECK.info.id,
                 if big {
                     Severity::Warning
@@ -108,7 +110,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     Severity::Info
                 },
                 if big { Priority::Medium } else { Priority::Low },
-                name.clone(),
+                ix,
                 format!(
                     "index {name} ({}) indexes {table}.{qcol}, which is {null_pct:.0}% NULL: a \
                      partial index WHERE {qcol} IS NOT NULL serves every lookup by value at \
@@ -117,7 +119,6 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     100.0 - null_pct
                 ),
             )
-            .table(table)
             .detail(json!({
                 "column": col,
                 "null_frac_pct": (null_pct * 100.0).round() / 100.0,

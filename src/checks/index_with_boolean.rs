@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::index_groups::index_finding;
 use super::{indexes_with_columns, needs_index_columns, Check};
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
@@ -21,6 +22,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["doctor_indexes.sql", "health_index_columns.sql"],
     missing: needs_index_columns,
     run,
 };
@@ -62,7 +64,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             )
         };
         out.push(
-            Finding::new(
+            index_finding(
                 CHECK.info.id,
                 if leading {
                     Severity::Warning
@@ -74,10 +76,9 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                 } else {
                     Priority::Low
                 },
-                name,
+                ix,
                 message,
             )
-            .table(table)
             .detail(json!({
                 "column": col,
                 "position": pos + 1,

@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use super::index_groups::index_finding;
 use super::{indexes_with_columns, needs_index_columns, Check};
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
@@ -22,6 +23,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["doctor_indexes.sql", "health_index_columns.sql"],
     missing: needs_index_columns,
     run,
 };
@@ -60,11 +62,11 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             .flatten()
             .unwrap_or_else(|| "an expression".to_string());
         out.push(
-            Finding::new(
+            index_finding(
                 CHECK.info.id,
                 CHECK.severity,
                 Priority::Low,
-                name.clone(),
+                ix,
                 format!(
                     "index {name} on {table} has the timestamp key {col} ({}) at position {} of \
                      {n}: a range on it stops the columns after it from narrowing the scan; put \
@@ -73,7 +75,6 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     pos + 1
                 ),
             )
-            .table(table)
             .detail(json!({
                 "column": col,
                 "position": pos + 1,

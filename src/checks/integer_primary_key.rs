@@ -33,6 +33,7 @@ pub const CHECK: Check = Check {
         ("critical_days", CRITICAL_DAYS),
         ("min_window_days", MIN_WINDOW_DAYS),
     ],
+    sql: &["health_int_primary_keys.sql"],
     missing: |s| {
         s.health
             .int_primary_keys

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
+use super::facts::{constraint_finding, fk_names};
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
@@ -25,6 +26,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["health_foreign_keys.sql"],
     missing: needs_fk_details,
     run,
 };
@@ -56,17 +58,15 @@ fn pairs(fks: &[&FkDetail], out: &mut Vec<Finding>) {
             if shared.is_empty() {
                 continue;
             }
-            let table = qualified(&a.schema, &a.table);
+            let (table, name) = fk_names(a);
             out.push(
-                Finding::new(
-                    CHECK.info.id,
-                    CHECK.severity,
+                constraint_finding(
+                    &CHECK,
                     Priority::Low,
-                    format!("{table}.{}", quote_ident(&a.name)),
+                    (&table, &name),
                     format!(
-                        "foreign keys {} ({}) and {} ({}) on {table} both reference {} and share \
+                        "foreign keys {name} ({}) and {} ({}) on {table} both reference {} and share \
                          {}: if they express one rule, keep one",
-                        quote_ident(&a.name),
                         a.columns.join(", "),
                         quote_ident(&b.name),
                         b.columns.join(", "),
@@ -78,7 +78,6 @@ fn pairs(fks: &[&FkDetail], out: &mut Vec<Finding>) {
                             .join(", ")
                     ),
                 )
-                .table(table)
                 .detail(json!({
                     "constraint": a.name,
                     "other": b.name,

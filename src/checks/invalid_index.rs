@@ -22,6 +22,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["doctor_indexes.sql", "doctor_sessions.sql"],
     missing: |s| s.schema.indexes.is_none().then_some("indexes"),
     run,
 };

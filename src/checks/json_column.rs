@@ -21,6 +21,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["health_json_columns.sql"],
     missing: |s| s.health.json_columns.is_none().then_some("json_columns"),
     run,
 };

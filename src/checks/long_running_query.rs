@@ -9,7 +9,8 @@ use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
 
-use super::sessions::{session_detail, short, who};
+use super::sessions::{session_finding, sessions_over, short};
+use crate::collect::activity::Session;
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
@@ -25,45 +26,31 @@ pub const CHECK: Check = Check {
             th::LONG_RUNNING_QUERY_CRITICAL_MS,
         ),
     ],
+    sql: &["doctor_sessions.sql"],
     missing: |s| s.activity.sessions.is_none().then_some("sessions"),
     run,
 };
 
 pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let sessions = snap.activity.sessions.as_deref().unwrap_or(&[]);
-    for s in sessions {
-        let Some(ms) = s.query_ms else { continue };
-        if s.state.as_deref() != Some("active") || ms < th.long_running_query_ms {
-            continue;
-        }
-        let critical = ms >= th.long_running_query_critical_ms;
-        out.push(
-            Finding::new(
-                CheckId::LongRunningQuery,
-                if critical {
-                    Severity::Critical
-                } else {
-                    Severity::Warning
-                },
-                if critical {
-                    Priority::High
-                } else {
-                    Priority::Medium
-                },
-                who(s),
-                format!(
-                    "{} has been running one query for {:.0} s: {}",
-                    who(s),
-                    ms / 1000.0,
-                    short(s.query.as_deref())
-                ),
-            )
-            .detail(session_detail(s))
-            .fix(format!("SELECT pg_cancel_backend({});", s.pid), None),
-        );
-    }
-    out
+    let active = |s: &Session| s.query_ms.filter(|_| s.state.as_deref() == Some("active"));
+    sessions_over(snap, active)
+        .filter(|(_, ms)| *ms >= th.long_running_query_ms)
+        .map(|(s, ms)| {
+            let critical = ms >= th.long_running_query_critical_ms;
+            let (severity, priority) = if critical {
+                (Severity::Critical, Priority::High)
+            } else {
+                (Severity::Warning, Priority::Medium)
+            };
+            let what = format!(
+                "has been running one query for {:.0} s: {}",
+                ms / 1000.0,
+                short(s.query.as_deref())
+            );
+            session_finding(CHECK.info.id, severity, priority, s, what)
+                .fix(format!("SELECT pg_cancel_backend({});", s.pid), None)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub const CHECK: Check = Check {
             th::MISSING_INDEX_SEQ_TO_IDX_RATIO,
         ),
     ],
+    sql: &["doctor_tables.sql", "doctor_indexes.sql"],
     missing: |s| {
         super::first_missing(&[
             (s.schema.tables.is_some(), "tables"),

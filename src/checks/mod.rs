@@ -1,13 +1,14 @@
 //! The doctor checks, one per module, and their registry.
 //!
 //! A check is a module `src/checks/<check_id>.rs` holding its `CHECK` (id, section, default
-//! severity, the thresholds it reads, summary, the snapshot part it needs) and its pure
-//! `run(&Snapshot, &Thresholds) -> Vec<Finding>`, with unit tests on built snapshots. `ALL`
-//! lists them in the order they run; `analyze::doctor` runs the registry. Helpers that several
-//! checks share live in the small modules below (`index_groups`, `index_ddl`, `sessions`,
-//! `hot_statements`). How to add one: ARCHITECTURE.md, "How to add a doctor check".
+//! severity, the thresholds it reads, the `src/sql/` files its input comes from, summary, the
+//! snapshot part it needs) and its pure `run(&Snapshot, &Thresholds) -> Vec<Finding>`, with
+//! unit tests on built snapshots. `ALL` lists them in the order they run; `analyze::doctor` runs the registry. Helpers that several
+//! checks share live in the small modules below (`facts`, `index_groups`, `index_ddl`,
+//! `sessions`, `hot_statements`). How to add one: ARCHITECTURE.md, "How to add a doctor check".
 
 // Shared helpers.
+pub mod facts;
 pub mod hot_statements;
 pub mod id;
 pub mod index_ddl;
@@ -16,10 +17,8 @@ pub mod sessions;
 
 use crate::analyze::doctor::{needs, CheckInfo, Input, Sink};
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
-use crate::collect::health::{FlaggedColumn, TableFacts};
+use crate::analyze::{Finding, Severity};
 use crate::snapshot::{Skipped, Snapshot};
-use crate::util::qualified;
 
 pub use id::CheckId;
 pub(crate) use index_ddl::{
@@ -36,79 +35,134 @@ pub struct Check {
     /// (lower case) or the module's own constants (upper case), as documented in DB_PERF.md
     /// section 3.
     pub thresholds: &'static [(&'static str, f64)],
+    /// The files of `src/sql/` whose rows the check reads (through the snapshot parts its
+    /// `missing` test names). A `*` stands for the rest of a name, so one entry names a family
+    /// of per-version variants (`statements_1_*.sql`). Empty for a check that reads no query
+    /// (the host sample).
+    pub sql: &'static [&'static str],
     /// The first collector part the check needs that the snapshot lacks, if any.
     pub missing: fn(&Snapshot) -> Option<&'static str>,
     pub run: fn(&Snapshot, &Thresholds) -> Vec<Finding>,
 }
 
-/// Declares each check's module and lists its `CHECK` in `ALL`, in the order written.
-macro_rules! registry {
-    ($($check:ident,)*) => {
-        $(pub mod $check;)*
+// The check modules, `src/checks/<check_id>.rs`, one line each in alphabetical order (cargo fmt
+// keeps them sorted). A check is also listed in `ALL`; a unit test fails when a module that
+// defines a `CHECK` is missing from `ALL` or listed twice.
+pub mod all_columns_nullable_except_pk;
+pub mod blob_column;
+pub mod blocking_locks;
+pub mod btree_index_on_array;
+pub mod cache_hit_ratio;
+pub mod char_column;
+pub mod connections_usage;
+pub mod dead_tuples;
+pub mod dominant_wait;
+pub mod duplicate_foreign_key;
+pub mod duplicate_index;
+pub mod fixed_length_varchar;
+pub mod fk_type_mismatch;
+pub mod fk_without_index;
+pub mod foreign_key_with_null_values;
+pub mod host_cpu;
+pub mod host_memory;
+pub mod idle_in_transaction;
+pub mod implicit_join;
+pub mod inconsistent_column_type;
+pub mod index_bloat;
+pub mod index_mostly_null;
+pub mod index_with_boolean;
+pub mod index_with_timestamp_in_the_middle;
+pub mod integer_primary_key;
+pub mod intersected_foreign_key;
+pub mod invalid_index;
+pub mod json_column;
+pub mod long_running_query;
+pub mod missing_index;
+pub mod money_column;
+pub mod not_valid_constraint;
+pub mod partial_index_always_true;
+pub mod possible_object_name_overflow;
+pub mod primary_key_columns_not_first;
+pub mod primary_key_with_varchar;
+pub mod redundant_hash_index;
+pub mod redundant_index;
+pub mod select_star;
+pub mod self_referenced_foreign_key;
+pub mod sequence_near_max;
+pub mod sequence_overflow;
+pub mod serial_column_not_pk;
+pub mod slow_query;
+pub mod table_bloat;
+pub mod table_not_linked_to_others;
+pub mod table_with_incrementing_columns;
+pub mod table_with_inheritance;
+pub mod table_with_no_data;
+pub mod table_with_zero_or_one_column;
+pub mod table_without_pk;
+pub mod timestamp_or_timetz_column;
+pub mod unbounded_result;
+pub mod unused_index;
+pub mod xid_wraparound;
 
-        /// Every check, in the order they run (the order of `checks_run` in the report).
-        pub const ALL: &[Check] = &[$($check::CHECK,)*];
-    };
-}
-
-// The registry: one line per check, `src/checks/<line>.rs`. New checks go at the end.
-registry! {
-    unused_index,
-    duplicate_index,
-    redundant_index,
-    invalid_index,
-    fk_without_index,
-    missing_index,
-    index_bloat,
-    table_bloat,
-    table_without_pk,
-    sequence_overflow,
-    dead_tuples,
-    xid_wraparound,
-    long_running_query,
-    idle_in_transaction,
-    blocking_locks,
-    connections_usage,
-    cache_hit_ratio,
-    host_cpu,
-    host_memory,
-    slow_query,
-    select_star,
-    unbounded_result,
-    implicit_join,
-    btree_index_on_array,
-    index_with_boolean,
-    index_mostly_null,
-    partial_index_always_true,
-    redundant_hash_index,
-    duplicate_foreign_key,
-    intersected_foreign_key,
-    fk_type_mismatch,
-    not_valid_constraint,
-    integer_primary_key,
-    json_column,
-    sequence_near_max,
-    dominant_wait,
-    money_column,
-    char_column,
-    fixed_length_varchar,
-    timestamp_or_timetz_column,
-    blob_column,
-    serial_column_not_pk,
-    inconsistent_column_type,
-    table_with_zero_or_one_column,
-    all_columns_nullable_except_pk,
-    primary_key_columns_not_first,
-    table_with_inheritance,
-    table_not_linked_to_others,
-    table_with_incrementing_columns,
-    table_with_no_data,
-    foreign_key_with_null_values,
-    self_referenced_foreign_key,
-    index_with_timestamp_in_the_middle,
-    primary_key_with_varchar,
-    possible_object_name_overflow,
-}
+/// Every check, in the order they run (the order of `checks_run` in the report). New checks go
+/// at the end.
+pub const ALL: &[Check] = &[
+    unused_index::CHECK,
+    duplicate_index::CHECK,
+    redundant_index::CHECK,
+    invalid_index::CHECK,
+    fk_without_index::CHECK,
+    missing_index::CHECK,
+    index_bloat::CHECK,
+    table_bloat::CHECK,
+    table_without_pk::CHECK,
+    sequence_overflow::CHECK,
+    dead_tuples::CHECK,
+    xid_wraparound::CHECK,
+    long_running_query::CHECK,
+    idle_in_transaction::CHECK,
+    blocking_locks::CHECK,
+    connections_usage::CHECK,
+    cache_hit_ratio::CHECK,
+    host_cpu::CHECK,
+    host_memory::CHECK,
+    slow_query::CHECK,
+    select_star::CHECK,
+    unbounded_result::CHECK,
+    implicit_join::CHECK,
+    btree_index_on_array::CHECK,
+    index_with_boolean::CHECK,
+    index_mostly_null::CHECK,
+    partial_index_always_true::CHECK,
+    redundant_hash_index::CHECK,
+    duplicate_foreign_key::CHECK,
+    intersected_foreign_key::CHECK,
+    fk_type_mismatch::CHECK,
+    not_valid_constraint::CHECK,
+    integer_primary_key::CHECK,
+    json_column::CHECK,
+    sequence_near_max::CHECK,
+    dominant_wait::CHECK,
+    money_column::CHECK,
+    char_column::CHECK,
+    fixed_length_varchar::CHECK,
+    timestamp_or_timetz_column::CHECK,
+    blob_column::CHECK,
+    serial_column_not_pk::CHECK,
+    inconsistent_column_type::CHECK,
+    table_with_zero_or_one_column::CHECK,
+    all_columns_nullable_except_pk::CHECK,
+    primary_key_columns_not_first::CHECK,
+    table_with_inheritance::CHECK,
+    table_not_linked_to_others::CHECK,
+    table_with_incrementing_columns::CHECK,
+    table_with_no_data::CHECK,
+    foreign_key_with_null_values::CHECK,
+    self_referenced_foreign_key::CHECK,
+    index_with_timestamp_in_the_middle::CHECK,
+    primary_key_with_varchar::CHECK,
+    possible_object_name_overflow::CHECK,
+];
 
 /// The registered check with this id.
 pub fn check(id: CheckId) -> Option<&'static Check> {
@@ -166,6 +220,26 @@ pub(crate) fn needs_local_host(s: &Snapshot) -> Option<&'static str> {
     (s.host.is_none() || !s.local).then_some(HOST)
 }
 
+/// The host checks' finding, when `over` finds the sampled host over its limit and returns the
+/// message and detail.
+pub(crate) fn host_finding(
+    snap: &Snapshot,
+    check: &Check,
+    over: impl FnOnce(&crate::collect::host::HostSnapshot) -> Option<(String, serde_json::Value)>,
+) -> Vec<Finding> {
+    let Some((message, detail)) = snap.host.as_ref().and_then(over) else {
+        return Vec::new();
+    };
+    vec![Finding::new(
+        check.info.id,
+        check.severity,
+        crate::analyze::Priority::Medium,
+        "host",
+        message,
+    )
+    .detail(detail)]
+}
+
 /// The part name of the host sample.
 const HOST: &str = "host";
 
@@ -212,69 +286,6 @@ pub fn run(input: &Input, sink: &mut Sink) {
             sink.skip(c.info.id, k.reason, k.enable);
         }
     }
-}
-
-/// The missing-part test for checks that read the flagged columns.
-fn needs_flagged_columns(s: &Snapshot) -> Option<&'static str> {
-    s.health
-        .flagged_columns
-        .is_none()
-        .then_some("flagged_columns")
-}
-
-/// The missing-part test for checks that read the table facts.
-fn needs_table_facts(s: &Snapshot) -> Option<&'static str> {
-    s.health.table_facts.is_none().then_some("table_facts")
-}
-
-/// The flagged columns that `keep` selects.
-fn flagged_columns<'a>(
-    s: &'a Snapshot,
-    keep: impl Fn(&FlaggedColumn) -> bool + 'a,
-) -> impl Iterator<Item = &'a FlaggedColumn> + 'a {
-    s.health
-        .flagged_columns
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .filter(move |c| keep(c))
-}
-
-/// A finding about one column, its object `schema.table.column`, with its type in `detail`.
-fn column_finding(
-    check: &Check,
-    priority: Priority,
-    c: &FlaggedColumn,
-    message: String,
-) -> Finding {
-    let table = qualified(&c.schema, &c.table);
-    Finding::new(
-        check.info.id,
-        check.severity,
-        priority,
-        format!("{table}.{}", crate::util::quote_ident(&c.column)),
-        message,
-    )
-    .table(table)
-    .detail(serde_json::json!({
-        "column": c.column,
-        "data_type": c.data_type,
-        "not_null": c.not_null,
-    }))
-}
-
-/// The table facts that `keep` selects, each with its qualified name.
-fn table_facts<'a>(
-    s: &'a Snapshot,
-    keep: impl Fn(&TableFacts) -> bool + 'a,
-) -> impl Iterator<Item = (&'a TableFacts, String)> + 'a {
-    s.health
-        .table_facts
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .filter(move |t| keep(t))
-        .map(|t| (t, qualified(&t.schema, &t.table)))
 }
 
 #[cfg(test)]
@@ -337,6 +348,25 @@ pub(crate) mod testkit {
             "pk_columns": ["id"], "inherits_from": null, "not_linked": false,
             "incrementing_columns": [], "no_data": false
         })
+    }
+
+    /// A snapshot whose health part is these flagged columns (each built with `column`).
+    pub fn with_flagged_columns(columns: Vec<Value>) -> Snapshot {
+        snapshot(vec![], vec![], json!({ "flagged_columns": columns }))
+    }
+
+    /// A snapshot whose health part is these table facts (each built with `table_facts`).
+    pub fn with_table_facts(tables: Vec<Value>) -> Snapshot {
+        snapshot(vec![], vec![], json!({ "table_facts": tables }))
+    }
+
+    /// `table_facts(table)` with the fields of `set` changed.
+    pub fn table_facts_with(table: &str, set: Value) -> Value {
+        let mut t = table_facts(table);
+        for (k, v) in set.as_object().expect("an object of fields") {
+            t[k] = v.clone();
+        }
+        t
     }
 
     /// A foreign key of `public.<table>` to `public.<ref_table>` (columns, NOT NULL flags).
@@ -432,14 +462,23 @@ mod tests {
         for c in ALL {
             // A row whose first cell names the id (`| `a`, `b` | ...` documents both).
             let named = format!("`{}`", c.info.id);
-            assert!(
-                rows.lines().any(|l| l.starts_with("| ")
+            let row = rows.lines().find(|l| {
+                l.starts_with("| ")
                     && l.split('|')
                         .nth(1)
-                        .is_some_and(|cell| cell.contains(&named))),
-                "{} has no row in DB_PERF.md section 3",
-                c.info.id
-            );
+                        .is_some_and(|cell| cell.contains(&named))
+            });
+            let row =
+                row.unwrap_or_else(|| panic!("{} has no row in DB_PERF.md section 3", c.info.id));
+            // Its last cell, "Input", names the queries it reads.
+            let input = row.trim_end_matches(['|', ' ']).rsplit('|').next().unwrap();
+            for f in c.sql {
+                assert!(
+                    input.contains(&format!("`{f}`")),
+                    "{}: its DB_PERF.md row's Input cell does not name {f}",
+                    c.info.id
+                );
+            }
             for (name, _) in c.thresholds {
                 assert!(
                     section.contains(&format!("`{name}`"))
@@ -449,6 +488,132 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A check module is registered: every file of src/checks/ that defines a `CHECK` is in
+    /// `ALL` exactly once (its `pub mod` line alone compiles it but never runs it).
+    #[test]
+    fn every_check_module_is_in_all_exactly_once() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/checks");
+        let mut modules = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let src = std::fs::read_to_string(&path).unwrap();
+            if src.contains("\npub const CHECK: Check = Check {") {
+                modules.push(path.file_stem().unwrap().to_string_lossy().into_owned());
+            }
+        }
+        assert!(modules.len() >= ALL.len(), "{modules:?}");
+        let mut problems = Vec::new();
+        for m in &modules {
+            let n = ALL.iter().filter(|c| c.info.id.as_str() == m).count();
+            if n != 1 {
+                problems.push(format!(
+                    "src/checks/{m}.rs defines a CHECK listed {n} times in ALL"
+                ));
+            }
+        }
+        for c in ALL {
+            if !modules.iter().any(|m| m == c.info.id.as_str()) {
+                problems.push(format!(
+                    "{} is in ALL without its module src/checks/{0}.rs",
+                    c.info.id
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// The `src/sql/` files the doctor collectors (`src/collect/`) run that feed no check
+    /// directly: the capabilities probe's extension list, the exact sizes of the largest tables
+    /// (shown in the report), the pg_stat_statements settings and info (read by its
+    /// self-checks in `analyze::statements`) and the plan collector's queries (read by the
+    /// plan insights in `plans::insights`).
+    const SHARED_SQL: &[&str] = &[
+        "extensions.sql",
+        "doctor_table_sizes.sql",
+        "statements_settings.sql",
+        "statements_info.sql",
+        "plans_settings.sql",
+        "plans_tables.sql",
+    ];
+
+    /// The `src/sql/` files that the modules of `src/collect/` include.
+    fn collector_sql() -> std::collections::BTreeSet<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/collect");
+        let mut files = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let src = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in src.split("include_str!(\"../sql/").skip(1) {
+                files.insert(part.split('"').next().unwrap().to_string());
+            }
+        }
+        files
+    }
+
+    /// Whether the `sql` entry `pattern` names file `name` (a `*` stands for any run of
+    /// characters).
+    fn sql_names(pattern: &str, name: &str) -> bool {
+        match pattern.split_once('*') {
+            None => pattern == name,
+            Some((head, tail)) => {
+                name.len() >= head.len() + tail.len()
+                    && name.starts_with(head)
+                    && name.ends_with(tail)
+            }
+        }
+    }
+
+    #[test]
+    fn a_family_pattern_names_its_versions_only() {
+        assert!(sql_names("statements_1_*.sql", "statements_1_10.sql"));
+        assert!(sql_names("wait_sample*.sql", "wait_sample.sql"));
+        assert!(!sql_names("statements_1_*.sql", "statements_info.sql"));
+        assert!(!sql_names("doctor_tables.sql", "doctor_table_sizes.sql"));
+        assert!(!sql_names("a*a", "a"));
+    }
+
+    /// Each check names the queries its input comes from: every name is a file of src/sql/
+    /// that a collector runs, and every query a collector runs feeds a check or is one of the
+    /// few listed as shared.
+    #[test]
+    fn every_check_names_its_sql_and_every_collector_query_has_a_reader() {
+        let collected = collector_sql();
+        assert!(collected.contains("doctor_indexes.sql"), "{collected:?}");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/sql");
+        let mut problems = Vec::new();
+        let files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        for c in ALL {
+            for f in c.sql {
+                let named: Vec<&String> = files.iter().filter(|n| sql_names(f, n)).collect();
+                if named.len() < 1 + usize::from(f.contains('*')) {
+                    problems.push(format!(
+                        "{}: src/sql/{f} names {} file(s) (a family with * names two or more)",
+                        c.info.id,
+                        named.len()
+                    ));
+                }
+                for n in named.into_iter().filter(|n| !collected.contains(*n)) {
+                    problems.push(format!("{}: no collector runs src/sql/{n}", c.info.id));
+                }
+            }
+            let host = [CheckId::HostCpu, CheckId::HostMemory].contains(&c.info.id);
+            if c.sql.is_empty() != host {
+                problems.push(format!("{}: names no query", c.info.id));
+            }
+        }
+        for f in &collected {
+            let read = ALL.iter().any(|c| c.sql.iter().any(|p| sql_names(p, f)));
+            if read == SHARED_SQL.contains(&f.as_str()) {
+                problems.push(format!(
+                    "src/sql/{f}: named by a check and listed as shared, or neither"
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
     /// The `#[test]` functions of a source file, as (name, body) pairs.

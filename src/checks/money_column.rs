@@ -2,14 +2,14 @@
 //! the server's `lc_monetary`, and reads back wrong when that setting changes; numeric (with the
 //! currency in a column of its own) has none of these problems.
 
-use super::{column_finding, flagged_columns, needs_flagged_columns, Check};
+use super::facts::{columns, needs_flagged_columns, Column};
+use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
-use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
@@ -19,19 +19,17 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["health_columns.sql"],
     missing: needs_flagged_columns,
     run,
 };
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    flagged_columns(snap, |c| c.type_name == "money")
+    columns(snap, |c| c.type_name == "money")
         .map(|c| {
-            let table = qualified(&c.schema, &c.table);
-            let col = quote_ident(&c.column);
-            column_finding(
+            let Column { table, col, .. } = &c;
+            c.finding(
                 &CHECK,
-                Priority::Low,
-                c,
                 format!(
                     "column {table}.{col} is money: it keeps no currency, its rounding and \
                      display follow lc_monetary, and its values read wrong once that setting \
@@ -54,19 +52,14 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{column, snapshot};
-    use serde_json::json;
+    use crate::checks::testkit::{column, with_flagged_columns};
 
     #[test]
     fn money_is_reported_with_a_numeric_fix_and_numeric_is_not() {
-        let s = snapshot(
-            vec![],
-            vec![],
-            json!({"flagged_columns": [
-                column("accounts", "account_balance-bad", "money", "money"),
-                column("accounts", "number", "character varying(20)", "varchar"),
-            ]}),
-        );
+        let s = with_flagged_columns(vec![
+            column("accounts", "account_balance-bad", "money", "money"),
+            column("accounts", "number", "character varying(20)", "varchar"),
+        ]);
         let f = run(&s, &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].object, "public.accounts.\"account_balance-bad\"");
@@ -82,11 +75,7 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(
-            vec![],
-            vec![],
-            serde_json::json!({"flagged_columns": []}),
-        );
+        let s = crate::checks::testkit::with_flagged_columns(vec![]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -21,6 +21,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["health_not_valid_constraints.sql"],
     missing: |s| {
         s.health
             .not_valid_constraints

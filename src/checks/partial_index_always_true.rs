@@ -5,6 +5,7 @@
 use pg_query::protobuf::{node::Node as N, BoolExprType, NullTestType};
 use serde_json::json;
 
+use super::index_groups::index_finding;
 use super::{
     create_concurrently, derived_name, drop_index, droppable, indexes_with_columns,
     renamed_definition, Check,
@@ -25,6 +26,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["doctor_indexes.sql", "health_index_columns.sql"],
     missing: super::needs_index_columns,
     run,
 };
@@ -82,11 +84,11 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         let table = qualified(&ix.schema, &ix.table);
         let name = qualified(&ix.schema, &ix.name);
         let mut finding =
-            Finding::new(
+            index_finding(
                 CHECK.info.id,
                 CHECK.severity,
                 Priority::Low,
-                name.clone(),
+                ix,
                 format!(
                 "partial index {name} on {table} has WHERE {pred}, but {} NOT NULL: the clause \
                  is always true, yet the planner uses the index only for queries that repeat it; \
@@ -101,7 +103,6 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                 }
             ),
             )
-            .table(table)
             .detail(json!({
                 "predicate": pred,
                 "not_null_columns": cols,

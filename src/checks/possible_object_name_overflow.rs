@@ -22,6 +22,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["health_long_names.sql"],
     missing: |s| s.health.long_names.is_none().then_some("long_names"),
     run,
 };

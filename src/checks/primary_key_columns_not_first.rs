@@ -3,10 +3,11 @@
 
 use serde_json::json;
 
-use super::{needs_table_facts, table_facts, Check};
+use super::facts::{needs_table_facts, table_finding, tables};
+use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
@@ -20,19 +21,18 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["health_tables.sql"],
     missing: needs_table_facts,
     run,
 };
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    table_facts(snap, |t| t.pk_not_first)
+    tables(snap, |t| t.pk_not_first)
         .map(|(t, name)| {
             let key: Vec<String> = t.pk_columns.iter().map(|c| quote_ident(c)).collect();
-            Finding::new(
-                CHECK.info.id,
-                CHECK.severity,
-                Priority::Low,
-                name.clone(),
+            table_finding(
+                &CHECK,
+                &name,
                 format!(
                     "table {name} starts with {} while its primary key is ({}): put the key \
                      first when the table is next rebuilt",
@@ -40,7 +40,6 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     key.join(", ")
                 ),
             )
-            .table(name)
             .detail(json!({ "first_column": t.first_column, "primary_key": t.pk_columns }))
         })
         .collect()
@@ -49,19 +48,16 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{snapshot, table_facts};
+    use crate::checks::testkit::{table_facts, table_facts_with, with_table_facts};
     use serde_json::json;
 
     #[test]
     fn a_key_after_the_first_column_is_reported() {
-        let mut late = table_facts("good-design");
-        late["pk_not_first"] = json!(true);
-        late["first_column"] = json!("description");
-        let s = snapshot(
-            vec![],
-            vec![],
-            json!({"table_facts": [late, table_facts("clients")]}),
+        let late = table_facts_with(
+            "good-design",
+            json!({"pk_not_first": true, "first_column": "description"}),
         );
+        let s = with_table_facts(vec![late, table_facts("clients")]);
         let f = run(&s, &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].object, "public.\"good-design\"");
@@ -70,11 +66,7 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(
-            vec![],
-            vec![],
-            serde_json::json!({"table_facts": []}),
-        );
+        let s = crate::checks::testkit::with_table_facts(vec![]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

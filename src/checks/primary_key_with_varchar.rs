@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use super::index_groups::index_finding;
 use super::{indexes_with_columns, needs_index_columns, Check};
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
@@ -22,6 +23,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["doctor_indexes.sql", "health_index_columns.sql"],
     missing: needs_index_columns,
     run,
 };
@@ -54,11 +56,11 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         let table = qualified(&ix.schema, &ix.table);
         let list: Vec<String> = cols.iter().map(|(c, t)| format!("{c} {t}")).collect();
         out.push(
-            Finding::new(
+            index_finding(
                 CHECK.info.id,
                 CHECK.severity,
                 Priority::Low,
-                qualified(&ix.schema, &ix.name),
+                ix,
                 format!(
                     "primary key {} of {table} is on {}: the length of a UUID as text; the \
                      uuid type takes 16 bytes, compares faster and rejects malformed values",
@@ -66,7 +68,6 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     list.join(", ")
                 ),
             )
-            .table(table)
             .detail(json!({
                 "columns": cols.iter().map(|c| &c.0).collect::<Vec<_>>(),
                 "index_bytes": ix.bytes,

@@ -25,6 +25,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["doctor_indexes.sql"],
     missing: |s| s.schema.indexes.is_none().then_some("indexes"),
     run,
 };

@@ -4,7 +4,6 @@
 use super::hot_statements::hot_selects;
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
-use crate::analyze::queries::shorten;
 use crate::analyze::thresholds::{self as th, Thresholds};
 use crate::analyze::{Finding, Priority, Severity};
 use crate::checks::CheckId;
@@ -19,32 +18,23 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[("hot_statements", th::HOT_STATEMENTS as f64)],
+    sql: &["statements_1_*.sql"],
     missing: |s| s.statements.is_none().then_some("statements"),
     run,
 };
 
 pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for h in hot_selects(snap, th) {
-        let (s, f) = (&h.statement, &h.shape);
-        if !f.select_star {
-            continue;
-        }
-        out.push(
-            Finding::new(
-                CheckId::SelectStar,
-                Severity::Info,
-                Priority::Low,
-                s.label(),
-                format!(
-                    "hot statement fetches every column (SELECT *) {} times ({:.1} ms mean): list only the columns the code reads, so less data is sent and an index-only scan becomes possible: {}",
-                    s.calls, s.mean_ms, shorten(&s.query, 100)
-                ),
-            )
-            .detail(h.detail.clone()),
-        );
-    }
-    out
+    hot_selects(snap, th)
+        .iter()
+        .filter(|h| h.shape.select_star)
+        .map(|h| {
+            let s = &h.statement;
+            h.finding(&CHECK, Priority::Low, format!(
+                "fetches every column (SELECT *) {} times ({:.1} ms mean): list only the columns the code reads, so less data is sent and an index-only scan becomes possible",
+                s.calls, s.mean_ms
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
+use super::facts::{constraint_finding, fk_names};
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
@@ -13,7 +14,6 @@ use crate::analyze::{Finding, Priority, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
-use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
@@ -23,6 +23,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["health_foreign_keys.sql"],
     missing: needs_fk_details,
     run,
 };
@@ -32,28 +33,21 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
     fks.iter()
         .filter(|fk| fk.table_oid == fk.ref_table_oid && matches!(fk.on_delete.as_str(), "a" | "r"))
         .map(|fk| {
-            let table = qualified(&fk.schema, &fk.table);
+            let (table, name) = fk_names(fk);
             let rule = if fk.on_delete == "r" {
                 "ON DELETE RESTRICT"
             } else {
                 "no ON DELETE rule"
             };
-            Finding::new(
-                CHECK.info.id,
-                CHECK.severity,
-                Priority::Low,
-                format!("{table}.{}", quote_ident(&fk.name)),
-                format!(
-                    "foreign key {} makes {table} a tree ({} -> {}) with {rule}: deleting a row \
-                     with children fails until the application removes the subtree itself; ON \
-                     DELETE CASCADE removes it, ON DELETE SET NULL makes the children roots",
-                    quote_ident(&fk.name),
-                    fk.columns.join(", "),
-                    fk.ref_columns.join(", ")
-                ),
-            )
-            .table(table)
-            .detail(json!({ "columns": fk.columns, "on_delete": rule }))
+            let message = format!(
+                "foreign key {name} makes {table} a tree ({} -> {}) with {rule}: deleting a row \
+                 with children fails until the application removes the subtree itself; ON \
+                 DELETE CASCADE removes it, ON DELETE SET NULL makes the children roots",
+                fk.columns.join(", "),
+                fk.ref_columns.join(", ")
+            );
+            constraint_finding(&CHECK, Priority::Low, (&table, &name), message)
+                .detail(json!({ "columns": fk.columns, "on_delete": rule }))
         })
         .collect()
 }

@@ -25,6 +25,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["doctor_sequences.sql"],
     // It reads the START values only the health collector's version of the sequence query
     // gathers.
     missing: |s| {

@@ -23,6 +23,7 @@ pub const CHECK: Check = Check {
         ("sequence_pct", th::SEQUENCE_PCT),
         ("sequence_critical_pct", th::SEQUENCE_CRITICAL_PCT),
     ],
+    sql: &["doctor_sequences.sql", "capabilities.sql"],
     missing: |s| s.schema.sequences.is_none().then_some("sequences"),
     run,
 };

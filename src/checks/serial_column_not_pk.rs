@@ -5,14 +5,14 @@
 
 use serde_json::json;
 
-use super::{column_finding, flagged_columns, needs_flagged_columns, Check};
+use super::facts::{columns, needs_flagged_columns, Column};
+use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
-use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
@@ -22,26 +22,28 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["health_columns.sql"],
     missing: needs_flagged_columns,
     run,
 };
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    flagged_columns(snap, |c| c.serial_sequence.is_some())
+    columns(snap, |c| c.serial_sequence.is_some())
         .map(|c| {
-            let table = qualified(&c.schema, &c.table);
-            let col = quote_ident(&c.column);
-            let seq = c.serial_sequence.clone().unwrap_or_default();
-            let mut f = column_finding(
+            let Column {
+                c: column,
+                table,
+                col,
+            } = &c;
+            let seq = column.serial_sequence.clone().unwrap_or_default();
+            let mut f = c.finding(
                 &CHECK,
-                Priority::Low,
-                c,
                 format!(
                     "column {table}.{col} is a serial ({} fed by {seq}) but not the table's \
                      primary key: every insert that omits it gets a new number; if it holds a \
                      reference or a value, drop the default (ALTER TABLE {table} ALTER COLUMN \
                      {col} DROP DEFAULT) and the sequence",
-                    c.data_type
+                    column.data_type
                 ),
             );
             f.detail["sequence"] = json!(seq);
@@ -53,7 +55,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{column, snapshot};
+    use crate::checks::testkit::{column, with_flagged_columns};
     use serde_json::json;
 
     #[test]
@@ -62,7 +64,7 @@ mod tests {
         serial["serial_sequence"] = json!("bad_accounts_real_client_id_seq");
         let mut plain = column("bad_accounts", "counter", "bigint", "int8");
         plain["inconsistent"] = json!(true);
-        let s = snapshot(vec![], vec![], json!({"flagged_columns": [serial, plain]}));
+        let s = with_flagged_columns(vec![serial, plain]);
         let f = run(&s, &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].object, "public.bad_accounts.real_client_id");
@@ -71,11 +73,7 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(
-            vec![],
-            vec![],
-            serde_json::json!({"flagged_columns": []}),
-        );
+        let s = crate::checks::testkit::with_flagged_columns(vec![]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

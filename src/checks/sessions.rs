@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::analyze::{Finding, Priority, Severity};
+use crate::checks::CheckId;
 use crate::collect::activity::Session;
 use crate::snapshot::Snapshot;
 use crate::util::round2;
@@ -45,6 +47,33 @@ pub fn session_detail(s: &Session) -> serde_json::Value {
         "wait_event": s.wait_event,
         "query": s.query,
     })
+}
+
+/// The sessions of the snapshot that `keep` selects, each with the number `keep` returns (how
+/// long it has been in the state the check looks for, in ms).
+pub fn sessions_over<'a>(
+    snap: &'a Snapshot,
+    keep: impl Fn(&Session) -> Option<f64> + 'a,
+) -> impl Iterator<Item = (&'a Session, f64)> + 'a {
+    snap.activity
+        .sessions
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(move |s| keep(s).map(|ms| (s, ms)))
+}
+
+/// A finding about session `s`: its object is `who(s)`, its message `who(s)` followed by
+/// `what`, its detail the session's numbers.
+pub fn session_finding(
+    id: CheckId,
+    severity: Severity,
+    priority: Priority,
+    s: &Session,
+    what: String,
+) -> Finding {
+    Finding::new(id, severity, priority, who(s), format!("{} {what}", who(s)))
+        .detail(session_detail(s))
 }
 
 /// Client connections against the usable maximum, by state (dbdoctor's own session counted).

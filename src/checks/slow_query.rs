@@ -31,6 +31,7 @@ pub const CHECK: Check = Check {
         ("SLOW_CRITICAL_FACTOR", SLOW_CRITICAL_FACTOR),
         ("HIGH_SHARE_PCT", HIGH_SHARE_PCT),
     ],
+    sql: &["statements_1_*.sql"],
     missing: |s| s.statements.is_none().then_some("statements"),
     run,
 };

@@ -26,6 +26,11 @@ pub const CHECK: Check = Check {
         ("table_bloat_pct", th::TABLE_BLOAT_PCT),
         ("table_bloat_critical_pct", th::TABLE_BLOAT_CRITICAL_PCT),
     ],
+    sql: &[
+        "doctor_tables.sql",
+        "doctor_column_stats.sql",
+        "doctor_settings.sql",
+    ],
     missing: |s| {
         super::first_missing(&[
             (s.schema.tables.is_some(), "tables"),

@@ -1,10 +1,11 @@
 //! `table_not_linked_to_others`: a table no foreign key points at and that has none itself.
 //! Often a service table, a leftover nobody dropped, or a relation the schema forgot to state.
 
-use super::{needs_table_facts, table_facts, Check};
+use super::facts::{needs_table_facts, table_finding, tables};
+use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
@@ -17,24 +18,22 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["health_tables.sql"],
     missing: needs_table_facts,
     run,
 };
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    table_facts(snap, |t| t.not_linked)
+    tables(snap, |t| t.not_linked)
         .map(|(_, name)| {
-            Finding::new(
-                CHECK.info.id,
-                CHECK.severity,
-                Priority::Low,
-                name.clone(),
+            table_finding(
+                &CHECK,
+                &name,
                 format!(
                     "table {name} has no foreign key and none references it: check that it is \
                      still used, or state the relation it has with a foreign key"
                 ),
             )
-            .table(name)
         })
         .collect()
 }
@@ -42,18 +41,13 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{snapshot, table_facts};
+    use crate::checks::testkit::{table_facts, table_facts_with, with_table_facts};
     use serde_json::json;
 
     #[test]
     fn unlinked_tables_are_reported() {
-        let mut alone = table_facts("t_uuid");
-        alone["not_linked"] = json!(true);
-        let s = snapshot(
-            vec![],
-            vec![],
-            json!({"table_facts": [alone, table_facts("accounts")]}),
-        );
+        let alone = table_facts_with("t_uuid", json!({"not_linked": true}));
+        let s = with_table_facts(vec![alone, table_facts("accounts")]);
         let f = run(&s, &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].object, "public.t_uuid");
@@ -61,11 +55,7 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(
-            vec![],
-            vec![],
-            serde_json::json!({"table_facts": []}),
-        );
+        let s = crate::checks::testkit::with_table_facts(vec![]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -4,10 +4,11 @@
 
 use serde_json::json;
 
-use super::{needs_table_facts, table_facts, Check};
+use super::facts::{needs_table_facts, table_finding, tables};
+use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
@@ -21,23 +22,22 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["health_tables.sql"],
     missing: needs_table_facts,
     run,
 };
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    table_facts(snap, |t| !t.incrementing_columns.is_empty())
+    tables(snap, |t| !t.incrementing_columns.is_empty())
         .map(|(t, name)| {
             let cols: Vec<String> = t
                 .incrementing_columns
                 .iter()
                 .map(|c| quote_ident(c))
                 .collect();
-            Finding::new(
-                CHECK.info.id,
-                CHECK.severity,
-                Priority::Low,
-                name.clone(),
+            table_finding(
+                &CHECK,
+                &name,
                 format!(
                     "table {name} has numbered columns ({}): one more value needs a schema \
                      change and lookups must test each column; a child table with a foreign \
@@ -45,7 +45,6 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     cols.join(", ")
                 ),
             )
-            .table(name)
             .detail(json!({ "columns": t.incrementing_columns }))
         })
         .collect()
@@ -54,18 +53,16 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{snapshot, table_facts};
+    use crate::checks::testkit::{table_facts, table_facts_with, with_table_facts};
     use serde_json::json;
 
     #[test]
     fn numbered_columns_are_reported() {
-        let mut orders = table_facts("orders");
-        orders["incrementing_columns"] = json!(["phone1", "phone2", "address1", "address2"]);
-        let s = snapshot(
-            vec![],
-            vec![],
-            json!({"table_facts": [orders, table_facts("clients")]}),
+        let orders = table_facts_with(
+            "orders",
+            json!({"incrementing_columns": ["phone1", "phone2", "address1", "address2"]}),
         );
+        let s = with_table_facts(vec![orders, table_facts("clients")]);
         let f = run(&s, &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("phone1, phone2, address1, address2"));
@@ -73,11 +70,7 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(
-            vec![],
-            vec![],
-            serde_json::json!({"table_facts": []}),
-        );
+        let s = crate::checks::testkit::with_table_facts(vec![]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

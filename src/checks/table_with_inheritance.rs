@@ -4,10 +4,11 @@
 
 use serde_json::json;
 
-use super::{needs_table_facts, table_facts, Check};
+use super::facts::{needs_table_facts, table_finding, tables};
+use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
@@ -20,26 +21,24 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &["health_tables.sql"],
     missing: needs_table_facts,
     run,
 };
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    table_facts(snap, |t| t.inherits_from.is_some())
+    tables(snap, |t| t.inherits_from.is_some())
         .map(|(t, name)| {
             let parent = t.inherits_from.clone().unwrap_or_default();
-            Finding::new(
-                CHECK.info.id,
-                CHECK.severity,
-                Priority::Low,
-                name.clone(),
+            table_finding(
+                &CHECK,
+                &name,
                 format!(
                     "table {name} inherits from {parent}: primary keys, unique and foreign key \
                      constraints of the parent do not cover its rows; use declarative \
                      partitioning or separate tables with a foreign key"
                 ),
             )
-            .table(name)
             .detail(json!({ "inherits_from": parent }))
         })
         .collect()
@@ -48,18 +47,13 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{snapshot, table_facts};
+    use crate::checks::testkit::{table_facts, table_facts_with, with_table_facts};
     use serde_json::json;
 
     #[test]
     fn children_are_reported_and_the_parent_is_not() {
-        let mut child = table_facts("child_table");
-        child["inherits_from"] = json!("parent_table");
-        let s = snapshot(
-            vec![],
-            vec![],
-            json!({"table_facts": [table_facts("parent_table"), child]}),
-        );
+        let child = table_facts_with("child_table", json!({"inherits_from": "parent_table"}));
+        let s = with_table_facts(vec![table_facts("parent_table"), child]);
         let f = run(&s, &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].object, "public.child_table");
@@ -68,11 +62,7 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(
-            vec![],
-            vec![],
-            serde_json::json!({"table_facts": []}),
-        );
+        let s = crate::checks::testkit::with_table_facts(vec![]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

@@ -4,10 +4,11 @@
 
 use serde_json::json;
 
-use super::{needs_table_facts, table_facts, Check};
+use super::facts::{needs_table_facts, table_finding, tables};
+use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::snapshot::Snapshot;
@@ -20,18 +21,17 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["health_tables.sql"],
     missing: needs_table_facts,
     run,
 };
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    table_facts(snap, |t| t.column_count <= 1)
+    tables(snap, |t| t.column_count <= 1)
         .map(|(t, name)| {
-            Finding::new(
-                CHECK.info.id,
-                CHECK.severity,
-                Priority::Low,
-                name.clone(),
+            table_finding(
+                &CHECK,
+                &name,
                 format!(
                     "table {name} has {} column{}: it records little more than a set of \
                      values; check that it is still needed or lost its other columns",
@@ -39,7 +39,6 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                     if t.column_count == 1 { "" } else { "s" }
                 ),
             )
-            .table(name)
             .detail(json!({ "column_count": t.column_count, "columns": t.first_column }))
         })
         .collect()
@@ -48,21 +47,14 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{snapshot, table_facts};
+    use crate::checks::testkit::{table_facts, table_facts_with, with_table_facts};
     use serde_json::json;
 
     #[test]
     fn empty_and_single_column_tables_are_reported_and_wider_ones_are_not() {
-        let mut empty = table_facts("empty");
-        empty["column_count"] = json!(0);
-        empty["first_column"] = json!(null);
-        let mut one = table_facts("only_pk");
-        one["column_count"] = json!(1);
-        let s = snapshot(
-            vec![],
-            vec![],
-            json!({"table_facts": [empty, one, table_facts("clients")]}),
-        );
+        let empty = table_facts_with("empty", json!({"column_count": 0, "first_column": null}));
+        let one = table_facts_with("only_pk", json!({"column_count": 1}));
+        let s = with_table_facts(vec![empty, one, table_facts("clients")]);
         let f = run(&s, &Thresholds::default());
         let objects: Vec<&str> = f.iter().map(|x| x.object.as_str()).collect();
         assert_eq!(objects, ["public.empty", "public.only_pk"]);
@@ -71,11 +63,7 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(
-            vec![],
-            vec![],
-            serde_json::json!({"table_facts": []}),
-        );
+        let s = crate::checks::testkit::with_table_facts(vec![]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

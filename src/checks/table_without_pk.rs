@@ -25,6 +25,11 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
+    sql: &[
+        "doctor_tables.sql",
+        "doctor_indexes.sql",
+        "doctor_relation_names.sql",
+    ],
     missing: |s| {
         super::first_missing(&[
             (s.schema.tables.is_some(), "tables"),

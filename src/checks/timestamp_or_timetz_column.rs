@@ -3,14 +3,15 @@
 //! servers and clients in other zones; timetz cannot handle daylight saving. timestamptz stores
 //! the instant.
 
-use super::{column_finding, flagged_columns, needs_flagged_columns, Check};
+use super::facts::{column_findings, needs_flagged_columns, Column};
+use super::Check;
 use crate::analyze::doctor::CheckInfo;
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::{Finding, Priority, Severity};
+use crate::analyze::{Finding, Severity};
 use crate::checks::CheckId;
 use crate::cli::Section;
+use crate::collect::health::FlaggedColumn;
 use crate::snapshot::Snapshot;
-use crate::util::{qualified, quote_ident};
 
 pub const CHECK: Check = Check {
     info: CheckInfo {
@@ -21,18 +22,15 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
+    sql: &["health_columns.sql"],
     missing: needs_flagged_columns,
     run,
 };
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    flagged_columns(snap, |c| {
-        c.type_name == "timestamp" || c.type_name == "timetz"
-    })
-    .map(|c| {
-        let table = qualified(&c.schema, &c.table);
-        let col = quote_ident(&c.column);
-        let message = if c.type_name == "timetz" {
+    let keep = |c: &FlaggedColumn| c.type_name == "timestamp" || c.type_name == "timetz";
+    column_findings(snap, &CHECK, keep, |Column { c, table, col }| {
+        if c.type_name == "timetz" {
             format!(
                 "column {table}.{col} is {}: a time of day with an offset cannot follow \
                      daylight saving; store timestamptz (or a time and a zone name)",
@@ -46,16 +44,14 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                      written in>' rewrites the table)",
                 c.data_type
             )
-        };
-        column_finding(&CHECK, Priority::Low, c, message)
+        }
     })
-    .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{column, snapshot};
+    use crate::checks::testkit::{column, with_flagged_columns};
     use serde_json::json;
 
     #[test]
@@ -67,15 +63,11 @@ mod tests {
             "timestamptz",
         );
         tz["inconsistent"] = json!(true);
-        let s = snapshot(
-            vec![],
-            vec![],
-            json!({"flagged_columns": [
-                column("t-multi", "ts", "timestamp without time zone", "timestamp"),
-                column("t-multi", "created_at", "time with time zone", "timetz"),
-                tz,
-            ]}),
-        );
+        let s = with_flagged_columns(vec![
+            column("t-multi", "ts", "timestamp without time zone", "timestamp"),
+            column("t-multi", "created_at", "time with time zone", "timetz"),
+            tz,
+        ]);
         let f = run(&s, &Thresholds::default());
         let objects: Vec<&str> = f.iter().map(|x| x.object.as_str()).collect();
         assert_eq!(
@@ -88,11 +80,7 @@ mod tests {
 
     #[test]
     fn nothing_of_the_kind_gives_no_finding() {
-        let s = crate::checks::testkit::snapshot(
-            vec![],
-            vec![],
-            serde_json::json!({"flagged_columns": []}),
-        );
+        let s = crate::checks::testkit::with_flagged_columns(vec![]);
         assert!(run(&s, &Thresholds::default()).is_empty());
     }
 }

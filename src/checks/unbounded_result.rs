@@ -4,7 +4,6 @@
 use super::hot_statements::hot_selects;
 use super::Check;
 use crate::analyze::doctor::CheckInfo;
-use crate::analyze::queries::shorten;
 use crate::analyze::thresholds::{self as th, Thresholds};
 use crate::analyze::{Finding, Priority, Severity};
 use crate::checks::CheckId;
@@ -22,32 +21,22 @@ pub const CHECK: Check = Check {
         ("unbounded_rows_per_call", th::UNBOUNDED_ROWS_PER_CALL),
         ("hot_statements", th::HOT_STATEMENTS as f64),
     ],
+    sql: &["statements_1_*.sql"],
     missing: |s| s.statements.is_none().then_some("statements"),
     run,
 };
 
 pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for h in hot_selects(snap, th) {
-        let (s, f) = (&h.statement, &h.shape);
-        if !(f.no_limit && h.rows_per_call >= th.unbounded_rows_per_call) {
-            continue;
-        }
-        out.push(
-            Finding::new(
-                CheckId::UnboundedResult,
-                Severity::Warning,
-                Priority::Medium,
-                s.label(),
-                format!(
-                    "hot statement returns {:.0} rows per call with no LIMIT: paginate (LIMIT with a keyset WHERE) or aggregate in SQL: {}",
-                    h.rows_per_call, shorten(&s.query, 100)
-                ),
-            )
-            .detail(h.detail.clone()),
-        );
-    }
-    out
+    hot_selects(snap, th)
+        .iter()
+        .filter(|h| h.shape.no_limit && h.rows_per_call >= th.unbounded_rows_per_call)
+        .map(|h| {
+            h.finding(&CHECK, Priority::Medium, format!(
+                "returns {:.0} rows per call with no LIMIT: paginate (LIMIT with a keyset WHERE) or aggregate in SQL",
+                h.rows_per_call
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]

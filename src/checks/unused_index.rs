@@ -28,6 +28,12 @@ pub const CHECK: Check = Check {
         ("stats_min_age_days", th::STATS_MIN_AGE_DAYS),
         ("BIG_INDEX_BYTES", BIG_INDEX_BYTES as f64),
     ],
+    sql: &[
+        "doctor_indexes.sql",
+        "doctor_index_last_scan_16.sql",
+        "doctor_foreign_keys.sql",
+        "capabilities.sql",
+    ],
     // Its skip names the index list even when the foreign keys are what is missing.
     missing: |s| {
         (s.schema.indexes.is_none() || s.schema.foreign_keys.is_none()).then_some("indexes")

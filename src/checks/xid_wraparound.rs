@@ -31,6 +31,11 @@ pub const CHECK: Check = Check {
         ("xid_age_pct", th::XID_AGE_PCT),
         ("xid_age_critical_pct", th::XID_AGE_CRITICAL_PCT),
     ],
+    sql: &[
+        "doctor_database.sql",
+        "doctor_tables.sql",
+        "doctor_sessions.sql",
+    ],
     missing: |s| s.activity.database.is_none().then_some("database"),
     run,
 };

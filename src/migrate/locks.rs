@@ -7,7 +7,9 @@ use pg_query::NodeEnum;
 use crate::util::quote_ident;
 
 /// PostgreSQL's table lock levels, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum LockLevel {
     AccessShare,
@@ -34,6 +36,35 @@ impl LockLevel {
         }
     }
 
+    /// The level as pg_locks names its mode, without the `Lock` suffix (`AccessShare`).
+    pub fn mode_name(self) -> String {
+        self.name()
+            .split(' ')
+            .map(|w| w[..1].to_string() + &w[1..].to_ascii_lowercase())
+            .collect()
+    }
+
+    /// The level of a `pg_locks.mode` (`AccessShareLock`).
+    pub fn from_pg(mode: &str) -> Option<Self> {
+        use serde::de::{value, IntoDeserializer};
+        use serde::Deserialize;
+        // `ShareUpdateExclusiveLock` -> `SHARE_UPDATE_EXCLUSIVE`, the level's serde name.
+        let mut name = String::new();
+        for c in mode.strip_suffix("Lock")?.chars() {
+            if c.is_ascii_uppercase() && !name.is_empty() {
+                name.push('_');
+            }
+            name.push(c.to_ascii_uppercase());
+        }
+        let d: value::StrDeserializer<value::Error> = name.as_str().into_deserializer();
+        LockLevel::deserialize(d).ok()
+    }
+
+    /// INSERT/UPDATE/DELETE (ROW EXCLUSIVE) wait behind this level.
+    pub fn blocks_writes(self) -> bool {
+        self >= LockLevel::Share
+    }
+
     /// What the lock stops others from doing, in words.
     pub fn blocks(self) -> &'static str {
         match self {
@@ -47,6 +78,15 @@ impl LockLevel {
             LockLevel::AccessExclusive => "blocks reads and writes",
         }
     }
+}
+
+/// Serializes relation -> level by the levels' mode names (`{"t": "AccessExclusive"}`), as
+/// traces write them.
+pub fn serialize_mode_names<S: serde::Serializer>(
+    locks: &std::collections::BTreeMap<String, LockLevel>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(locks.iter().map(|(r, l)| (r, l.mode_name())))
 }
 
 /// The lock a statement takes and on which relation.
@@ -103,14 +143,16 @@ pub fn drop_objects(objects: &[pg_query::Node]) -> Vec<String> {
 /// The strongest lock a statement takes on an existing relation, if any.
 pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
     let lock = |level, relation: String| Some(StatementLock { level, relation });
+    // The lock on the statement's relation; none when it names none.
+    let on = |level, rv: &Option<RangeVar>| lock(level, rangevar_name(rv.as_ref()?));
     match node {
         NodeEnum::IndexStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            if s.concurrent {
-                lock(LockLevel::ShareUpdateExclusive, rel)
+            let level = if s.concurrent {
+                LockLevel::ShareUpdateExclusive
             } else {
-                lock(LockLevel::Share, rel)
-            }
+                LockLevel::Share
+            };
+            on(level, &s.relation)
         }
         NodeEnum::DropStmt(s) => {
             let obj = drop_objects(&s.objects).join(", ");
@@ -127,7 +169,6 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
             }
         }
         NodeEnum::AlterTableStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
             let mut level = None;
             for cmd in &s.cmds {
                 let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else {
@@ -162,12 +203,9 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
                 };
                 level = level.max(Some(l));
             }
-            lock(level.unwrap_or(LockLevel::AccessExclusive), rel)
+            on(level.unwrap_or(LockLevel::AccessExclusive), &s.relation)
         }
-        NodeEnum::RenameStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            lock(LockLevel::AccessExclusive, rel)
-        }
+        NodeEnum::RenameStmt(s) => on(LockLevel::AccessExclusive, &s.relation),
         NodeEnum::TruncateStmt(s) => {
             let rels: Vec<String> = s
                 .relations
@@ -180,32 +218,20 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
             lock(LockLevel::AccessExclusive, rels.join(", "))
         }
         NodeEnum::ReindexStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
             let concurrent = s.params.iter().any(|p| {
                 matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently")
             });
-            if concurrent {
-                lock(LockLevel::ShareUpdateExclusive, rel)
+            let level = if concurrent {
+                LockLevel::ShareUpdateExclusive
             } else {
-                lock(LockLevel::AccessExclusive, rel)
-            }
+                LockLevel::AccessExclusive
+            };
+            on(level, &s.relation)
         }
-        NodeEnum::CreateTrigStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            lock(LockLevel::ShareRowExclusive, rel)
-        }
-        NodeEnum::InsertStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            lock(LockLevel::RowExclusive, rel)
-        }
-        NodeEnum::UpdateStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            lock(LockLevel::RowExclusive, rel)
-        }
-        NodeEnum::DeleteStmt(s) => {
-            let rel = s.relation.as_ref().map(rangevar_name)?;
-            lock(LockLevel::RowExclusive, rel)
-        }
+        NodeEnum::CreateTrigStmt(s) => on(LockLevel::ShareRowExclusive, &s.relation),
+        NodeEnum::InsertStmt(s) => on(LockLevel::RowExclusive, &s.relation),
+        NodeEnum::UpdateStmt(s) => on(LockLevel::RowExclusive, &s.relation),
+        NodeEnum::DeleteStmt(s) => on(LockLevel::RowExclusive, &s.relation),
         _ => None,
     }
 }

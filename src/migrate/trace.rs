@@ -9,6 +9,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 
 use super::lint::{Diagnostic, Severity};
+use super::locks::LockLevel;
 use super::source::{Migration, SqlFile};
 use super::split::split;
 use crate::error::Error;
@@ -77,53 +78,6 @@ struct Relation {
     bytes: i64,
 }
 
-/// PostgreSQL's table lock modes, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum LockMode {
-    AccessShare,
-    RowShare,
-    RowExclusive,
-    ShareUpdateExclusive,
-    Share,
-    ShareRowExclusive,
-    Exclusive,
-    AccessExclusive,
-}
-
-impl LockMode {
-    pub fn from_pg(mode: &str) -> Option<Self> {
-        Some(match mode {
-            "AccessShareLock" => Self::AccessShare,
-            "RowShareLock" => Self::RowShare,
-            "RowExclusiveLock" => Self::RowExclusive,
-            "ShareUpdateExclusiveLock" => Self::ShareUpdateExclusive,
-            "ShareLock" => Self::Share,
-            "ShareRowExclusiveLock" => Self::ShareRowExclusive,
-            "ExclusiveLock" => Self::Exclusive,
-            "AccessExclusiveLock" => Self::AccessExclusive,
-            _ => return None,
-        })
-    }
-
-    pub fn sql_name(self) -> &'static str {
-        match self {
-            Self::AccessShare => "ACCESS SHARE",
-            Self::RowShare => "ROW SHARE",
-            Self::RowExclusive => "ROW EXCLUSIVE",
-            Self::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
-            Self::Share => "SHARE",
-            Self::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
-            Self::Exclusive => "EXCLUSIVE",
-            Self::AccessExclusive => "ACCESS EXCLUSIVE",
-        }
-    }
-
-    /// INSERT/UPDATE/DELETE (ROW EXCLUSIVE) wait behind this mode.
-    pub fn blocks_writes(self) -> bool {
-        self >= Self::Share
-    }
-}
-
 /// What one statement did.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StatementTrace {
@@ -133,7 +87,8 @@ pub struct StatementTrace {
     pub column: usize,
     /// Relation -> strongest lock held right after the statement (locks taken by earlier
     /// statements of the transaction included).
-    pub locks: BTreeMap<String, LockMode>,
+    #[serde(serialize_with = "crate::migrate::locks::serialize_mode_names")]
+    pub locks: BTreeMap<String, LockLevel>,
     /// Relations whose file was replaced, with their size after the rewrite.
     pub rewritten: Vec<(String, i64)>,
     /// Indexes and constraints that appeared without being named by the statement.
@@ -159,7 +114,7 @@ pub struct FileTrace {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LockSpan {
     pub relation: String,
-    pub mode: LockMode,
+    pub mode: LockLevel,
     /// 1-based statement that first held `mode`.
     pub from: usize,
     /// Statements run while it was held (the first one included).
@@ -220,7 +175,7 @@ pub fn estimate_queue(span: &LockSpan, traced_bytes: i64, live: &LiveTable) -> O
     let queued = (live.writes_per_sec.max(0.0) * estimated_ms / 1000.0).round() as u64;
     Some(LockQueue {
         relation: span.relation.clone(),
-        mode: span.mode.sql_name().to_string(),
+        mode: span.mode.name().to_string(),
         traced_ms: span.duration_ms,
         traced_bytes,
         live_rows: live.rows,
@@ -299,14 +254,14 @@ async fn constraints(conn: &mut PgConnection) -> Result<HashMap<i64, String>, Er
     Ok(out)
 }
 
-async fn held_locks(conn: &mut PgConnection) -> Result<Vec<(i64, LockMode)>, Error> {
+async fn held_locks(conn: &mut PgConnection) -> Result<Vec<(i64, LockLevel)>, Error> {
     let rows: Vec<LockRow> = sqlx::query_as(LOCKS_SQL)
         .fetch_all(&mut *conn)
         .await
         .context("trace: read pg_locks")?;
     let mut out = Vec::new();
     for r in rows {
-        if let Some(m) = LockMode::from_pg(&r.mode) {
+        if let Some(m) = LockLevel::from_pg(&r.mode) {
             out.push((r.oid, m));
         }
     }
@@ -471,7 +426,7 @@ pub fn lock_spans(t: &FileTrace) -> Vec<LockSpan> {
         return vec![];
     }
     let total = t.statements.len();
-    let mut strongest: BTreeMap<&str, LockMode> = BTreeMap::new();
+    let mut strongest: BTreeMap<&str, LockLevel> = BTreeMap::new();
     for s in &t.statements {
         for (rel, mode) in &s.locks {
             let e = strongest.entry(rel).or_insert(*mode);
@@ -511,7 +466,7 @@ impl LockSpan {
         let mut s = format!(
             "{}: {} from statement {} until COMMIT, {} statement{}",
             self.relation,
-            self.mode.sql_name(),
+            self.mode.name(),
             self.from,
             self.statements,
             if self.statements == 1 { "" } else { "s" }
@@ -633,7 +588,7 @@ pub fn diagnostics_with(
                     severity: Severity::Warning,
                     message: format!(
                         "{} is held on {} from statement {} while {} more statement(s) run, until COMMIT: writes to it wait all that time",
-                        span.mode.sql_name(),
+                        span.mode.name(),
                         span.relation,
                         span.from,
                         span.statements - 1
@@ -669,7 +624,7 @@ pub fn touched_tables(migrations: &[&Migration]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn st(n: usize, locks: &[(&str, LockMode)], rewritten: &[(&str, i64)]) -> StatementTrace {
+    fn st(n: usize, locks: &[(&str, LockLevel)], rewritten: &[(&str, i64)]) -> StatementTrace {
         StatementTrace {
             statement: n,
             line: n,
@@ -683,7 +638,7 @@ mod tests {
 
     #[test]
     fn spans_run_from_the_first_strong_lock_to_commit() {
-        use LockMode::*;
+        use LockLevel::*;
         let t = FileTrace {
             file: "m/2_x.sql".into(),
             in_transaction: true,
@@ -735,7 +690,25 @@ mod tests {
             statements: vec![st(1, &[], &[])],
         };
         assert!(lock_spans(&t).is_empty());
-        assert!(LockMode::Share.blocks_writes() && !LockMode::ShareUpdateExclusive.blocks_writes());
+        assert!(
+            LockLevel::Share.blocks_writes() && !LockLevel::ShareUpdateExclusive.blocks_writes()
+        );
+        assert_eq!(
+            LockLevel::from_pg("AccessExclusiveLock"),
+            Some(LockLevel::AccessExclusive)
+        );
+        assert_eq!(
+            LockLevel::from_pg("ShareUpdateExclusiveLock"),
+            Some(LockLevel::ShareUpdateExclusive)
+        );
+        assert_eq!(LockLevel::from_pg("AccessExclusive"), None);
+        assert_eq!(LockLevel::from_pg("SIReadLock"), None);
+        // Traces write a relation's lock by its mode name.
+        let t = st(1, &[("t", LockLevel::ShareRowExclusive)], &[]);
+        assert_eq!(
+            serde_json::to_value(&t).unwrap()["locks"],
+            serde_json::json!({"t": "ShareRowExclusive"})
+        );
     }
 
     fn live(bytes: i64, rate: f64) -> LiveTable {
@@ -747,7 +720,7 @@ mod tests {
         }
     }
 
-    fn span(mode: LockMode, ms: f64) -> LockSpan {
+    fn span(mode: LockLevel, ms: f64) -> LockSpan {
         LockSpan {
             relation: "meals".into(),
             mode,
@@ -762,7 +735,7 @@ mod tests {
     fn queue_scales_the_traced_time_by_the_live_size() {
         // 20 ms on a 1 MB sample, 10 MB live: ~200 ms; at 500 writes/s, 100 writes wait.
         let q = estimate_queue(
-            &span(LockMode::AccessExclusive, 20.0),
+            &span(LockLevel::AccessExclusive, 20.0),
             1_000_000,
             &live(10_000_000, 500.0),
         )
@@ -777,7 +750,7 @@ mod tests {
         );
         // A lock that lets writes through queues none.
         assert!(estimate_queue(
-            &span(LockMode::ShareUpdateExclusive, 20.0),
+            &span(LockLevel::ShareUpdateExclusive, 20.0),
             1_000_000,
             &live(10_000_000, 500.0)
         )
@@ -787,18 +760,19 @@ mod tests {
     #[test]
     fn queue_never_scales_below_the_traced_time_or_from_an_empty_sample() {
         // Empty traced table (schema only): no ratio, the traced time stands.
-        let q = estimate_queue(&span(LockMode::Share, 30.0), 0, &live(10_000_000, 100.0)).unwrap();
+        let q = estimate_queue(&span(LockLevel::Share, 30.0), 0, &live(10_000_000, 100.0)).unwrap();
         assert!((q.estimated_ms - 30.0).abs() < 1e-9);
         assert_eq!(q.queued_writes, 3);
         // A live table smaller than the sample: not scaled down.
-        let q = estimate_queue(&span(LockMode::Share, 30.0), 5_000_000, &live(1_000, 0.0)).unwrap();
+        let q =
+            estimate_queue(&span(LockLevel::Share, 30.0), 5_000_000, &live(1_000, 0.0)).unwrap();
         assert!((q.estimated_ms - 30.0).abs() < 1e-9);
         assert_eq!(q.queued_writes, 0);
     }
 
     #[test]
     fn span_note_carries_the_queue_when_the_table_is_live() {
-        use LockMode::*;
+        use LockLevel::*;
         let mut sizes = BTreeMap::new();
         sizes.insert("meals".to_string(), 1_000_000);
         let mut s1 = st(1, &[("meals", AccessExclusive)], &[]);

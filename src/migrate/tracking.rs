@@ -196,6 +196,32 @@ pub struct ExtraRow<'a> {
     pub marked: bool,
 }
 
+impl<'a> ExtraRow<'a> {
+    /// The row of a migration with `applied` of its `total` statements run, no error, not
+    /// marked.
+    pub fn progress(
+        version: i64,
+        description: &'a str,
+        (applied, total): (i32, i32),
+        success: bool,
+        backup: Option<&'a str>,
+        applied_by: &'a str,
+    ) -> Self {
+        ExtraRow {
+            version,
+            description,
+            applied,
+            total,
+            success,
+            error: None,
+            error_statement: None,
+            backup,
+            applied_by,
+            marked: false,
+        }
+    }
+}
+
 pub async fn upsert_extra(
     conn: &mut PgConnection,
     t: &TrackingTable,

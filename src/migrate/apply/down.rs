@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::session::{session_settings, Session};
 use super::statements::plan_file;
 use super::tx::run_one;
-use super::{Direction, Done, Options, Report};
+use super::{Direction, Done, FileRun, Options, Report};
 use crate::error::Error;
 use crate::migrate::source::Source;
 use crate::migrate::tracking::State;
@@ -48,14 +48,22 @@ pub(super) async fn revert_locked(
             sess.progress
                 .line(format!("reverting {} {} ...", m.version, m.description));
         }
-        match run_one(sess, m, down, plan, Direction::Down, opts, None, "").await {
+        match run_one(
+            sess,
+            FileRun {
+                m,
+                file: down,
+                plan,
+                dir: Direction::Down,
+                backup: None,
+                by: "",
+            },
+            opts,
+        )
+        .await
+        {
             Ok(()) => {
-                let d = Done {
-                    version: m.version,
-                    description: m.description.clone(),
-                    statements: plan.len(),
-                    elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-                };
+                let d = Done::of(m, plan.len(), started);
                 if !opts.dry_run {
                     sess.progress.line(format!(
                         "  reverted {} in {:.0} ms",

@@ -24,13 +24,14 @@ use std::time::Duration;
 use serde::Serialize;
 use sqlx::Connection;
 
-use super::source::Source;
+use super::source::{Migration, Source, SqlFile};
 use super::tracking::{self, State, TrackingTable};
 use crate::db::ConnectSettings;
 use crate::error::Error;
 use crate::util::quote_ident;
 use down::revert_locked;
 use session::{open, pg_message, Session};
+use statements::Planned;
 use up::apply_locked;
 
 pub use progress::Progress;
@@ -78,6 +79,18 @@ pub struct Done {
     pub elapsed_ms: f64,
 }
 
+impl Done {
+    /// Migration `m`, whose `statements` statements ran since `started`.
+    pub(super) fn of(m: &Migration, statements: usize, started: std::time::Instant) -> Self {
+        Done {
+            version: m.version,
+            description: m.description.clone(),
+            statements,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
+}
+
 /// The result of a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
@@ -92,6 +105,18 @@ pub struct Report {
     pub restore: Vec<String>,
     pub warnings: Vec<String>,
     pub steps: Vec<Step>,
+}
+
+/// One migration file to run: the migration, the file (up or down), its planned statements,
+/// the direction, the backup taken before it and who runs it.
+#[derive(Clone, Copy)]
+struct FileRun<'a> {
+    m: &'a Migration,
+    file: &'a SqlFile,
+    plan: &'a [Planned],
+    dir: Direction,
+    backup: Option<&'a str>,
+    by: &'a str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

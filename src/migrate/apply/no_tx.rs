@@ -7,38 +7,24 @@ use sqlx::{Connection, Executor};
 
 use super::progress::spawn_index_monitor;
 use super::session::{backoff, is_lock_timeout, pg_message, Session};
-use super::statements::{position, summary, Planned};
+use super::statements::{position, summary};
 use super::stream::{stmt_step, tracking_steps_record_only};
-use super::{Direction, Options};
-use crate::migrate::source::{Migration, SqlFile};
+use super::{Direction, FileRun, Options};
 use crate::migrate::tracking::{self, ExtraRow};
 
 /// A `-- no-transaction` file: statement by statement, progress recorded after each.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn run_no_tx(
     sess: &mut Session,
-    m: &Migration,
-    file: &SqlFile,
-    plan: &[Planned],
-    dir: Direction,
+    run: FileRun<'_>,
     opts: &Options,
-    backup: Option<&str>,
-    by: &str,
 ) -> Result<(), String> {
+    let (m, file, plan, dir) = (run.m, run.file, run.plan, run.dir);
+    let (backup, by) = (run.backup, run.by);
     let v = m.version;
     let total = plan.len() as i32;
     let started = Instant::now();
-    let extra = |applied: i32, success: bool| ExtraRow {
-        version: v,
-        description: &m.description,
-        applied,
-        total,
-        success,
-        error: None,
-        error_statement: None,
-        backup,
-        applied_by: by,
-        marked: false,
+    let extra = |applied: i32, success: bool| {
+        ExtraRow::progress(v, &m.description, (applied, total), success, backup, by)
     };
     let table = sess.table.clone();
     let progress_sql = tracking::progress_dbdoctor(&table);

@@ -7,30 +7,24 @@ use sqlx::{Connection, Executor};
 
 use super::no_tx::run_no_tx;
 use super::session::{backoff, is_lock_timeout, pg_message, Session};
-use super::statements::{position, Planned};
+use super::statements::position;
 use super::stream::{stmt_step, tracking_steps};
-use super::{Direction, Options, Step};
-use crate::migrate::source::{Migration, SqlFile};
+use super::{Direction, FileRun, Options, Step};
 use crate::migrate::tracking::{self, ExtraRow};
 
 /// Run one migration file (up or down), with retries on lock timeouts.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn run_one(
     sess: &mut Session,
-    m: &Migration,
-    file: &SqlFile,
-    plan: &[Planned],
-    dir: Direction,
+    run: FileRun<'_>,
     opts: &Options,
-    backup: Option<&str>,
-    by: &str,
 ) -> Result<(), String> {
-    if file.no_tx {
-        return run_no_tx(sess, m, file, plan, dir, opts, backup, by).await;
+    if run.file.no_tx {
+        return run_no_tx(sess, run, opts).await;
     }
+    let (file, plan) = (run.file, run.plan);
     let mut attempt = 0u32;
     loop {
-        match run_tx_once(sess, m, file, plan, dir, backup, by).await {
+        match run_tx_once(sess, run).await {
             Ok(()) => return Ok(()),
             Err((idx, e)) => {
                 let at = idx
@@ -73,13 +67,10 @@ pub(super) async fn run_one(
 
 pub(super) async fn run_tx_once(
     sess: &mut Session,
-    m: &Migration,
-    file: &SqlFile,
-    plan: &[Planned],
-    dir: Direction,
-    backup: Option<&str>,
-    by: &str,
+    run: FileRun<'_>,
 ) -> Result<(), (Option<usize>, sqlx::Error)> {
+    let (m, file, plan, dir) = (run.m, run.file, run.plan, run.dir);
+    let (backup, by) = (run.backup, run.by);
     let v = m.version;
     sess.record("begin", Some(v), "BEGIN").note =
         Some(format!("migration {v} {} ({})", m.description, file.name));
@@ -116,18 +107,7 @@ pub(super) async fn run_tx_once(
                 tracking::upsert_extra(
                     &mut tx,
                     &table,
-                    &ExtraRow {
-                        version: v,
-                        description: &m.description,
-                        applied: total,
-                        total,
-                        success: true,
-                        error: None,
-                        error_statement: None,
-                        backup,
-                        applied_by: by,
-                        marked: false,
-                    },
+                    &ExtraRow::progress(v, &m.description, (total, total), true, backup, by),
                 )
                 .await?;
             }

@@ -9,7 +9,7 @@ use super::session::{applied_by, pg_message, session_settings, Session};
 use super::statements::{plan_file, Planned};
 use super::stream::sql_literal_bytes;
 use super::tx::run_one;
-use super::{ensure_tables, Direction, Done, Options, Report};
+use super::{ensure_tables, Direction, Done, FileRun, Options, Report};
 use crate::error::Error;
 use crate::migrate::backup::{DataLoss, SavedData};
 use crate::migrate::source::{Migration, Source};
@@ -63,16 +63,8 @@ pub(super) async fn apply_locked(
                 &mut tx,
                 &table,
                 &ExtraRow {
-                    version: v,
-                    description: &m.description,
-                    applied: 0,
-                    total,
-                    success: true,
-                    error: None,
-                    error_statement: None,
-                    backup: None,
-                    applied_by: &by,
                     marked: true,
+                    ..ExtraRow::progress(v, &m.description, (0, total), true, None, &by)
                 },
             )
             .await
@@ -254,25 +246,18 @@ pub(super) async fn apply_locked(
                 plan.len()
             ));
         }
-        let res = run_one(
-            sess,
+        let run = FileRun {
             m,
-            &m.up,
+            file: &m.up,
             plan,
-            Direction::Up,
-            opts,
-            backup.as_deref(),
-            &by,
-        )
-        .await;
+            dir: Direction::Up,
+            backup: backup.as_deref(),
+            by: &by,
+        };
+        let res = run_one(sess, run, opts).await;
         match res {
             Ok(()) => {
-                let d = Done {
-                    version: m.version,
-                    description: m.description.clone(),
-                    statements: plan.len(),
-                    elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-                };
+                let d = Done::of(m, plan.len(), started);
                 if !opts.dry_run {
                     sess.progress
                         .line(format!("  ok {} in {:.0} ms", m.version, d.elapsed_ms));
