@@ -23,7 +23,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
-    sql: &["doctor_indexes.sql", "health_index_columns.sql"],
+    sql: &["doctor_indexes.sql"],
     missing: needs_index_columns,
     run,
 };

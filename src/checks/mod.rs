@@ -526,12 +526,14 @@ mod tests {
 
     /// The `src/sql/` files the doctor collectors (`src/collect/`) run that feed no check
     /// directly: the capabilities probe's extension list, the exact sizes of the largest tables
-    /// (shown in the report), the pg_stat_statements settings and info (read by its
+    /// and indexes (they refine the relpages estimates the checks read, and the report shows
+    /// them), the pg_stat_statements settings and info (read by its
     /// self-checks in `analyze::statements`) and the plan collector's queries (read by the
     /// plan insights in `plans::insights`).
     const SHARED_SQL: &[&str] = &[
         "extensions.sql",
         "doctor_table_sizes.sql",
+        "doctor_index_sizes.sql",
         "statements_settings.sql",
         "statements_info.sql",
         "plans_settings.sql",

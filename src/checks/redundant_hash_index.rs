@@ -22,7 +22,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Warning,
     thresholds: &[],
-    sql: &["doctor_indexes.sql", "health_index_columns.sql"],
+    sql: &["doctor_indexes.sql"],
     missing: super::needs_index_columns,
     run,
 };

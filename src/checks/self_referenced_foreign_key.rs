@@ -23,7 +23,7 @@ pub const CHECK: Check = Check {
     },
     severity: Severity::Info,
     thresholds: &[],
-    sql: &["health_foreign_keys.sql"],
+    sql: &["doctor_foreign_keys.sql"],
     missing: needs_fk_details,
     run,
 };
