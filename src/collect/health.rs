@@ -209,53 +209,20 @@ const Q_LONG_NAMES: &str = include_str!("../sql/health_long_names.sql");
 
 use super::schema::fetch_decoded as fetch_rows;
 
-pub async fn not_valid_constraints(
-    pool: &PgPool,
-    schemas: &[String],
-) -> Result<Vec<NotValidConstraint>, CollectError> {
-    fetch_rows(pool, "health_not_valid_constraints", Q_NOT_VALID, schemas).await
-}
-
-pub async fn json_columns(
-    pool: &PgPool,
-    schemas: &[String],
-) -> Result<Vec<ColumnName>, CollectError> {
-    fetch_rows(pool, "health_json_columns", Q_JSON_COLUMNS, schemas).await
-}
-
-pub async fn int_primary_keys(
-    pool: &PgPool,
-    schemas: &[String],
-) -> Result<Vec<IntPrimaryKey>, CollectError> {
-    fetch_rows(pool, "health_int_primary_keys", Q_INT_PKS, schemas).await
-}
-
-pub async fn flagged_columns(
-    pool: &PgPool,
-    schemas: &[String],
-) -> Result<Vec<FlaggedColumn>, CollectError> {
-    fetch_rows(pool, "health_columns", Q_COLUMNS, schemas).await
-}
-
-pub async fn table_facts(
-    pool: &PgPool,
-    schemas: &[String],
-) -> Result<Vec<TableFacts>, CollectError> {
-    fetch_rows(pool, "health_tables", Q_TABLES, schemas).await
-}
-
-pub async fn long_names(pool: &PgPool, schemas: &[String]) -> Result<Vec<LongName>, CollectError> {
-    fetch_rows(pool, "health_long_names", Q_LONG_NAMES, schemas).await
-}
-
 /// Every part, one query after another (they are small next to the schema collector's).
 pub async fn collect(pool: &PgPool, schemas: &[String]) -> HealthParts {
     HealthParts {
-        not_valid_constraints: not_valid_constraints(pool, schemas).await,
-        json_columns: json_columns(pool, schemas).await,
-        int_primary_keys: int_primary_keys(pool, schemas).await,
-        flagged_columns: flagged_columns(pool, schemas).await,
-        table_facts: table_facts(pool, schemas).await,
-        long_names: long_names(pool, schemas).await,
+        not_valid_constraints: fetch_rows(
+            pool,
+            "health_not_valid_constraints",
+            Q_NOT_VALID,
+            schemas,
+        )
+        .await,
+        json_columns: fetch_rows(pool, "health_json_columns", Q_JSON_COLUMNS, schemas).await,
+        int_primary_keys: fetch_rows(pool, "health_int_primary_keys", Q_INT_PKS, schemas).await,
+        flagged_columns: fetch_rows(pool, "health_columns", Q_COLUMNS, schemas).await,
+        table_facts: fetch_rows(pool, "health_tables", Q_TABLES, schemas).await,
+        long_names: fetch_rows(pool, "health_long_names", Q_LONG_NAMES, schemas).await,
     }
 }

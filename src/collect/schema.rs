@@ -288,26 +288,22 @@ pub async fn exact_table_sizes(
     pool: &PgPool,
     tables: &mut [TableInfo],
 ) -> Result<(), CollectError> {
-    const N: &str = "doctor_table_sizes";
-    let mut order: Vec<usize> = (0..tables.len())
-        .filter(|&i| tables[i].kind != "p")
-        .collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(tables[i].table_bytes));
-    order.truncate(EXACT_SIZE_TABLES);
+    let order = largest(
+        EXACT_SIZE_TABLES,
+        tables.len(),
+        |i| tables[i].kind != "p",
+        |i| tables[i].table_bytes,
+    );
     if order.is_empty() {
         return Ok(());
     }
     let oids: Vec<i64> = order.iter().map(|&i| tables[i].oid).collect();
-    let rows = sqlx::query(&tag(Q_TABLE_SIZES))
-        .bind(&oids)
-        .fetch_all(pool)
-        .await
-        .map_err(|e| CollectError::query(N, e))?;
-    let mut sizes = std::collections::HashMap::with_capacity(rows.len());
-    for r in &rows {
-        let size: TableSize = decode(N, r)?;
-        sizes.insert(size.oid, size);
-    }
+    let sizes: std::collections::HashMap<i64, TableSize> =
+        exact_sizes::<TableSize>(pool, "doctor_table_sizes", Q_TABLE_SIZES, &oids)
+            .await?
+            .into_iter()
+            .map(|s| (s.oid, s))
+            .collect();
     for &i in &order {
         if let Some(size) = sizes.get(&tables[i].oid) {
             tables[i].table_bytes = size.table_bytes;
@@ -337,20 +333,90 @@ pub(crate) async fn fetch_decoded<T>(
 where
     T: for<'r> sqlx::FromRow<'r, PgRow>,
 {
+    let (out, _): (Vec<T>, Vec<()>) = fetch_decoded_as(pool, name, sql, schemas, false).await?;
+    Ok(out)
+}
+
+/// `fetch_decoded` for a query whose row gives two structs (each reads its own columns).
+async fn fetch_decoded_pair<A, B>(
+    pool: &PgPool,
+    name: &'static str,
+    sql: &'static str,
+    schemas: &[String],
+) -> Result<(Vec<A>, Vec<B>), CollectError>
+where
+    A: for<'r> sqlx::FromRow<'r, PgRow>,
+    B: for<'r> sqlx::FromRow<'r, PgRow>,
+{
+    fetch_decoded_as(pool, name, sql, schemas, true).await
+}
+
+async fn fetch_decoded_as<A, B>(
+    pool: &PgPool,
+    name: &'static str,
+    sql: &'static str,
+    schemas: &[String],
+    both: bool,
+) -> Result<(Vec<A>, Vec<B>), CollectError>
+where
+    A: for<'r> sqlx::FromRow<'r, PgRow>,
+    B: for<'r> sqlx::FromRow<'r, PgRow>,
+{
     use futures_util::TryStreamExt;
     let sql = tag(sql);
     let mut rows = sqlx::query(&sql).bind(schemas_param(schemas)).fetch(pool);
-    let mut out = Vec::new();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
     while let Some(r) = rows
         .try_next()
         .await
         .map_err(|e| CollectError::query(name, e))?
     {
-        out.push(decode(name, &r)?);
+        a.push(decode(name, &r)?);
+        if both {
+            b.push(decode(name, &r)?);
+        }
     }
     // A vector grown by doubling holds up to twice its rows: give the slack back.
-    out.shrink_to_fit();
-    Ok(out)
+    a.shrink_to_fit();
+    b.shrink_to_fit();
+    Ok((a, b))
+}
+
+/// Schema, table and name order, byte-wise (what ORDER BY on `name` columns gives).
+fn by_name<T>(v: &mut [T], key: impl Fn(&T) -> (&str, &str, &str)) {
+    v.sort_by(|x, y| key(x).cmp(&key(y)));
+}
+
+/// Exact sizes for the given oids, decoded by `T` (`doctor_table_sizes` or
+/// `doctor_index_sizes`).
+async fn exact_sizes<T>(
+    pool: &PgPool,
+    name: &'static str,
+    sql: &'static str,
+    oids: &[i64],
+) -> Result<Vec<T>, CollectError>
+where
+    T: for<'r> sqlx::FromRow<'r, PgRow>,
+{
+    let rows = sqlx::query(&tag(sql))
+        .bind(oids)
+        .fetch_all(pool)
+        .await
+        .map_err(|e| CollectError::query(name, e))?;
+    rows.iter().map(|r| decode(name, r)).collect()
+}
+
+/// The positions of the `n` largest by `bytes` among those `keep` admits.
+fn largest(
+    n: usize,
+    len: usize,
+    keep: impl Fn(usize) -> bool,
+    bytes: impl Fn(usize) -> i64,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).filter(|&i| keep(i)).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(bytes(i)));
+    order.truncate(n);
+    order
 }
 
 pub async fn settings(pool: &PgPool) -> Result<ServerSettings, CollectError> {
@@ -373,24 +439,9 @@ pub async fn indexes(
     schemas: &[String],
     server_version_num: i32,
 ) -> Result<(Vec<IndexInfo>, Vec<IndexColumns>), CollectError> {
-    use futures_util::TryStreamExt;
-    const N: &str = "doctor_indexes";
-    let sql = tag(Q_INDEXES);
-    let mut rows = sqlx::query(&sql).bind(schemas_param(schemas)).fetch(pool);
-    let (mut out, mut cols): (Vec<IndexInfo>, Vec<IndexColumns>) = (Vec::new(), Vec::new());
-    while let Some(r) = rows
-        .try_next()
-        .await
-        .map_err(|e| CollectError::query(N, e))?
-    {
-        out.push(decode(N, &r)?);
-        cols.push(decode(N, &r)?);
-    }
-    drop(rows);
-    out.shrink_to_fit();
-    cols.shrink_to_fit();
-    // Name order, byte-wise (what ORDER BY on `name` columns gives); the key facts by oid.
-    out.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
+    let (mut out, mut cols): (Vec<IndexInfo>, Vec<IndexColumns>) =
+        fetch_decoded_pair(pool, "doctor_indexes", Q_INDEXES, schemas).await?;
+    by_name(&mut out, |i| (&i.schema, &i.table, &i.name));
     cols.sort_by_key(|c| c.oid);
     if server_version_num >= 160000 {
         const N16: &str = "doctor_index_last_scan_16";
@@ -416,26 +467,22 @@ pub async fn exact_index_sizes(
     pool: &PgPool,
     indexes: &mut [IndexInfo],
 ) -> Result<(), CollectError> {
-    const N: &str = "doctor_index_sizes";
-    let mut order: Vec<usize> = (0..indexes.len())
-        .filter(|&i| indexes[i].relpages > 0)
-        .collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(indexes[i].bytes));
-    order.truncate(EXACT_SIZE_INDEXES);
+    let order = largest(
+        EXACT_SIZE_INDEXES,
+        indexes.len(),
+        |i| indexes[i].relpages > 0,
+        |i| indexes[i].bytes,
+    );
     if order.is_empty() {
         return Ok(());
     }
     let oids: Vec<i64> = order.iter().map(|&i| indexes[i].oid).collect();
-    let rows = sqlx::query(&tag(Q_INDEX_SIZES))
-        .bind(&oids)
-        .fetch_all(pool)
-        .await
-        .map_err(|e| CollectError::query(N, e))?;
-    let mut sizes = std::collections::HashMap::with_capacity(rows.len());
-    for r in &rows {
-        let size: IndexSize = decode(N, r)?;
-        sizes.insert(size.oid, size.bytes);
-    }
+    let sizes: std::collections::HashMap<i64, i64> =
+        exact_sizes::<IndexSize>(pool, "doctor_index_sizes", Q_INDEX_SIZES, &oids)
+            .await?
+            .into_iter()
+            .map(|s| (s.oid, s.bytes))
+            .collect();
     for &i in &order {
         if let Some(&bytes) = sizes.get(&indexes[i].oid) {
             indexes[i].bytes = bytes;
@@ -450,23 +497,10 @@ pub async fn foreign_keys(
     pool: &PgPool,
     schemas: &[String],
 ) -> Result<(Vec<ForeignKey>, Vec<FkDetail>), CollectError> {
-    use futures_util::TryStreamExt;
-    const N: &str = "doctor_foreign_keys";
-    let sql = tag(Q_FOREIGN_KEYS);
-    let mut rows = sqlx::query(&sql).bind(schemas_param(schemas)).fetch(pool);
-    let (mut keys, mut details): (Vec<ForeignKey>, Vec<FkDetail>) = (Vec::new(), Vec::new());
-    while let Some(r) = rows
-        .try_next()
-        .await
-        .map_err(|e| CollectError::query(N, e))?
-    {
-        keys.push(decode(N, &r)?);
-        details.push(decode(N, &r)?);
-    }
-    keys.shrink_to_fit();
-    details.shrink_to_fit();
-    keys.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
-    details.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
+    let (mut keys, mut details): (Vec<ForeignKey>, Vec<FkDetail>) =
+        fetch_decoded_pair(pool, "doctor_foreign_keys", Q_FOREIGN_KEYS, schemas).await?;
+    by_name(&mut keys, |k| (&k.schema, &k.table, &k.name));
+    by_name(&mut details, |k| (&k.schema, &k.table, &k.name));
     Ok((keys, details))
 }
 
