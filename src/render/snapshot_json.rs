@@ -5,8 +5,12 @@ use std::io::{self, Write};
 use crate::snapshot::Snapshot;
 
 pub fn write(snap: &Snapshot, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, snap).map_err(io::Error::other)?;
-    writeln!(out)
+    // Through a buffer: standard output flushes at every line end, and a large report has
+    // hundreds of thousands of lines.
+    let mut buf = io::BufWriter::with_capacity(1 << 16, &mut *out);
+    serde_json::to_writer_pretty(&mut buf, snap).map_err(io::Error::other)?;
+    writeln!(buf)?;
+    buf.flush()
 }
 
 #[cfg(test)]
