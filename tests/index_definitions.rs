@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use dbdoctor::collect::schema;
 use dbdoctor::db::ephemeral::{EphemeralCluster, EphemeralOptions};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
@@ -132,27 +130,9 @@ async fn index_definitions_match_pg_get_indexdef() {
     check(&pool, "PATH server").await;
 }
 
-fn matrix_bindirs() -> Vec<PathBuf> {
-    let list = std::env::var("DBDOCTOR_MATRIX_BINDIRS").unwrap_or_default();
-    let mut found: Vec<PathBuf> = std::env::split_paths(&list)
-        .filter(|p| p.join("initdb").is_file())
-        .collect();
-    if found.is_empty() {
-        if let Ok(rd) = std::fs::read_dir("/var/cache/dbdoctor/pg") {
-            found = rd
-                .flatten()
-                .map(|e| e.path().join("bin"))
-                .filter(|b| b.join("initdb").is_file())
-                .collect();
-        }
-    }
-    found.sort();
-    found
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn index_definitions_match_on_every_matrix_server() {
-    let dirs = matrix_bindirs();
+    let dirs = common::matrix_bindirs();
     if dirs.is_empty() {
         common::skip(
             "index_definitions_match_on_every_matrix_server",

@@ -16,28 +16,6 @@ use dbdoctor::db::{connect, ConnectSettings, SessionMode};
 use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection};
 
-fn bindirs() -> Vec<PathBuf> {
-    if let Ok(list) = std::env::var("DBDOCTOR_MATRIX_BINDIRS") {
-        return std::env::split_paths(&list)
-            .filter(|p| p.join("initdb").is_file())
-            .collect();
-    }
-    let mut caches = vec![PathBuf::from("/var/cache/dbdoctor/pg")];
-    if let Some(home) = std::env::var_os("HOME") {
-        caches.push(Path::new(&home).join(".cache/dbdoctor/pg"));
-    }
-    let mut found: Vec<PathBuf> = caches
-        .iter()
-        .filter_map(|c| std::fs::read_dir(c).ok())
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|b| b.join("initdb").is_file())
-        .collect();
-    found.sort();
-    found
-}
-
 fn settings(url: &str) -> ConnectSettings {
     ConnectSettings::resolve(Some(url), Duration::from_secs(10), Duration::from_secs(60)).unwrap()
 }
@@ -317,7 +295,7 @@ async fn run_matrix_case(bindir: PathBuf) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_available_major_passes_the_matrix_suite() {
-    let dirs = bindirs();
+    let dirs = common::matrix_bindirs();
     if dirs.is_empty() {
         common::skip(
             "every_available_major_passes_the_matrix_suite",

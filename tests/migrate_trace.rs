@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -98,27 +98,9 @@ fn trace_reports_rewrite_for_type_change_only() {
     check(None);
 }
 
-fn matrix_bindirs() -> Vec<PathBuf> {
-    let list = std::env::var("DBDOCTOR_MATRIX_BINDIRS").unwrap_or_default();
-    let mut found: Vec<PathBuf> = std::env::split_paths(&list)
-        .filter(|p| p.join("initdb").is_file())
-        .collect();
-    if found.is_empty() {
-        if let Ok(rd) = std::fs::read_dir("/var/cache/dbdoctor/pg") {
-            found = rd
-                .flatten()
-                .map(|e| e.path().join("bin"))
-                .filter(|b| b.join("initdb").is_file())
-                .collect();
-        }
-    }
-    found.sort();
-    found
-}
-
 #[test]
 fn trace_on_every_matrix_server() {
-    let dirs = matrix_bindirs();
+    let dirs = common::matrix_bindirs();
     if dirs.is_empty() {
         eprintln!(
             "SKIP: trace_on_every_matrix_server: no matrix servers (set DBDOCTOR_MATRIX_BINDIRS)"

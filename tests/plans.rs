@@ -331,31 +331,9 @@ async fn stale_statistics_fix_runs() {
     );
 }
 
-fn matrix_bindirs() -> Vec<PathBuf> {
-    if let Ok(list) = std::env::var("DBDOCTOR_MATRIX_BINDIRS") {
-        return std::env::split_paths(&list)
-            .filter(|p| p.join("initdb").is_file())
-            .collect();
-    }
-    let mut caches = vec![PathBuf::from("/var/cache/dbdoctor/pg")];
-    if let Some(home) = std::env::var_os("HOME") {
-        caches.push(std::path::Path::new(&home).join(".cache/dbdoctor/pg"));
-    }
-    let mut found: Vec<PathBuf> = caches
-        .iter()
-        .filter_map(|c| std::fs::read_dir(c).ok())
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|b| b.join("initdb").is_file())
-        .collect();
-    found.sort();
-    found
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn planted_insights_on_every_matrix_server() {
-    let dirs = matrix_bindirs();
+    let dirs = common::matrix_bindirs();
     if dirs.is_empty() {
         common::skip(
             "planted_insights_on_every_matrix_server",

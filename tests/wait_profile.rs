@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use dbdoctor::db::ephemeral::{EphemeralCluster, EphemeralOptions};
@@ -28,7 +27,7 @@ async fn planted_lock_contention_is_the_dominant_wait() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn planted_lock_contention_on_every_matrix_server() {
-    let dirs = matrix_bindirs();
+    let dirs = common::matrix_bindirs();
     if dirs.is_empty() {
         common::skip(
             "planted_lock_contention_on_every_matrix_server",
@@ -57,24 +56,6 @@ async fn planted_lock_contention_on_every_matrix_server() {
         eprintln!("wait profile checked on {}", b.display());
         drop(cluster);
     }
-}
-
-fn matrix_bindirs() -> Vec<PathBuf> {
-    let list = std::env::var("DBDOCTOR_MATRIX_BINDIRS").unwrap_or_default();
-    let mut found: Vec<PathBuf> = std::env::split_paths(&list)
-        .filter(|p| p.join("initdb").is_file())
-        .collect();
-    if found.is_empty() {
-        if let Ok(rd) = std::fs::read_dir("/var/cache/dbdoctor/pg") {
-            found = rd
-                .flatten()
-                .map(|e| e.path().join("bin"))
-                .filter(|b| b.join("initdb").is_file())
-                .collect();
-        }
-    }
-    found.sort();
-    found
 }
 
 async fn exec(url: &str, sql: &str) {

@@ -342,3 +342,29 @@ pub fn sql_string_forms(pw: &str) -> Vec<(&'static str, String)> {
     v.push(("unicode", u));
     v
 }
+
+/// The bin folders of the other PostgreSQL majors of the version matrix: those named in
+/// DBDOCTOR_MATRIX_BINDIRS (colon separated; `scripts/dev test` fetches and sets them), else
+/// those in the cache folders `scripts/dev` uses. Empty when there are none.
+pub fn matrix_bindirs() -> Vec<std::path::PathBuf> {
+    use std::path::{Path, PathBuf};
+    if let Ok(list) = std::env::var("DBDOCTOR_MATRIX_BINDIRS") {
+        return std::env::split_paths(&list)
+            .filter(|p| p.join("initdb").is_file())
+            .collect();
+    }
+    let mut caches = vec![PathBuf::from("/var/cache/dbdoctor/pg")];
+    if let Some(home) = std::env::var_os("HOME") {
+        caches.push(Path::new(&home).join(".cache/dbdoctor/pg"));
+    }
+    let mut found: Vec<PathBuf> = caches
+        .iter()
+        .filter_map(|c| std::fs::read_dir(c).ok())
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|b| b.join("initdb").is_file())
+        .collect();
+    found.sort();
+    found
+}
