@@ -8,7 +8,6 @@
 mod common;
 
 use dbdoctor::collect::schema;
-use dbdoctor::db::ephemeral::{EphemeralCluster, EphemeralOptions};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 
 const SCHEMA: &str = r#"
@@ -142,20 +141,8 @@ async fn index_definitions_match_on_every_matrix_server() {
     }
     for b in dirs {
         let label = b.display().to_string();
-        let cluster = tokio::task::spawn_blocking(move || {
-            EphemeralCluster::start(&EphemeralOptions {
-                bindir: Some(b),
-                ..Default::default()
-            })
-        })
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("start cluster: {e}"));
-        let mut admin = PgConnection::connect(&cluster.url("postgres"))
-            .await
-            .unwrap();
-        admin.execute("CREATE DATABASE defs").await.unwrap();
-        let pool = load(&cluster.url("defs")).await;
+        let (_cluster, url) = common::start_matrix_server(b, false, "defs").await;
+        let pool = load(&url).await;
         check(&pool, &label).await;
         pool.close().await;
     }

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dbdoctor::collect::{capabilities, statements};
-use dbdoctor::db::ephemeral::{EphemeralCluster, EphemeralOptions};
 use dbdoctor::db::{connect, ConnectSettings, SessionMode};
 use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection};
@@ -43,21 +42,7 @@ ANALYZE;
 ";
 
 async fn run_matrix_case(bindir: PathBuf) {
-    let cluster = tokio::task::spawn_blocking(move || {
-        EphemeralCluster::start(&EphemeralOptions {
-            bindir: Some(bindir),
-            pg_stat_statements_in_template: true,
-            ..Default::default()
-        })
-    })
-    .await
-    .unwrap()
-    .unwrap_or_else(|e| panic!("start cluster: {e}"));
-    let mut admin = PgConnection::connect(&cluster.url("postgres"))
-        .await
-        .unwrap();
-    admin.execute("CREATE DATABASE matrix").await.unwrap();
-    let url = cluster.url("matrix");
+    let (_cluster, url) = common::start_matrix_server(bindir, true, "matrix").await;
     let mut c = PgConnection::connect(&url).await.unwrap();
     c.execute(SCHEMA).await.unwrap();
     for i in 0..50i64 {

@@ -8,7 +8,6 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dbdoctor::db::ephemeral::{EphemeralCluster, EphemeralOptions};
 use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection};
 
@@ -342,27 +341,14 @@ async fn planted_insights_on_every_matrix_server() {
         return;
     }
     for bindir in dirs {
-        let b = bindir.clone();
-        let cluster = tokio::task::spawn_blocking(move || {
-            EphemeralCluster::start(&EphemeralOptions {
-                bindir: Some(b),
-                pg_stat_statements_in_template: true,
-                ..Default::default()
-            })
-        })
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("start cluster {}: {e}", bindir.display()));
-        let mut admin = PgConnection::connect(&cluster.url("postgres"))
-            .await
-            .unwrap();
-        admin.execute("CREATE DATABASE plans").await.unwrap();
+        let (_cluster, url) = common::start_matrix_server(bindir, true, "plans").await;
+        let mut c = PgConnection::connect(&url).await.unwrap();
         let version: String = sqlx::query_scalar("SHOW server_version")
-            .fetch_one(&mut admin)
+            .fetch_one(&mut c)
             .await
             .unwrap();
-        admin.close().await.ok();
-        scenario(&format!("PostgreSQL {version}"), &cluster.url("plans")).await;
+        c.close().await.ok();
+        scenario(&format!("PostgreSQL {version}"), &url).await;
     }
 }
 

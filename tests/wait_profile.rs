@@ -6,7 +6,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use dbdoctor::db::ephemeral::{EphemeralCluster, EphemeralOptions};
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
 
@@ -36,24 +35,10 @@ async fn planted_lock_contention_on_every_matrix_server() {
         return;
     }
     for b in dirs {
-        let opts = EphemeralOptions {
-            bindir: Some(b.clone()),
-            ..Default::default()
-        };
-        let cluster = tokio::task::spawn_blocking(move || EphemeralCluster::start(&opts))
-            .await
-            .unwrap()
-            .expect("start a matrix server");
-        let mut admin = PgConnection::connect(&cluster.url("postgres"))
-            .await
-            .unwrap();
-        sqlx::raw_sql("CREATE DATABASE waits")
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let _ = admin.close().await;
-        lock_contention_dominates(&cluster.url("waits"), &b.display().to_string()).await;
-        eprintln!("wait profile checked on {}", b.display());
+        let label = b.display().to_string();
+        let (cluster, url) = common::start_matrix_server(b, false, "waits").await;
+        lock_contention_dominates(&url, &label).await;
+        eprintln!("wait profile checked on {label}");
         drop(cluster);
     }
 }

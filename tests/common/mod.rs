@@ -368,3 +368,34 @@ pub fn matrix_bindirs() -> Vec<std::path::PathBuf> {
     found.sort();
     found
 }
+
+/// Start a throwaway server of the matrix from `bindir` (pg_stat_statements preloaded and in
+/// the template when `pgss`) and create `database` on it; the server stops when the cluster is
+/// dropped. Returns the cluster and the database's URL.
+pub async fn start_matrix_server(
+    bindir: std::path::PathBuf,
+    pgss: bool,
+    database: &str,
+) -> (EphemeralCluster, String) {
+    let label = bindir.display().to_string();
+    let cluster = tokio::task::spawn_blocking(move || {
+        EphemeralCluster::start(&EphemeralOptions {
+            bindir: Some(bindir),
+            pg_stat_statements_in_template: pgss,
+            ..Default::default()
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| panic!("start cluster {label}: {e}"));
+    let mut admin = PgConnection::connect(&cluster.url("postgres"))
+        .await
+        .unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {database}").as_str())
+        .await
+        .unwrap();
+    admin.close().await.ok();
+    let url = cluster.url(database);
+    (cluster, url)
+}
