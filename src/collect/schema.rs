@@ -322,8 +322,29 @@ fn schemas_param(schemas: &[String]) -> Option<Vec<String>> {
     }
 }
 
-/// Run a catalog query and decode each row into its row struct as it arrives, so the raw rows of
-/// a large catalog are never all held at once next to their decoded form.
+/// Run a catalog query and hand each row to `each` as it arrives, so the raw rows of a large
+/// catalog are never all held at once next to their decoded form.
+async fn for_each_row(
+    pool: &PgPool,
+    name: &'static str,
+    sql: &'static str,
+    schemas: &[String],
+    mut each: impl FnMut(&PgRow) -> Result<(), CollectError>,
+) -> Result<(), CollectError> {
+    use futures_util::TryStreamExt;
+    let sql = tag(sql);
+    let mut rows = sqlx::query(&sql).bind(schemas_param(schemas)).fetch(pool);
+    while let Some(r) = rows
+        .try_next()
+        .await
+        .map_err(|e| CollectError::query(name, e))?
+    {
+        each(&r)?;
+    }
+    Ok(())
+}
+
+/// Run a catalog query and decode each row into its row struct as it arrives.
 pub(crate) async fn fetch_decoded<T>(
     pool: &PgPool,
     name: &'static str,
@@ -333,7 +354,14 @@ pub(crate) async fn fetch_decoded<T>(
 where
     T: for<'r> sqlx::FromRow<'r, PgRow>,
 {
-    let (out, _): (Vec<T>, Vec<()>) = fetch_decoded_as(pool, name, sql, schemas, false).await?;
+    let mut out = Vec::new();
+    for_each_row(pool, name, sql, schemas, |r| {
+        out.push(decode(name, r)?);
+        Ok(())
+    })
+    .await?;
+    // A vector grown by doubling holds up to twice its rows: give the slack back.
+    out.shrink_to_fit();
     Ok(out)
 }
 
@@ -348,35 +376,13 @@ where
     A: for<'r> sqlx::FromRow<'r, PgRow>,
     B: for<'r> sqlx::FromRow<'r, PgRow>,
 {
-    fetch_decoded_as(pool, name, sql, schemas, true).await
-}
-
-async fn fetch_decoded_as<A, B>(
-    pool: &PgPool,
-    name: &'static str,
-    sql: &'static str,
-    schemas: &[String],
-    both: bool,
-) -> Result<(Vec<A>, Vec<B>), CollectError>
-where
-    A: for<'r> sqlx::FromRow<'r, PgRow>,
-    B: for<'r> sqlx::FromRow<'r, PgRow>,
-{
-    use futures_util::TryStreamExt;
-    let sql = tag(sql);
-    let mut rows = sqlx::query(&sql).bind(schemas_param(schemas)).fetch(pool);
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    while let Some(r) = rows
-        .try_next()
-        .await
-        .map_err(|e| CollectError::query(name, e))?
-    {
-        a.push(decode(name, &r)?);
-        if both {
-            b.push(decode(name, &r)?);
-        }
-    }
-    // A vector grown by doubling holds up to twice its rows: give the slack back.
+    for_each_row(pool, name, sql, schemas, |r| {
+        a.push(decode(name, r)?);
+        b.push(decode(name, r)?);
+        Ok(())
+    })
+    .await?;
     a.shrink_to_fit();
     b.shrink_to_fit();
     Ok((a, b))

@@ -159,6 +159,13 @@ pub async fn collect_snapshot(
         "catalog collectors took {:.0} ms",
         t.elapsed().as_secs_f64() * 1000.0
     ));
+    // `-v`: when each later step ended, on the same clock.
+    let phase = |what: &str| {
+        ctx.debug(format!(
+            "{what} done {:.0} ms into the collection",
+            t.elapsed().as_secs_f64() * 1000.0
+        ))
+    };
     let sk = &mut skipped;
     let wait_samples = match wait_result {
         Some(r) => keep(sk, db, &role, "wait_profile", r)?,
@@ -170,21 +177,15 @@ pub async fn collect_snapshot(
         keep(sk, db, &role, "table_sizes", r)?;
     }
     let sk = &mut skipped;
-    let (mut indexes, index_columns) = match keep(sk, db, &role, "indexes", indexes)? {
-        Some((ix, cols)) => (Some(ix), Some(cols)),
-        None => (None, None),
-    };
+    let (mut indexes, index_columns) = keep(sk, db, &role, "indexes", indexes)?.unzip();
     if let Some(ix) = indexes.as_mut() {
         let r = schema::exact_index_sizes(pool, ix).await;
         keep(sk, db, &role, "index_sizes", r)?;
     }
     let relation_names = keep(sk, db, &role, "relation_names", relation_names)?;
+    phase("exact sizes");
     // The data checks some fixes depend on (duplicate keys, NULL key columns): only for the
     // few indexes whose fix needs them.
-    ctx.debug(format!(
-        "exact sizes done at {:.0} ms",
-        t.elapsed().as_secs_f64() * 1000.0
-    ));
     let fix_checks = match (&tables, &indexes) {
         (Some(t), Some(ix)) => {
             let unique: Vec<&schema::IndexInfo> = ix
@@ -197,10 +198,7 @@ pub async fn collect_snapshot(
         _ => None,
     };
     let sk = &mut skipped;
-    let (foreign_keys, fk_details) = match keep(sk, db, &role, "foreign_keys", fks)? {
-        Some((keys, details)) => (Some(keys), Some(details)),
-        None => (None, None),
-    };
+    let (foreign_keys, fk_details) = keep(sk, db, &role, "foreign_keys", fks)?.unzip();
     let schema_snap = schema::SchemaSnapshot {
         schema_filter: schemas.clone(),
         settings: keep(sk, db, &role, "settings", settings)?,
@@ -257,10 +255,7 @@ pub async fn collect_snapshot(
             }),
         });
     }
-    ctx.debug(format!(
-        "fix data checks done at {:.0} ms",
-        t.elapsed().as_secs_f64() * 1000.0
-    ));
+    phase("fix data checks");
     // The index advisor costs the hot statements with hypothetical indexes (HypoPG) on this
     // read-only pool; without HypoPG it suggests from statistics alone, marked unverified.
     let advisor = match &stmt_snap {
@@ -284,10 +279,7 @@ pub async fn collect_snapshot(
         }
         None => None,
     };
-    ctx.debug(format!(
-        "index advisor done at {:.0} ms",
-        t.elapsed().as_secs_f64() * 1000.0
-    ));
+    phase("index advisor");
     let host = match host_task {
         Some(t) => Some(t.await.context("host sampling task")?),
         None => None,
