@@ -134,15 +134,9 @@ const PLAIN_DEVIATIONS: &[(&str, &str)] = &[
     ("adding-not-nullable-field", "13.unsafe.sql"),
 ];
 
-/// The (rule, severity) pairs `validate --offline --format json` reports for one file, and how
-/// long the lint itself took in process on the same folder.
-fn findings(sql: &str) -> (Vec<(String, String)>, std::time::Duration) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("1_case.sql"), sql).unwrap();
-    let source = dbdoctor::migrate::source::load(dir.path()).unwrap();
-    let started = std::time::Instant::now();
-    std::hint::black_box(dbdoctor::migrate::lint::lint_source(&source));
-    let lint_time = started.elapsed();
+/// The diagnostics of `validate --offline --format json` on the migrations folder `dir`; exit
+/// 0, 1 or 4 (findings are no failure of the run).
+fn validate_offline(dir: &Path, label: &str) -> Vec<serde_json::Value> {
     let o = common::dbdoctor()
         .args([
             "--format",
@@ -152,16 +146,28 @@ fn findings(sql: &str) -> (Vec<(String, String)>, std::time::Duration) {
             "--offline",
             "--source",
         ])
-        .arg(dir.path())
+        .arg(dir)
         .output()
         .unwrap();
     assert!(
         matches!(o.status.code(), Some(0 | 1 | 4)),
-        "exit {:?}: {}",
+        "{label}: exit {:?}: {}",
         o.status.code(),
         String::from_utf8_lossy(&o.stderr)
     );
-    let found = diagnostics(&o.stdout)
+    diagnostics(&o.stdout)
+}
+
+/// The (rule, severity) pairs `validate --offline --format json` reports for one file, and how
+/// long the lint itself took in process on the same folder.
+fn findings(sql: &str) -> (Vec<(String, String)>, std::time::Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("1_case.sql"), sql).unwrap();
+    let source = dbdoctor::migrate::source::load(dir.path()).unwrap();
+    let started = std::time::Instant::now();
+    std::hint::black_box(dbdoctor::migrate::lint::lint_source(&source));
+    let lint_time = started.elapsed();
+    let found = validate_offline(dir.path(), "case")
         .iter()
         .map(|d| {
             (
@@ -357,26 +363,7 @@ fn squawk_rule_tests_agree() {
     for (rule, path, unsafe_case) in &cases {
         let dir = tempfile::tempdir().unwrap();
         std::fs::copy(path, dir.path().join("1_case.sql")).unwrap();
-        let o = common::dbdoctor()
-            .args([
-                "--format",
-                "json",
-                "migrate",
-                "validate",
-                "--offline",
-                "--source",
-            ])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            matches!(o.status.code(), Some(0 | 1 | 4)),
-            "{}: exit {:?}: {}",
-            path.display(),
-            o.status.code(),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let reported: Vec<String> = diagnostics(&o.stdout)
+        let reported: Vec<String> = validate_offline(dir.path(), &path.display().to_string())
             .iter()
             .filter_map(|d| d["rule"].as_str().map(str::to_string))
             .collect();
