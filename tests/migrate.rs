@@ -800,7 +800,12 @@ fn rule_corpus_unsafe_flagged_safe_twin_silent() {
                 "{r} not raised on {unsafe_sql:?}: {flagged:?}"
             );
         }
-        let twin = of(&format!("/{}_safe.up.sql", v + 1));
+        // The timeout rules' style notes (on every DDL file without SETs) are no verdict on
+        // the twin; anything else is.
+        let twin: Vec<String> = of(&format!("/{}_safe.up.sql", v + 1))
+            .into_iter()
+            .filter(|r| !r.ends_with("-timeout"))
+            .collect();
         assert!(twin.is_empty(), "safe twin of {rules:?} raised {twin:?}");
     }
     // Every diagnostic has the documented fields, positions 1-based.

@@ -15,6 +15,9 @@ const STYLE_RULES: &[&str] = &[
     "prefer-timestamptz",
     "ban-drop-not-null",
     "require-enum-value-ordering",
+    // Style unless a file includes them: `migrate apply` sends the timeouts itself.
+    "require-lock-timeout",
+    "require-statement-timeout",
 ];
 
 fn corpus() -> PathBuf {

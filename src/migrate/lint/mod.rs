@@ -277,6 +277,20 @@ pub trait Rule: Sync {
     fn opt_in(&self) -> bool {
         false
     }
+    /// Reported as [`Severity::Style`] unless the file asks for the rule with
+    /// `-- dbdoctor:include <name>`, which gives it the rule's own severity.
+    fn style_unless_included(&self) -> bool {
+        false
+    }
+}
+
+/// The severity of a rule's finding in this file.
+fn severity_in(rule: &dyn Rule, cx: &FileContext) -> Severity {
+    if rule.style_unless_included() && !cx.included.contains(rule.name()) {
+        Severity::Style
+    } else {
+        rule_severity(rule)
+    }
 }
 
 /// Every rule name `validate` knows, aliases included.
@@ -726,7 +740,7 @@ fn lint_in(
                     column: st.column,
                     rule: rule.name().into(),
                     lock_queue: None,
-                    severity: rule_severity(rule),
+                    severity: severity_in(rule, &cx),
                     message,
                     help: Some(rule.help().into()),
                 });

@@ -1,4 +1,4 @@
-//! require-lock-timeout (opt-in): set lock_timeout before the first statement that takes a lock.
+//! require-lock-timeout (style unless the file includes it): set lock_timeout before the first statement that takes a lock.
 
 use pg_query::NodeEnum;
 
@@ -10,7 +10,7 @@ impl super::Rule for Rule {
     fn name(&self) -> &'static str {
         "require-lock-timeout"
     }
-    fn opt_in(&self) -> bool {
+    fn style_unless_included(&self) -> bool {
         true
     }
     fn help(&self) -> &'static str {
@@ -25,4 +25,4 @@ impl super::Rule for Rule {
     }
 }
 
-const HELP: &str = "Without lock_timeout, a statement waiting for its lock queues every later query on the table behind it. `dbdoctor migrate apply` sets it (--lock-timeout); for files another runner applies, start with SET lock_timeout = '1s'. Opt-in: `-- dbdoctor:include require-lock-timeout` (or require-timeout-settings).";
+const HELP: &str = "Without lock_timeout, a statement waiting for its lock queues every later query on the table behind it. For files another runner applies, start with SET lock_timeout = '1s'. A style note by default, because `dbdoctor migrate apply` sends SET lock_timeout itself (--lock-timeout); `-- dbdoctor:include require-lock-timeout` (or require-timeout-settings) makes it a warning.";

@@ -1,4 +1,4 @@
-//! require-statement-timeout (opt-in): set statement_timeout before the first statement that takes a lock.
+//! require-statement-timeout (style unless the file includes it): set statement_timeout before the first statement that takes a lock.
 
 use pg_query::NodeEnum;
 
@@ -10,7 +10,7 @@ impl super::Rule for Rule {
     fn name(&self) -> &'static str {
         "require-statement-timeout"
     }
-    fn opt_in(&self) -> bool {
+    fn style_unless_included(&self) -> bool {
         true
     }
     fn help(&self) -> &'static str {
@@ -25,4 +25,4 @@ impl super::Rule for Rule {
     }
 }
 
-const HELP: &str = "Without statement_timeout, a slow statement holds its locks for as long as it runs. For files another runner applies, start with SET statement_timeout. Opt-in: `-- dbdoctor:include require-statement-timeout` (or require-timeout-settings).";
+const HELP: &str = "Without statement_timeout, a slow statement holds its locks for as long as it runs. For files another runner applies, start with SET statement_timeout. A style note by default, as for require-lock-timeout: `dbdoctor migrate apply` bounds the wait for locks itself and lets a long statement finish; `-- dbdoctor:include require-statement-timeout` (or require-timeout-settings) makes it a warning.";
