@@ -218,6 +218,20 @@ pub fn human_bytes(b: i64) -> String {
     }
 }
 
+/// The process's peak resident memory so far, in MiB (`VmHWM`; Linux only, `None` elsewhere).
+pub fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024)
+}
+
 /// `s` on one line: every run of whitespace (line breaks included) becomes one space, and the
 /// ends are trimmed. For messages from other programs that must fit one error line.
 pub fn one_line(s: &str) -> String {
@@ -250,6 +264,14 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn peak_rss_is_read_on_linux() {
+        if cfg!(target_os = "linux") {
+            let mib = super::peak_rss_mib().expect("VmHWM in /proc/self/status");
+            assert!(mib > 0 && mib < 1 << 20, "{mib}");
+        }
+    }
+
     use super::*;
 
     #[test]

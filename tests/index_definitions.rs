@@ -86,22 +86,22 @@ async fn check(pool: &PgPool, label: &str) {
     let by_name = |n: &str| indexes.iter().find(|i| i.name == n).unwrap();
     assert_eq!(by_name("plain_keywords").columns.len(), 4, "{label}");
     assert_eq!(
-        by_name("plain_expr_mixed").columns,
-        vec![Some("a".to_string()), None],
+        by_name("plain_expr_mixed").columns[..],
+        [Some("a".into()), None],
         "{label}"
     );
     let cat = cols
         .iter()
         .find(|c| c.oid == by_name("plain_gin").oid)
         .unwrap();
-    assert_eq!(cat.key_categories, vec!["A".to_string()], "{label}");
+    assert_eq!(cat.key_categories[..], ["A"], "{label}");
     let part = cols
         .iter()
         .find(|c| c.oid == by_name("plain_partial").oid)
         .unwrap();
     assert_eq!(
         part.table_not_null_columns.as_deref(),
-        Some(&["id".to_string()][..]),
+        Some(&["id".into()][..]),
         "{label}"
     );
     // Sorted by schema, table and name, byte-wise.

@@ -227,15 +227,15 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
             // advisor's finding where both speak of the same table, carrying the catalog's
             // evidence (and its priority, when higher) into it.
             let mut advised = advised;
-            let tables: std::collections::BTreeSet<String> =
-                advised.iter().filter_map(|f| f.table.clone()).collect();
+            let tables: std::collections::BTreeSet<&str> =
+                advised.iter().filter_map(|f| f.table.as_deref()).collect();
             let (catalog, rest): (Vec<Finding>, Vec<Finding>) =
                 std::mem::take(&mut sink.analysis.findings)
                     .into_iter()
                     .partition(|f| {
                         f.check == CheckId::MissingIndex
                             && f.fix_sql.is_none()
-                            && f.table.as_ref().is_some_and(|t| tables.contains(t))
+                            && f.table.as_deref().is_some_and(|t| tables.contains(t))
                     });
             sink.analysis.findings = rest;
             for a in &mut advised {
@@ -265,7 +265,7 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
                     f.fix_sql = a.fix_sql.clone();
                     f.rollback_sql = a.rollback_sql.clone();
                     if let Some(obj) = f.detail.as_object_mut() {
-                        obj.insert("covered_by_suggestion".into(), a.object.clone().into());
+                        obj.insert("covered_by_suggestion".into(), a.object.as_str().into());
                     }
                 }
             }

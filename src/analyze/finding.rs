@@ -1,5 +1,6 @@
 //! The Finding: one thing `doctor` reports, with its stable check id, severity, priority and fix.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::CheckId;
@@ -39,10 +40,10 @@ pub struct Finding {
     pub severity: Severity,
     pub priority: Priority,
     /// Schema-qualified object, quoted as needed (`public.meals`, `"my schema"."T"`).
-    pub object: String,
+    pub object: CompactString,
     /// The table concerned, schema-qualified, where relevant.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub table: Option<String>,
+    pub table: Option<CompactString>,
     pub message: String,
     /// The numbers behind the verdict.
     #[serde(default)]
@@ -74,7 +75,7 @@ impl Finding {
             check,
             severity,
             priority,
-            object: object.into(),
+            object: CompactString::from(object.into()),
             table: None,
             message: message.into(),
             detail: serde_json::Value::Null,
@@ -87,7 +88,7 @@ impl Finding {
     }
 
     pub fn table(mut self, t: impl Into<String>) -> Self {
-        self.table = Some(t.into());
+        self.table = Some(CompactString::from(t.into()));
         self
     }
     pub fn detail(mut self, d: serde_json::Value) -> Self {

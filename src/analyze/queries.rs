@@ -80,8 +80,8 @@ pub fn statement_views(snap: &Snapshot, th: &Thresholds) -> Option<Vec<Statement
 }
 
 /// The top statements by total time.
-pub fn hot(all: &[StatementView], n: usize) -> Vec<StatementView> {
-    let mut v: Vec<StatementView> = all.to_vec();
+pub fn hot(all: &[StatementView], n: usize) -> Vec<&StatementView> {
+    let mut v: Vec<&StatementView> = all.iter().collect();
     v.sort_by(|a, b| {
         b.total_ms
             .total_cmp(&a.total_ms)

@@ -464,15 +464,21 @@ fn tables(input: &Input, listed: usize) -> Option<TablesSection> {
     let cols = s.column_stats.as_deref().unwrap_or(&[]);
     let cols = ColumnIndex::new(cols);
     let block = bloat::block_size(input.snap);
-    let mut rows: Vec<TableRow> = list
+    let total_bytes = list
         .iter()
-        .map(|t| {
+        .map(|t| t.table_bytes + idx_bytes.get(&t.oid).map_or(0, |e| e.0))
+        .sum();
+    let rows = largest(
+        list,
+        listed,
+        |t| t.table_bytes + idx_bytes.get(&t.oid).map_or(0, |e| e.0),
+        |t| {
             let (ib, iscan) = idx_bytes.get(&t.oid).copied().unwrap_or((0, 0));
             let b = bloat::table(t, &cols, block);
             let blocks = t.heap_blks_hit + t.heap_blks_read;
             TableRow {
                 table: qualified(&t.schema, &t.name),
-                kind: t.kind.clone(),
+                kind: t.kind.to_string(),
                 rows: t.reltuples.max(t.n_live_tup as f64) as i64,
                 total_bytes: t.table_bytes + ib,
                 table_bytes: t.table_bytes,
@@ -491,16 +497,14 @@ fn tables(input: &Input, listed: usize) -> Option<TablesSection> {
                 cache_hit_pct: (blocks > 0)
                     .then(|| round2(t.heap_blks_hit as f64 / blocks as f64 * 100.0)),
             }
-        })
-        .collect();
-    let total_bytes = rows.iter().map(|r| r.total_bytes).sum();
-    rows.sort_by(|a, b| {
-        b.total_bytes
-            .cmp(&a.total_bytes)
-            .then(a.table.cmp(&b.table))
-    });
-    let total = rows.len();
-    rows.truncate(listed);
+        },
+        |a, b| {
+            b.total_bytes
+                .cmp(&a.total_bytes)
+                .then(a.table.cmp(&b.table))
+        },
+    );
+    let total = list.len();
     Some(TablesSection {
         total,
         total_bytes,
@@ -508,25 +512,59 @@ fn tables(input: &Input, listed: usize) -> Option<TablesSection> {
     })
 }
 
+/// The `listed` first rows in `order` (largest `size` first). Rows are built only for items
+/// whose size can make the cut, and at most twice `listed` of them are held at once: on a large
+/// catalog tens of thousands of indexes may share the size at the cut.
+fn largest<T, R>(
+    items: &[T],
+    listed: usize,
+    size: impl Fn(&T) -> i64,
+    row: impl Fn(&T) -> R,
+    order: impl Fn(&R, &R) -> std::cmp::Ordering,
+) -> Vec<R> {
+    if listed == 0 {
+        return Vec::new();
+    }
+    let cut = if items.len() > listed {
+        let mut sizes: Vec<i64> = items.iter().map(&size).collect();
+        *sizes.select_nth_unstable_by(listed - 1, |a, b| b.cmp(a)).1
+    } else {
+        i64::MIN
+    };
+    let hold = listed.saturating_mul(2);
+    let mut rows: Vec<R> = Vec::new();
+    for t in items.iter().filter(|t| size(t) >= cut) {
+        rows.push(row(t));
+        if rows.len() >= hold {
+            rows.sort_by(&order);
+            rows.truncate(listed);
+        }
+    }
+    rows.sort_by(&order);
+    rows.truncate(listed);
+    rows
+}
+
 fn indexes(snap: &Snapshot, listed: usize) -> Option<IndexesSection> {
     let list = snap.schema.indexes.as_deref()?;
-    let mut rows: Vec<IndexRow> = list
-        .iter()
-        .map(|i| IndexRow {
+    let rows = largest(
+        list,
+        listed,
+        |i| i.bytes,
+        |i| IndexRow {
             index: qualified(&i.schema, &i.name),
             table: qualified(&i.schema, &i.table),
-            method: i.method.clone(),
+            method: i.method.to_string(),
             bytes: i.bytes,
             idx_scan: i.idx_scan,
             unique: i.is_unique,
-            constraint: i.constraint_name.clone(),
+            constraint: i.constraint_name.as_ref().map(|c| c.to_string()),
             valid: i.is_valid,
-        })
-        .collect();
-    let total_bytes = rows.iter().map(|r| r.bytes).sum();
-    rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.index.cmp(&b.index)));
-    let total = rows.len();
-    rows.truncate(listed);
+        },
+        |a, b| b.bytes.cmp(&a.bytes).then(a.index.cmp(&b.index)),
+    );
+    let total_bytes = list.iter().map(|i| i.bytes).sum();
+    let total = list.len();
     Some(IndexesSection {
         total,
         total_bytes,
@@ -615,6 +653,22 @@ mod no_data_tests {
     use super::*;
     use crate::analyze::testdata::sample_snapshot;
     use crate::collect::statements::StatementsWindow;
+
+    #[test]
+    fn largest_lists_what_a_full_sort_would_with_ties_at_the_cut() {
+        // (size, name): many ties, the cut falls inside a tie group.
+        let items: Vec<(i64, String)> = (0..200)
+            .map(|i| ((i % 7) as i64 * 8192, format!("n{:03}", (i * 37) % 200)))
+            .collect();
+        let order = |a: &(i64, String), b: &(i64, String)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        for listed in [0, 1, 5, 28, 29, 30, 199, 200, 500] {
+            let mut all = items.clone();
+            all.sort_by(order);
+            all.truncate(listed);
+            let got = largest(&items, listed, |t| t.0, |t| t.clone(), order);
+            assert_eq!(got, all, "listed {listed}");
+        }
+    }
 
     fn queries_of(snap: &Snapshot) -> QueriesSection {
         let r = doctor_report(

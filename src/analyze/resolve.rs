@@ -41,7 +41,7 @@ fn one_widening_per_key(findings: &mut [Finding]) {
         .enumerate()
         .filter(|(_, f)| f.check == CheckId::IntegerPrimaryKey && f.fix_sql.is_some())
         .filter_map(|(i, f)| {
-            let table = f.table.clone()?;
+            let table = f.table.as_deref()?.to_string();
             let column = f.detail.get("column")?.as_str()?.to_string();
             Some((i, table, column))
         })
@@ -88,16 +88,28 @@ fn resolve_drops(
     indexes: &[IndexInfo],
     findings: &mut Vec<Finding>,
 ) {
-    let by_obj: HashMap<String, &IndexInfo> = indexes.iter().map(|i| (obj(i), i)).collect();
-    // Every drop-family finding, grouped by the index it names (first appearance order).
+    // The indexes drop-family findings name, by qualified name (only those: on a large catalog
+    // a name for every index is megabytes).
+    let named: HashSet<&str> = findings
+        .iter()
+        .filter(|f| DROP_CHECKS.contains(&f.check))
+        .map(|f| f.object.as_str())
+        .collect();
+    let by_obj: HashMap<String, &IndexInfo> = indexes
+        .iter()
+        .map(|i| (obj(i), i))
+        .filter(|(o, _)| named.contains(o.as_str()))
+        .collect();
+    drop(named);
+    // Every drop-family finding, grouped by the index it names; the rest stay in place, in order.
     let mut groups: BTreeMap<i64, Vec<Finding>> = BTreeMap::new();
-    let mut rest = Vec::with_capacity(findings.len());
-    for f in findings.drain(..) {
-        match by_obj.get(&f.object) {
-            Some(ix) if DROP_CHECKS.contains(&f.check) => groups.entry(ix.oid).or_default().push(f),
-            _ => rest.push(f),
-        }
+    for f in findings.extract_if(.., |f| {
+        DROP_CHECKS.contains(&f.check) && by_obj.contains_key(f.object.as_str())
+    }) {
+        let oid = by_obj[f.object.as_str()].oid;
+        groups.entry(oid).or_default().push(f);
     }
+    let rest = findings;
     let by_oid: HashMap<i64, &IndexInfo> = indexes.iter().map(|i| (i.oid, i)).collect();
     // Only an index of the same table can cover another: look there, not across the catalog.
     let mut by_table: HashMap<i64, Vec<&IndexInfo>> = HashMap::new();
@@ -256,7 +268,9 @@ fn resolve_drops(
         .map(|i| obj(i))
         .collect();
     for f in rest.iter_mut() {
-        if f.check == CheckId::IndexBloat && dropped_objs.contains(&f.object) && f.fix_sql.is_some()
+        if f.check == CheckId::IndexBloat
+            && dropped_objs.contains(f.object.as_str())
+            && f.fix_sql.is_some()
         {
             f.fix_sql = None;
             f.rollback_sql = None;
@@ -266,7 +280,6 @@ fn resolve_drops(
             );
         }
     }
-    *findings = rest;
 }
 
 /// The index names created by the statements of `sql`, with their schema.
@@ -379,7 +392,7 @@ fn allocate_names(snap: &Snapshot, findings: &mut [Finding]) {
                 .as_deref()
                 .map(|x| replace_ident(x, &qo, &qn));
             if f.check == CheckId::MissingIndex && f.object.ends_with(&qo) {
-                f.object = format!("{}{qn}", &f.object[..f.object.len() - qo.len()]);
+                f.object = format!("{}{qn}", &f.object[..f.object.len() - qo.len()]).into();
             }
         }
     }

@@ -40,8 +40,13 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             .filter(|(_, c)| c.as_str() == "A")
             .map(|(i, _)| {
                 (
-                    ix.columns.get(i).cloned().flatten().unwrap_or_default(),
-                    facts.key_types.get(i).cloned().unwrap_or_default(),
+                    ix.columns
+                        .get(i)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_default()
+                        .into(),
+                    facts.key_types.get(i).cloned().unwrap_or_default().into(),
                 )
             })
             .collect();

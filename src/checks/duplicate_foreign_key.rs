@@ -1,6 +1,7 @@
 //! `duplicate_foreign_key`: two foreign keys of one table with the same columns referencing the
 //! same columns of the same table. Every write checks both; one is enough.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 use serde_json::json;
@@ -37,7 +38,7 @@ pub(crate) fn needs_fk_details(s: &Snapshot) -> Option<&'static str> {
 }
 
 pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
-    type Key<'a> = (i64, &'a [String], i64, &'a [String]);
+    type Key<'a> = (i64, &'a [CompactString], i64, &'a [CompactString]);
     let mut groups: BTreeMap<Key, Vec<&FkDetail>> = BTreeMap::new();
     for fk in snap.health.foreign_keys.as_deref().unwrap_or(&[]) {
         groups

@@ -2,6 +2,7 @@
 //! referenced column's. Lookups compare across types (or casts), and a narrower referencing
 //! column fails once the referenced key outgrows it.
 
+use compact_str::CompactString;
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
@@ -51,7 +52,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                 )
             })
             .collect();
-        let alter = |types: &[String]| {
+        let alter = |types: &[CompactString]| {
             let parts: Vec<String> = pairs
                 .iter()
                 .map(|&i| {

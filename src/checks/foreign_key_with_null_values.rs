@@ -3,6 +3,7 @@
 //! them is not checked at all, so `(20, NULL)` passes even when no referenced row starts
 //! with 20.
 
+use compact_str::CompactString;
 use serde_json::json;
 
 use super::duplicate_foreign_key::needs_fk_details;
@@ -40,20 +41,20 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         })
         .map(|fk| {
             let (table, name) = fk_names(fk);
-            let nullable: Vec<&String> = fk
+            let nullable: Vec<&CompactString> = fk
                 .columns
                 .iter()
                 .zip(&fk.column_not_null)
                 .filter(|(_, nn)| !**nn)
                 .map(|(c, _)| c)
                 .collect();
-            let list = |v: &[&String]| {
+            let list = |v: &[&CompactString]| {
                 v.iter()
                     .map(|c| quote_ident(c))
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            let all: Vec<&String> = fk.columns.iter().collect();
+            let all: Vec<&CompactString> = fk.columns.iter().collect();
             let message = format!(
                 "foreign key {name} on {table} ({}) allows NULL in {} and is not MATCH FULL: a \
                  row with any of them NULL is not checked against {}; declare them NOT NULL, \

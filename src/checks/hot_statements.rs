@@ -44,7 +44,7 @@ pub fn hot_selects(snap: &Snapshot, th: &Thresholds) -> Vec<HotSelect> {
             "rows_per_call": round2(rows_per_call),
         });
         out.push(HotSelect {
-            statement: s,
+            statement: s.clone(),
             shape,
             rows_per_call,
             detail,

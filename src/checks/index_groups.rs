@@ -61,7 +61,7 @@ pub fn index_covers_fk(ix: &IndexInfo, fk: &ForeignKey) -> bool {
         return false;
     }
     let mut lead: Vec<i16> = keys[..n].to_vec();
-    let mut want = fk.attnums.clone();
+    let mut want: Vec<i16> = fk.attnums.to_vec();
     lead.sort_unstable();
     want.sort_unstable();
     lead == want

@@ -98,7 +98,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         let mut partial_ix = ix.clone();
         partial_ix.definition = format!("{def} WHERE {qcol} IS NOT NULL");
         let fix = format!("{}\n{}", create_concurrently(&partial_ix), drop_index(ix));
-        partial_ix.name = partial.clone();
+        partial_ix.name = partial.clone().into();
         let rollback = format!("{}\n{}", create_concurrently(ix), drop_index(&partial_ix));
         let big = ix.bytes >= WARNING_MIN_BYTES;
         out.push(

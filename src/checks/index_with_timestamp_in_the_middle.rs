@@ -45,7 +45,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
                 "" => facts
                     .key_opclass_types
                     .get(i)
-                    .map(String::as_str)
+                    .map(|t| t.as_str())
                     .unwrap_or(""),
                 t => t,
             }
@@ -60,7 +60,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             .get(pos)
             .cloned()
             .flatten()
-            .unwrap_or_else(|| "an expression".to_string());
+            .map_or_else(|| "an expression".to_string(), String::from);
         out.push(
             index_finding(
                 CHECK.info.id,

@@ -54,7 +54,12 @@ fn pairs(fks: &[&FkDetail], out: &mut Vec<Finding>) {
             if a.columns == b.columns && a.ref_columns == b.ref_columns {
                 continue;
             }
-            let shared: Vec<&String> = a.columns.iter().filter(|c| b.columns.contains(c)).collect();
+            let shared: Vec<&str> = a
+                .columns
+                .iter()
+                .filter(|c| b.columns.contains(c))
+                .map(|c| c.as_str())
+                .collect();
             if shared.is_empty() {
                 continue;
             }
@@ -71,11 +76,7 @@ fn pairs(fks: &[&FkDetail], out: &mut Vec<Finding>) {
                         quote_ident(&b.name),
                         b.columns.join(", "),
                         qualified(&a.ref_schema, &a.ref_table),
-                        shared
-                            .iter()
-                            .map(|c| c.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        shared.join(", ")
                     ),
                 )
                 .detail(json!({

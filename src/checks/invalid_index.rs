@@ -38,7 +38,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             s.state.as_deref() == Some("active")
                 && s.query.as_deref().is_some_and(|q| {
                     let q = q.to_lowercase();
-                    q.contains("concurrently") && q.contains(&ix.name.to_lowercase())
+                    q.contains("concurrently") && q.contains(ix.name.to_lowercase().as_str())
                 })
         });
         if building {
@@ -195,7 +195,7 @@ mod tests {
         for i in s.schema.indexes.as_mut().unwrap() {
             if i.name == "idx_meals_title_broken" {
                 i.name = "idx_meals_cooked_on_ccnew".into();
-                i.attnums = vec![3];
+                i.attnums = vec![3].into();
             }
         }
         let f = run(&s, &Thresholds::default());

@@ -78,7 +78,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         let Some(cols) = not_null_tests(pred) else {
             continue;
         };
-        if cols.is_empty() || !cols.iter().all(|c| not_null.contains(c)) {
+        if cols.is_empty() || !cols.iter().all(|c| not_null.iter().any(|n| n == c)) {
             continue;
         }
         let table = qualified(&ix.schema, &ix.table);
@@ -117,7 +117,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             if let Some(def) = renamed_definition(&renamed, &full) {
                 renamed.definition = def;
                 let fix = format!("{}\n{}", create_concurrently(&renamed), drop_index(ix));
-                renamed.name = full;
+                renamed.name = full.into();
                 let rollback = format!("{}\n{}", create_concurrently(ix), drop_index(&renamed));
                 finding = finding.fix(fix, Some(rollback));
             }

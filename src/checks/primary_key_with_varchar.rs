@@ -43,12 +43,22 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         if !ix.is_primary {
             continue;
         }
-        let cols: Vec<(String, &String)> = facts
+        let cols: Vec<(String, &str)> = facts
             .key_types
             .iter()
             .enumerate()
             .filter(|(_, t)| uuid_as_text(t))
-            .map(|(i, t)| (ix.columns.get(i).cloned().flatten().unwrap_or_default(), t))
+            .map(|(i, t)| {
+                (
+                    ix.columns
+                        .get(i)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_default()
+                        .into(),
+                    t.as_str(),
+                )
+            })
             .collect();
         if cols.is_empty() {
             continue;

@@ -87,12 +87,12 @@ fn indexes_and_tables(snap: &Snapshot) -> impl Iterator<Item = (String, String)>
     s.tables
         .iter()
         .flatten()
-        .map(|t| (t.schema.clone(), t.name.clone()))
+        .map(|t| (t.schema.to_string(), t.name.to_string()))
         .chain(
             s.indexes
                 .iter()
                 .flatten()
-                .map(|i| (i.schema.clone(), i.name.clone())),
+                .map(|i| (i.schema.to_string(), i.name.to_string())),
         )
 }
 
@@ -124,7 +124,7 @@ fn pk_fix(snap: &Snapshot, t: &TableInfo, i: &IndexInfo) -> (String, String) {
         .iter()
         .flatten()
         .filter(|r| r.schema == t.schema)
-        .map(|r| r.name.clone())
+        .map(|r| r.name.to_string())
         .chain(
             indexes_and_tables(snap)
                 .filter(|(s, _)| *s == t.schema)
@@ -271,7 +271,7 @@ mod tests {
         ))
         .unwrap();
         ix.is_unique = true;
-        ix.not_null = vec![true];
+        ix.not_null = vec![true].into();
         s.schema.indexes.as_mut().unwrap().push(ix);
         let f = run(&s, &Thresholds::default());
         let t = f

@@ -80,7 +80,7 @@ pub fn run(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
         }
         let age_note = stats.describe();
         if !supported.is_empty() {
-            let names: Vec<String> = supported.iter().map(|f| f.name.clone()).collect();
+            let names: Vec<String> = supported.iter().map(|f| f.name.to_string()).collect();
             detail["supports_foreign_keys"] = json!(names);
             let names: Vec<String> = names.iter().map(|n| crate::util::quote_ident(n)).collect();
             out.push(

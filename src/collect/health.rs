@@ -2,7 +2,9 @@
 //! the schema collector's (index key column types, both sides of foreign keys, NOT VALID
 //! constraints, json columns, integer primary keys with their sequences), as plain data.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use sqlx::{FromRow, PgPool};
 
 use crate::collect::schema::FedColumn;
@@ -14,20 +16,25 @@ use crate::collect::CollectError;
 pub struct IndexColumns {
     pub oid: i64,
     /// `format_type` of each key column (`text[]`, `boolean`, ...).
-    pub key_types: Vec<String>,
+    #[sqlx(try_from = "Vec<CompactString>")]
+    pub key_types: SmallVec<[CompactString; 1]>,
     /// `pg_type.typcategory` of each key column: `A` array, `B` boolean, ...
-    pub key_categories: Vec<String>,
-    pub key_not_null: Vec<bool>,
+    #[sqlx(try_from = "Vec<CompactString>")]
+    pub key_categories: SmallVec<[CompactString; 1]>,
+    #[sqlx(try_from = "Vec<bool>")]
+    pub key_not_null: SmallVec<[bool; 16]>,
     /// The key column uses its type's default operator class.
     #[serde(default)]
-    pub key_default_opclass: Vec<bool>,
+    #[sqlx(try_from = "Vec<bool>")]
+    pub key_default_opclass: SmallVec<[bool; 16]>,
     /// The input type of each key column's operator class (`timestamp without time zone` for
     /// `date_trunc('day', ts)` too): what an expression column holds.
     #[serde(default)]
-    pub key_opclass_types: Vec<String>,
+    #[sqlx(try_from = "Vec<CompactString>")]
+    pub key_opclass_types: SmallVec<[CompactString; 1]>,
     /// Partial indexes only: the table's NOT NULL columns.
     #[serde(default)]
-    pub table_not_null_columns: Option<Vec<String>>,
+    pub table_not_null_columns: Option<Vec<CompactString>>,
 }
 
 /// A foreign key with both sides' columns and types.
@@ -35,23 +42,28 @@ pub struct IndexColumns {
 pub struct FkDetail {
     pub oid: i64,
     pub table_oid: i64,
-    pub schema: String,
+    pub schema: CompactString,
     #[sqlx(rename = "table_name")]
-    pub table: String,
-    pub name: String,
+    pub table: CompactString,
+    pub name: CompactString,
     pub ref_table_oid: i64,
-    pub ref_schema: String,
-    pub ref_table: String,
-    pub columns: Vec<String>,
-    pub column_types: Vec<String>,
-    pub ref_columns: Vec<String>,
-    pub ref_column_types: Vec<String>,
+    pub ref_schema: CompactString,
+    pub ref_table: CompactString,
+    #[sqlx(try_from = "Vec<CompactString>")]
+    pub columns: SmallVec<[CompactString; 1]>,
+    #[sqlx(try_from = "Vec<CompactString>")]
+    pub column_types: SmallVec<[CompactString; 1]>,
+    #[sqlx(try_from = "Vec<CompactString>")]
+    pub ref_columns: SmallVec<[CompactString; 1]>,
+    #[sqlx(try_from = "Vec<CompactString>")]
+    pub ref_column_types: SmallVec<[CompactString; 1]>,
     pub validated: bool,
     /// `pg_get_constraintdef`: what re-creates it.
     pub definition: String,
     /// NOT NULL of each referencing column, in key order.
     #[serde(default)]
-    pub column_not_null: Vec<bool>,
+    #[sqlx(try_from = "Vec<bool>")]
+    pub column_not_null: SmallVec<[bool; 16]>,
     /// Declared `MATCH FULL`.
     #[serde(default)]
     pub match_full: bool,
@@ -132,9 +144,9 @@ pub struct FlaggedColumn {
 /// these findings are collected).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
 pub struct TableFacts {
-    pub schema: String,
+    pub schema: CompactString,
     #[sqlx(rename = "table_name")]
-    pub table: String,
+    pub table: CompactString,
     pub column_count: i64,
     /// Columns outside the primary key (all columns when there is none).
     pub non_pk_count: i64,
@@ -142,14 +154,14 @@ pub struct TableFacts {
     pub all_non_pk_nullable: bool,
     /// It has a primary key and its first column is not part of it.
     pub pk_not_first: bool,
-    pub first_column: Option<String>,
-    pub pk_columns: Vec<String>,
+    pub first_column: Option<CompactString>,
+    pub pk_columns: Vec<CompactString>,
     /// The parent it inherits from (table inheritance, not partitioning).
-    pub inherits_from: Option<String>,
+    pub inherits_from: Option<CompactString>,
     /// No foreign key references it and it has none.
     pub not_linked: bool,
     /// Columns whose names differ only in a trailing number (`phone1`, `phone2`).
-    pub incrementing_columns: Vec<String>,
+    pub incrementing_columns: Vec<CompactString>,
     /// Known to be empty: no pages and no rows as of the last VACUUM/ANALYZE (for a partitioned
     /// table, none in all its partitions); never-analysed tables are not counted.
     pub no_data: bool,

@@ -2,7 +2,9 @@
 //! settings the checks need, as plain numbers (sizes in bytes, counters as counts).
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use sqlx::postgres::PgRow;
 use sqlx::PgPool;
 
@@ -14,10 +16,10 @@ use crate::collect::{decode, CollectError};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct TableInfo {
     pub oid: i64,
-    pub schema: String,
-    pub name: String,
+    pub schema: CompactString,
+    pub name: CompactString,
     /// `r` table, `p` partitioned table, `m` materialized view.
-    pub kind: String,
+    pub kind: CompactString,
     pub is_partition: bool,
     /// Planner row estimate (pg_class.reltuples; -1 when never vacuumed or analysed).
     pub reltuples: f64,
@@ -60,12 +62,12 @@ pub struct TableInfo {
 pub struct IndexInfo {
     pub oid: i64,
     pub table_oid: i64,
-    pub schema: String,
+    pub schema: CompactString,
     #[sqlx(rename = "table_name")]
-    pub table: String,
-    pub name: String,
+    pub table: CompactString,
+    pub name: CompactString,
     /// Access method: btree, hash, gin, gist, brin, ...
-    pub method: String,
+    pub method: CompactString,
     pub is_unique: bool,
     pub is_primary: bool,
     pub is_exclusion: bool,
@@ -74,22 +76,28 @@ pub struct IndexInfo {
     /// Number of key columns (the rest are INCLUDE columns).
     pub key_count: i32,
     /// Table attribute numbers, key columns first; 0 marks an expression.
-    pub attnums: Vec<i16>,
+    #[sqlx(try_from = "Vec<i16>")]
+    pub attnums: SmallVec<[i16; 8]>,
     /// Column names in the same order; `None` for an expression.
-    pub columns: Vec<Option<String>>,
+    #[sqlx(try_from = "Vec<Option<CompactString>>")]
+    pub columns: SmallVec<[Option<CompactString>; 1]>,
     /// Whether each column (same order) is declared NOT NULL; false for an expression.
     #[serde(default)]
-    pub not_null: Vec<bool>,
-    pub opclasses: Vec<i64>,
-    pub collations: Vec<i64>,
+    #[sqlx(try_from = "Vec<bool>")]
+    pub not_null: SmallVec<[bool; 16]>,
+    #[sqlx(try_from = "Vec<i64>")]
+    pub opclasses: SmallVec<[i64; 2]>,
+    #[sqlx(try_from = "Vec<i64>")]
+    pub collations: SmallVec<[i64; 2]>,
     /// Per-column flags (DESC, NULLS FIRST).
-    pub options: Vec<i16>,
+    #[sqlx(try_from = "Vec<i16>")]
+    pub options: SmallVec<[i16; 8]>,
     pub expressions: Option<String>,
     pub predicate: Option<String>,
     pub definition: String,
     /// The PRIMARY KEY, UNIQUE or EXCLUDE constraint this index backs.
-    pub constraint_name: Option<String>,
-    pub constraint_type: Option<String>,
+    pub constraint_name: Option<CompactString>,
+    pub constraint_type: Option<CompactString>,
     /// A partition's index attached to an index of the partitioned parent (dropped with it).
     #[serde(default)]
     pub attached_to_parent: bool,
@@ -124,14 +132,16 @@ impl IndexInfo {
 pub struct ForeignKey {
     pub oid: i64,
     pub table_oid: i64,
-    pub schema: String,
+    pub schema: CompactString,
     #[sqlx(rename = "table_name")]
-    pub table: String,
-    pub name: String,
-    pub attnums: Vec<i16>,
-    pub columns: Vec<String>,
-    pub ref_schema: String,
-    pub ref_table: String,
+    pub table: CompactString,
+    pub name: CompactString,
+    #[sqlx(try_from = "Vec<i16>")]
+    pub attnums: SmallVec<[i16; 8]>,
+    #[sqlx(try_from = "Vec<CompactString>")]
+    pub columns: SmallVec<[CompactString; 1]>,
+    pub ref_schema: CompactString,
+    pub ref_table: CompactString,
     pub validated: bool,
 }
 
@@ -172,11 +182,11 @@ pub struct SequenceInfo {
 /// `doctor_column_stats.sql`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ColumnStats {
-    pub schema: String,
+    pub schema: CompactString,
     #[sqlx(rename = "table_name")]
-    pub table: String,
+    pub table: CompactString,
     #[sqlx(rename = "column_name")]
-    pub column: String,
+    pub column: CompactString,
     pub null_frac: f64,
     pub avg_width: i32,
 }
@@ -234,8 +244,8 @@ pub struct SchemaSnapshot {
 /// One relation's schema and name; the row of `doctor_relation_names.sql`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct RelationName {
-    pub schema: String,
-    pub name: String,
+    pub schema: CompactString,
+    pub name: CompactString,
 }
 
 const Q_RELATION_NAMES: &str = include_str!("../sql/doctor_relation_names.sql");

@@ -112,8 +112,9 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
     let mut snap = collect_snapshot(ctx, &db, &copts).await?;
     let elapsed = |what: &str| {
         ctx.debug(format!(
-            "{what} at {:.0} ms",
-            started.elapsed().as_secs_f64() * 1000.0
+            "{what} at {:.0} ms{}",
+            started.elapsed().as_secs_f64() * 1000.0,
+            crate::commands::snapshot::peak_note()
         ))
     };
     elapsed("snapshot collected");
@@ -236,7 +237,7 @@ pub fn restrict_to_schemas(snap: &mut Snapshot, schemas: &[String]) {
     if schemas.is_empty() {
         return;
     }
-    let keep = |s: &String| schemas.contains(s);
+    let keep = |s: &str| schemas.iter().any(|k| k == s);
     let sc = &mut snap.schema;
     retain(&mut sc.tables, |t| keep(&t.schema));
     retain(&mut sc.indexes, |t| keep(&t.schema));

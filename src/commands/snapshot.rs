@@ -156,14 +156,16 @@ pub async fn collect_snapshot(
         )
     });
     ctx.debug(format!(
-        "catalog collectors took {:.0} ms",
-        t.elapsed().as_secs_f64() * 1000.0
+        "catalog collectors took {:.0} ms{}",
+        t.elapsed().as_secs_f64() * 1000.0,
+        peak_note()
     ));
     // `-v`: when each later step ended, on the same clock.
     let phase = |what: &str| {
         ctx.debug(format!(
-            "{what} done {:.0} ms into the collection",
-            t.elapsed().as_secs_f64() * 1000.0
+            "{what} done {:.0} ms into the collection{}",
+            t.elapsed().as_secs_f64() * 1000.0,
+            peak_note()
         ))
     };
     let sk = &mut skipped;
@@ -444,4 +446,11 @@ async fn round_trip(pool: &sqlx::PgPool) -> Result<f64, CollectError> {
 /// SQLSTATE 55P03: our lock_timeout gave up waiting for a lock another session holds.
 fn is_lock_timeout(e: &CollectError) -> bool {
     matches!(e.sqlx(), sqlx::Error::Database(d) if d.code().as_deref() == Some("55P03"))
+}
+
+/// `, peak memory N MiB` for the `-v` phase lines, where the platform tells.
+pub fn peak_note() -> String {
+    crate::util::peak_rss_mib()
+        .map(|m| format!(", peak memory {m} MiB"))
+        .unwrap_or_default()
 }

@@ -225,7 +225,7 @@ pub fn plan(
         if f.confidence == Some(crate::analyze::Confidence::Low) {
             left_out.push(Left {
                 check: f.check,
-                object: f.object.clone(),
+                object: f.object.to_string(),
                 reason: "doctor's confidence is low (statistics too young to trust); run plan again later".into(),
             });
             continue;
@@ -233,7 +233,7 @@ pub fn plan(
         let Some(fix) = f.fix_sql.as_deref() else {
             left_out.push(Left {
                 check: f.check,
-                object: f.object.clone(),
+                object: f.object.to_string(),
                 reason: "doctor gave no fix SQL".into(),
             });
             continue;
@@ -254,7 +254,7 @@ pub fn plan(
         if fixes.is_empty() {
             left_out.push(Left {
                 check: f.check,
-                object: f.object.clone(),
+                object: f.object.to_string(),
                 reason: "the fix holds no statement".into(),
             });
             continue;
@@ -311,7 +311,7 @@ pub fn plan(
                 ),
             };
             let down_no_tx = rollback.as_deref().is_some_and(is_concurrent);
-            let table_size = f.table.as_ref().and_then(|t| tables.get(t)).copied();
+            let table_size = f.table.as_deref().and_then(|t| tables.get(t)).copied();
             let index_bytes = f.detail.get("bytes").and_then(|b| b.as_i64());
             let lock = lock_of_sql(&sql).map(|l| l.describe());
             let estimate = (builds_index(&sql))
@@ -357,14 +357,14 @@ pub fn plan(
                 down_file,
                 priority: f.priority,
                 check: f.check,
-                object: f.object.clone(),
+                object: f.object.to_string(),
                 rationale: one_line(&f.message),
                 up_contents: format!("{}{sql}\n", header(no_tx)),
                 down_contents: format!("{}{down_sql}\n", header(down_no_tx)),
                 sql,
                 rollback_sql: down_sql,
                 no_transaction: no_tx,
-                table: f.table.clone(),
+                table: f.table.as_ref().map(|t| t.to_string()),
                 table_bytes: table_size.map(|t| t.bytes),
                 table_rows: table_size.map(|t| t.rows.max(0.0) as i64),
                 index_bytes,

@@ -196,7 +196,7 @@ fn finding_title(f: &Finding, w: usize, style: Style) -> String {
     let fixed = width_of(&sev) + width_of(&check) + 1;
     let with_priority = fixed + width_of(&f.object) + 1 + width_of(&priority);
     let (object, priority) = if with_priority <= w {
-        (f.object.clone(), Some(priority))
+        (f.object.to_string(), Some(priority))
     } else {
         (fit(&f.object, w.saturating_sub(fixed)), None)
     };
