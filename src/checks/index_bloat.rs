@@ -30,6 +30,7 @@ pub const CHECK: Check = Check {
     sql: &[
         "doctor_indexes.sql",
         "doctor_column_stats.sql",
+        "doctor_column_stats_superuser.sql",
         "doctor_settings.sql",
     ],
     missing: |s| {

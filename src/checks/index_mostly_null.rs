@@ -32,7 +32,11 @@ pub const CHECK: Check = Check {
         ("null_frac_min_pct", NULL_FRAC_MIN_PCT),
         ("warning_min_bytes", WARNING_MIN_BYTES as f64),
     ],
-    sql: &["doctor_indexes.sql", "doctor_column_stats.sql"],
+    sql: &[
+        "doctor_indexes.sql",
+        "doctor_column_stats.sql",
+        "doctor_column_stats_superuser.sql",
+    ],
     missing,
     run,
 };

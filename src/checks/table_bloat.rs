@@ -29,6 +29,7 @@ pub const CHECK: Check = Check {
     sql: &[
         "doctor_tables.sql",
         "doctor_column_stats.sql",
+        "doctor_column_stats_superuser.sql",
         "doctor_settings.sql",
     ],
     missing: |s| {

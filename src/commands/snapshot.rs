@@ -148,7 +148,7 @@ pub async fn collect_snapshot(
         tokio::join!(
             schema::settings(pool),
             schema::sequences(pool, schemas),
-            schema::column_stats(pool, schemas),
+            schema::column_stats(pool, schemas, caps.superuser),
             activity::database(pool),
             activity::sessions(pool),
             crate::collect::health::collect(pool, schemas),
