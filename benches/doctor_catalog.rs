@@ -46,7 +46,9 @@ fn doctor_sql() -> String {
         include_str!("../src/sql/doctor_indexes.sql"),
         include_str!("../src/sql/doctor_foreign_keys.sql"),
         include_str!("../src/sql/doctor_sequences.sql"),
-        include_str!("../src/sql/doctor_column_stats.sql"),
+        // The bench connects as a superuser, for whom doctor reads pg_statistic itself.
+        include_str!("../src/sql/doctor_column_stats_superuser.sql"),
+        include_str!("../src/sql/doctor_relation_names.sql"),
         include_str!("../src/sql/doctor_database.sql"),
         include_str!("../src/sql/doctor_sessions.sql"),
         include_str!("../src/sql/statements_settings.sql"),

@@ -281,41 +281,81 @@ pub fn load_budgets(path: &std::path::Path) -> Result<Option<Budgets>, Error> {
 }
 
 /// Each statement's mean-latency budget: a matching `[[statements]]` entry first, else its
-/// class's `[latency.<class>] mean_ms`.
+/// class's `[latency.<class>] mean_ms` (each text is parsed only when a class has one).
 pub fn statement_limits(
     budgets: Option<&Budgets>,
     snap: &Snapshot,
 ) -> HashMap<i64, StatementLimit> {
-    let mut out = HashMap::new();
     let (Some(b), Some(st)) = (budgets, snap.statements.as_ref()) else {
-        return out;
+        return HashMap::new();
     };
-    for s in st.workload() {
-        let (Some(id), Some(text)) = (s.queryid, s.query.as_deref()) else {
-            continue;
-        };
-        if let Some(sb) = b.statements.iter().find(|sb| sb.matcher.matches(id, text)) {
-            if let Some(m) = sb.limits.mean_ms {
-                out.insert(
-                    id,
-                    StatementLimit {
-                        mean_ms: m,
-                        source: format!("statements[{}].mean_ms", sb.name),
-                    },
-                );
-            }
-            continue;
+    let work: Vec<(i64, &str)> = st
+        .workload()
+        .filter_map(|s| Some((s.queryid?, s.query.as_deref()?)))
+        .collect();
+    let by_class = b.latency.values().any(|l| l.mean_ms.is_some());
+    let limit_of = |(id, text): &(i64, &str)| -> Option<(i64, StatementLimit)> {
+        if let Some(sb) = b.statements.iter().find(|sb| sb.matcher.matches(*id, text)) {
+            let limit = StatementLimit {
+                mean_ms: sb.limits.mean_ms?,
+                source: format!("statements[{}].mean_ms", sb.name),
+            };
+            return Some((*id, limit));
+        }
+        if !by_class {
+            return None;
         }
         let class = classify(text).class;
-        if let Some(m) = b.latency.get(&class).and_then(|l| l.mean_ms) {
-            out.insert(
-                id,
-                StatementLimit {
-                    mean_ms: m,
-                    source: format!("latency.{}.mean_ms", class.as_str()),
-                },
-            );
-        }
+        let limit = StatementLimit {
+            mean_ms: b.latency.get(&class).and_then(|l| l.mean_ms)?,
+            source: format!("latency.{}.mean_ms", class.as_str()),
+        };
+        Some((*id, limit))
+    };
+    work.iter().filter_map(limit_of).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testdata::{sample_snapshot, sample_statements};
+
+    #[test]
+    fn statement_limits_follow_the_budget_rules() {
+        let budgets = crate::budget::config::parse(
+            "budgets.toml",
+            "version = 1\n[latency.simple]\nmean_ms = 5\n[latency.complex]\nmean_ms = 50\n\
+             [[statements]]\nname = \"by-id\"\nqueryid = 7\nmean_ms = 1\n\
+             [[statements]]\nname = \"no-mean\"\nqueryid = 8\np95_ms = 9\n",
+        )
+        .unwrap();
+        let mut snap = sample_snapshot();
+        let mut st = sample_statements();
+        let template = st.statements[0].clone();
+        st.statements = (0..40)
+            .map(|i| {
+                let mut s = template.clone();
+                s.queryid = Some(i);
+                s.query = Some(if i % 2 == 0 {
+                    format!("SELECT a FROM t{i} WHERE id = $1")
+                } else {
+                    format!("SELECT count(*) FROM t{i} JOIN u ON u.id = t{i}.u")
+                });
+                s
+            })
+            .collect();
+        snap.statements = Some(st);
+        let limits = statement_limits(Some(&budgets), &snap);
+        // 7 by its own entry, 8 matched by an entry without a mean: no class fallback.
+        assert_eq!(limits.len(), 39);
+        assert_eq!(limits[&7].mean_ms, 1.0);
+        assert_eq!(limits[&7].source, "statements[by-id].mean_ms");
+        assert!(!limits.contains_key(&8));
+        assert_eq!(limits[&10].mean_ms, 5.0);
+        assert_eq!(limits[&10].source, "latency.simple.mean_ms");
+        assert_eq!(limits[&11].mean_ms, 50.0);
+        assert_eq!(limits[&11].source, "latency.complex.mean_ms");
+        // No budgets file: no limits.
+        assert!(statement_limits(None, &snap).is_empty());
     }
-    out
 }
