@@ -1268,3 +1268,39 @@ fn replica_statistics_are_labelled_and_lower_the_confidence() {
     assert!(f.message.contains("replica statistics"), "{}", f.message);
     assert_eq!(f.detail["replica_statistics"], true);
 }
+
+/// `-v` prints when each phase ends and, on Linux, the peak memory so far (DB_PERF.md, "Performance
+/// on a large catalog").
+#[tokio::test]
+async fn verbose_phase_lines_carry_the_peak_memory() {
+    let db = common::fresh_db().await;
+    let url = db.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        common::dbdoctor()
+            .args(["-v", "--database-url", &url, "--format", "json", "doctor"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for phase in [
+        "catalog collectors took",
+        "snapshot collected at",
+        "report built at",
+    ] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(phase))
+            .unwrap_or_else(|| panic!("no {phase:?} line: {stderr}"));
+        if cfg!(target_os = "linux") {
+            let mib: u64 = line
+                .split("peak memory ")
+                .nth(1)
+                .and_then(|r| r.strip_suffix(" MiB"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no peak memory in {line:?}"));
+            assert!(mib > 0 && mib < 1024, "{line}");
+        }
+    }
+}
