@@ -40,12 +40,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             .filter(|(_, c)| c.as_str() == "A")
             .map(|(i, _)| {
                 (
-                    ix.columns
-                        .get(i)
-                        .cloned()
-                        .flatten()
-                        .unwrap_or_default()
-                        .into(),
+                    ix.column_name(i).unwrap_or_default().to_string(),
                     facts.key_types.get(i).cloned().unwrap_or_default().into(),
                 )
             })

@@ -36,7 +36,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         let Some(pos) = facts.key_categories.iter().position(|c| c == "B") else {
             continue;
         };
-        let col = ix.columns.get(pos).cloned().flatten().unwrap_or_default();
+        let col = ix.column_name(pos).unwrap_or_default().to_string();
         let leading = pos == 0;
         let table = qualified(&ix.schema, &ix.table);
         let name = qualified(&ix.schema, &ix.name);

@@ -55,12 +55,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
         };
         let table = qualified(&ix.schema, &ix.table);
         let name = qualified(&ix.schema, &ix.name);
-        let col = ix
-            .columns
-            .get(pos)
-            .cloned()
-            .flatten()
-            .map_or_else(|| "an expression".to_string(), String::from);
+        let col = ix.column_name(pos).unwrap_or("an expression").to_string();
         out.push(
             index_finding(
                 CHECK.info.id,

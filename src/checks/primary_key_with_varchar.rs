@@ -50,12 +50,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             .filter(|(_, t)| uuid_as_text(t))
             .map(|(i, t)| {
                 (
-                    ix.columns
-                        .get(i)
-                        .cloned()
-                        .flatten()
-                        .unwrap_or_default()
-                        .into(),
+                    ix.column_name(i).unwrap_or_default().to_string(),
                     t.as_str(),
                 )
             })

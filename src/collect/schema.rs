@@ -125,6 +125,11 @@ impl IndexInfo {
         let n = (self.key_count.max(0) as usize).min(self.attnums.len());
         &self.attnums[..n]
     }
+
+    /// The name of the column at `pos`; `None` for an expression or past the end.
+    pub fn column_name(&self, pos: usize) -> Option<&str> {
+        self.columns.get(pos)?.as_deref()
+    }
 }
 
 /// A foreign key; the row of `doctor_foreign_keys.sql`.
