@@ -342,25 +342,34 @@ fn replace_ident(sql: &str, old: &str, new: &str) -> String {
 /// findings that share one fix script keep sharing it.
 fn allocate_names(snap: &Snapshot, findings: &mut [Finding]) {
     let s = &snap.schema;
-    let mut taken: HashMap<String, HashSet<String>> = HashMap::new();
-    let mut add = |schema: &str, name: &str| {
-        taken
-            .entry(schema.to_string())
-            .or_default()
-            .insert(name.to_string());
-    };
-    for r in s.relation_names.iter().flatten() {
-        add(&r.schema, &r.name);
-    }
-    for t in s.tables.iter().flatten() {
-        add(&t.schema, &t.name);
-    }
-    for i in s.indexes.iter().flatten() {
-        add(&i.schema, &i.name);
-    }
-    for q in s.sequences.iter().flatten() {
-        add(&q.schema, &q.name);
-    }
+    // The snapshot's relation names, borrowed (a large catalog has tens of thousands), and the
+    // names fixes take as they go.
+    let mut existing: HashSet<(&str, &str)> = HashSet::new();
+    existing.extend(
+        s.relation_names
+            .iter()
+            .flatten()
+            .map(|r| (r.schema.as_str(), r.name.as_str())),
+    );
+    existing.extend(
+        s.tables
+            .iter()
+            .flatten()
+            .map(|t| (t.schema.as_str(), t.name.as_str())),
+    );
+    existing.extend(
+        s.indexes
+            .iter()
+            .flatten()
+            .map(|i| (i.schema.as_str(), i.name.as_str())),
+    );
+    existing.extend(
+        s.sequences
+            .iter()
+            .flatten()
+            .map(|q| (q.schema.as_str(), q.name.as_str())),
+    );
+    let mut given: HashMap<String, HashSet<String>> = HashMap::new();
     // Original fix script -> its renames, so identical scripts stay identical.
     let mut done: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for f in findings.iter_mut() {
@@ -372,12 +381,15 @@ fn allocate_names(snap: &Snapshot, findings: &mut [Finding]) {
             None => {
                 let mut renames = Vec::new();
                 for (schema, name) in created_indexes(&fix) {
-                    let set = taken.entry(schema.clone()).or_default();
-                    if !set.contains(&name) {
+                    let set = given.entry(schema.clone()).or_default();
+                    let taken =
+                        |n: &str| existing.contains(&(schema.as_str(), n)) || set.contains(n);
+                    if !taken(&name) {
                         set.insert(name);
                         continue;
                     }
-                    let new = sqlfix::free_name(&name, &format!("{schema}\u{0}{fix}"), set);
+                    let new = sqlfix::free_name_by(&name, &format!("{schema}\u{0}{fix}"), taken);
+                    set.insert(new.clone());
                     renames.push((name, new));
                 }
                 done.insert(fix.clone(), renames.clone());

@@ -86,13 +86,19 @@ pub fn free_name(
     seed: &str,
     taken: &mut std::collections::HashSet<String>,
 ) -> String {
+    let name = free_name_by(wanted, seed, |n| taken.contains(n));
+    taken.insert(name.clone());
+    name
+}
+
+/// [`free_name`] against any notion of taken; the caller records the name it keeps.
+pub fn free_name_by(wanted: &str, seed: &str, taken: impl Fn(&str) -> bool) -> String {
     let mut name = fit_name(wanted, seed);
     let mut round = 0u32;
-    while taken.contains(&name) {
+    while taken(&name) {
         round += 1;
         name = shortened(wanted, &format!("{seed}\u{0}{round}"));
     }
-    taken.insert(name.clone());
     name
 }
 
