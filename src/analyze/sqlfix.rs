@@ -1,6 +1,8 @@
 //! Fix and rollback SQL shared by the checks: identifiers quoted, CONCURRENTLY wherever
 //! PostgreSQL allows it.
 
+use std::borrow::Borrow;
+
 use crate::collect::schema::IndexInfo;
 use crate::util::{qualified, quote_ident};
 
@@ -50,7 +52,7 @@ pub const MAX_IDENT_BYTES: usize = 63;
 /// A new index name `<table>_<col>_<col>_idx`; when longer than 63 bytes it is cut on a char
 /// boundary and ends with `_<8 hex digits of a hash of schema, table and columns>_idx`, so two
 /// long names that share their first 50 bytes still differ.
-pub fn index_name(schema: &str, table: &str, columns: &[String]) -> String {
+pub fn index_name<S: Borrow<str>>(schema: &str, table: &str, columns: &[S]) -> String {
     let base = format!("{}_{}_idx", table, columns.join("_"));
     fit_name(
         &base,
@@ -103,14 +105,14 @@ pub fn free_name_by(wanted: &str, seed: &str, taken: impl Fn(&str) -> bool) -> S
 }
 
 /// `CREATE INDEX CONCURRENTLY IF NOT EXISTS name ON s.t (cols);` and its rollback.
-pub fn create_btree(
+pub fn create_btree<S: Borrow<str>>(
     schema: &str,
     table: &str,
-    columns: &[String],
+    columns: &[S],
     partitioned: bool,
 ) -> (String, String) {
     let name = index_name(schema, table, columns);
-    let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+    let cols: Vec<String> = columns.iter().map(|c| quote_ident(c.borrow())).collect();
     let conc = if partitioned { "" } else { " CONCURRENTLY" };
     (
         format!(
@@ -135,7 +137,7 @@ mod tests {
 
     #[test]
     fn weird_names_are_quoted_and_concurrent() {
-        let (fix, rb) = create_btree("my schema", "Weird \"Name\"", &["user id".into()], false);
+        let (fix, rb) = create_btree("my schema", "Weird \"Name\"", &["user id"], false);
         assert_eq!(
             fix,
             "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"Weird \"\"Name\"\"_user id_idx\" ON \"my schema\".\"Weird \"\"Name\"\"\" (\"user id\");"
@@ -151,8 +153,8 @@ mod tests {
     #[test]
     fn long_names_differ_by_hash_and_avoid_taken_names() {
         let t = "t".repeat(50);
-        let a = index_name("public", &t, &["customer_id".into()]);
-        let b = index_name("public", &t, &["customer_region".into()]);
+        let a = index_name("public", &t, &["customer_id"]);
+        let b = index_name("public", &t, &["customer_region"]);
         assert!(a.len() <= 63 && b.len() <= 63, "{a} {b}");
         assert_ne!(a, b);
         let mut taken: std::collections::HashSet<String> = ["orders_id_idx".to_string()].into();

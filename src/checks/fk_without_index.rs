@@ -83,12 +83,7 @@ pub fn run(snap: &Snapshot, _th: &Thresholds) -> Vec<Finding> {
             (Priority::Low, Severity::Info)
         };
         let table = qualified(&fk.schema, &fk.table);
-        let (fix, rollback) = sqlfix::create_btree(
-            &fk.schema,
-            &fk.table,
-            &fk.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-            partitioned,
-        );
+        let (fix, rollback) = sqlfix::create_btree(&fk.schema, &fk.table, &fk.columns, partitioned);
         out.push(
             Finding::new(
                 CheckId::FkWithoutIndex,
