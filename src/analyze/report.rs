@@ -464,14 +464,15 @@ fn tables(input: &Input, listed: usize) -> Option<TablesSection> {
     let cols = s.column_stats.as_deref().unwrap_or(&[]);
     let cols = ColumnIndex::new(cols);
     let block = bloat::block_size(input.snap);
-    let total_bytes = list
-        .iter()
-        .map(|t| t.table_bytes + idx_bytes.get(&t.oid).map_or(0, |e| e.0))
-        .sum();
+    // Heap, TOAST and indexes: what the listing is ordered by.
+    let size = |t: &crate::collect::schema::TableInfo| {
+        t.table_bytes + idx_bytes.get(&t.oid).map_or(0, |e| e.0)
+    };
+    let total_bytes = list.iter().map(size).sum();
     let rows = largest(
         list,
         listed,
-        |t| t.table_bytes + idx_bytes.get(&t.oid).map_or(0, |e| e.0),
+        size,
         |t| {
             let (ib, iscan) = idx_bytes.get(&t.oid).copied().unwrap_or((0, 0));
             let b = bloat::table(t, &cols, block);

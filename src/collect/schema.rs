@@ -540,15 +540,10 @@ pub async fn column_stats(
     schemas: &[String],
     superuser: bool,
 ) -> Result<Vec<ColumnStats>, CollectError> {
-    if superuser {
-        fetch_decoded(
-            pool,
-            "doctor_column_stats_superuser",
-            Q_COLUMN_STATS_SUPERUSER,
-            schemas,
-        )
-        .await
+    let (name, sql) = if superuser {
+        ("doctor_column_stats_superuser", Q_COLUMN_STATS_SUPERUSER)
     } else {
-        fetch_decoded(pool, "doctor_column_stats", Q_COLUMN_STATS, schemas).await
-    }
+        ("doctor_column_stats", Q_COLUMN_STATS)
+    };
+    fetch_decoded(pool, name, sql, schemas).await
 }

@@ -289,18 +289,14 @@ pub fn statement_limits(
     let (Some(b), Some(st)) = (budgets, snap.statements.as_ref()) else {
         return HashMap::new();
     };
-    let work: Vec<(i64, &str)> = st
-        .workload()
-        .filter_map(|s| Some((s.queryid?, s.query.as_deref()?)))
-        .collect();
     let by_class = b.latency.values().any(|l| l.mean_ms.is_some());
-    let limit_of = |(id, text): &(i64, &str)| -> Option<(i64, StatementLimit)> {
-        if let Some(sb) = b.statements.iter().find(|sb| sb.matcher.matches(*id, text)) {
+    let limit_of = |id: i64, text: &str| -> Option<(i64, StatementLimit)> {
+        if let Some(sb) = b.statements.iter().find(|sb| sb.matcher.matches(id, text)) {
             let limit = StatementLimit {
                 mean_ms: sb.limits.mean_ms?,
                 source: format!("statements[{}].mean_ms", sb.name),
             };
-            return Some((*id, limit));
+            return Some((id, limit));
         }
         if !by_class {
             return None;
@@ -310,9 +306,11 @@ pub fn statement_limits(
             mean_ms: b.latency.get(&class).and_then(|l| l.mean_ms)?,
             source: format!("latency.{}.mean_ms", class.as_str()),
         };
-        Some((*id, limit))
+        Some((id, limit))
     };
-    work.iter().filter_map(limit_of).collect()
+    st.workload()
+        .filter_map(|s| limit_of(s.queryid?, s.query.as_deref()?))
+        .collect()
 }
 
 #[cfg(test)]
