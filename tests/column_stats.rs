@@ -122,15 +122,9 @@ async fn superuser_statistics_match_pg_stats() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn superuser_statistics_match_pg_stats_on_every_matrix_server() {
-    let dirs = common::matrix_bindirs();
-    if dirs.is_empty() {
-        common::skip(
-            "superuser_statistics_match_pg_stats_on_every_matrix_server",
-            "no matrix servers (set DBDOCTOR_MATRIX_BINDIRS)",
-        );
-        return;
-    }
-    for b in dirs {
+    for b in
+        common::matrix_bindirs_or_skip("superuser_statistics_match_pg_stats_on_every_matrix_server")
+    {
         let label = b.display().to_string();
         let (_cluster, url) = common::start_matrix_server(b, false, "colstats").await;
         check(&url, &label).await;

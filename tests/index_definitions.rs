@@ -131,15 +131,7 @@ async fn index_definitions_match_pg_get_indexdef() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn index_definitions_match_on_every_matrix_server() {
-    let dirs = common::matrix_bindirs();
-    if dirs.is_empty() {
-        common::skip(
-            "index_definitions_match_on_every_matrix_server",
-            "no matrix servers (set DBDOCTOR_MATRIX_BINDIRS)",
-        );
-        return;
-    }
-    for b in dirs {
+    for b in common::matrix_bindirs_or_skip("index_definitions_match_on_every_matrix_server") {
         let label = b.display().to_string();
         let (_cluster, url) = common::start_matrix_server(b, false, "defs").await;
         let pool = load(&url).await;

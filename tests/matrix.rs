@@ -280,15 +280,7 @@ async fn run_matrix_case(bindir: PathBuf) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_available_major_passes_the_matrix_suite() {
-    let dirs = common::matrix_bindirs();
-    if dirs.is_empty() {
-        common::skip(
-            "every_available_major_passes_the_matrix_suite",
-            "no PostgreSQL 13/14/16/17/18 builds found (scripts/dev test fetches them)",
-        );
-        return;
-    }
-    for dir in dirs {
+    for dir in common::matrix_bindirs_or_skip("every_available_major_passes_the_matrix_suite") {
         run_matrix_case(dir).await;
     }
 }

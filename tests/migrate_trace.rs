@@ -100,14 +100,7 @@ fn trace_reports_rewrite_for_type_change_only() {
 
 #[test]
 fn trace_on_every_matrix_server() {
-    let dirs = common::matrix_bindirs();
-    if dirs.is_empty() {
-        eprintln!(
-            "SKIP: trace_on_every_matrix_server: no matrix servers (set DBDOCTOR_MATRIX_BINDIRS)"
-        );
-        return;
-    }
-    for b in dirs {
+    for b in common::matrix_bindirs_or_skip("trace_on_every_matrix_server") {
         check(Some(&b));
         eprintln!("trace checked on {}", b.display());
     }

@@ -332,15 +332,7 @@ async fn stale_statistics_fix_runs() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn planted_insights_on_every_matrix_server() {
-    let dirs = common::matrix_bindirs();
-    if dirs.is_empty() {
-        common::skip(
-            "planted_insights_on_every_matrix_server",
-            "no PostgreSQL binaries of other majors (set DBDOCTOR_MATRIX_BINDIRS or run scripts/dev test)",
-        );
-        return;
-    }
-    for bindir in dirs {
+    for bindir in common::matrix_bindirs_or_skip("planted_insights_on_every_matrix_server") {
         let (_cluster, url) = common::start_matrix_server(bindir, true, "plans").await;
         let mut c = PgConnection::connect(&url).await.unwrap();
         let version: String = sqlx::query_scalar("SHOW server_version")

@@ -26,15 +26,7 @@ async fn planted_lock_contention_is_the_dominant_wait() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn planted_lock_contention_on_every_matrix_server() {
-    let dirs = common::matrix_bindirs();
-    if dirs.is_empty() {
-        common::skip(
-            "planted_lock_contention_on_every_matrix_server",
-            "no matrix servers (set DBDOCTOR_MATRIX_BINDIRS)",
-        );
-        return;
-    }
-    for b in dirs {
+    for b in common::matrix_bindirs_or_skip("planted_lock_contention_on_every_matrix_server") {
         let label = b.display().to_string();
         let (cluster, url) = common::start_matrix_server(b, false, "waits").await;
         lock_contention_dominates(&url, &label).await;

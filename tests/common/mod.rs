@@ -369,6 +369,19 @@ pub fn matrix_bindirs() -> Vec<std::path::PathBuf> {
     found
 }
 
+/// [`matrix_bindirs`] for a test that runs on each of them: when there are none, a `SKIP:` line
+/// naming `test` (counted by `scripts/dev test`'s summary) and an empty list.
+pub fn matrix_bindirs_or_skip(test: &str) -> Vec<std::path::PathBuf> {
+    let dirs = matrix_bindirs();
+    if dirs.is_empty() {
+        skip(
+            test,
+            "no PostgreSQL 13/14/16/17/18 builds (set DBDOCTOR_MATRIX_BINDIRS, or run scripts/dev test, which fetches them)",
+        );
+    }
+    dirs
+}
+
 /// Start a throwaway server of the matrix from `bindir` (pg_stat_statements preloaded and in
 /// the template when `pgss`) and create `database` on it; the server stops when the cluster is
 /// dropped. Returns the cluster and the database's URL.
