@@ -461,10 +461,94 @@ fn shifted_lognormal_cdf(v: f64, shift: f64, mu: f64, sigma: f64) -> f64 {
     }
 }
 
+/// One mixture part with what its CDF needs computed once: a bisection evaluates every part at
+/// every step, and the truncation bounds' CDF values do not depend on the point.
+enum Part {
+    Point {
+        w: f64,
+        v: f64,
+    },
+    Lognormal {
+        w: f64,
+        shift: f64,
+        mu: f64,
+        sigma: f64,
+        lo: f64,
+        hi: f64,
+        /// CDF at `lo` and `hi - lo`'s CDF mass; `None` when the mass is nil (all of it at `lo`).
+        flo: f64,
+        mass: Option<f64>,
+    },
+}
+
+impl Part {
+    fn new(w: f64, f: &Fitted) -> Part {
+        match *f {
+            Fitted::Point(v) => Part::Point { w, v },
+            Fitted::ShiftedLognormal {
+                shift,
+                mu,
+                sigma,
+                lo,
+                hi,
+            } => {
+                let flo = shifted_lognormal_cdf(lo, shift, mu, sigma);
+                let fhi = shifted_lognormal_cdf(hi, shift, mu, sigma);
+                Part::Lognormal {
+                    w,
+                    shift,
+                    mu,
+                    sigma,
+                    lo,
+                    hi,
+                    flo,
+                    mass: (fhi - flo > 1e-15).then_some(fhi - flo),
+                }
+            }
+        }
+    }
+
+    /// `w * P(X <= x)`, the same value as `w * Fitted::cdf(x)`.
+    fn weighted_cdf(&self, x: f64) -> f64 {
+        match *self {
+            Part::Point { w, v } => {
+                if x >= v {
+                    w
+                } else {
+                    0.0
+                }
+            }
+            Part::Lognormal {
+                w,
+                shift,
+                mu,
+                sigma,
+                lo,
+                hi,
+                flo,
+                mass,
+            } => {
+                if x < lo {
+                    return 0.0;
+                }
+                let Some(mass) = mass.filter(|_| x < hi) else {
+                    return w;
+                };
+                w * ((shifted_lognormal_cdf(x, shift, mu, sigma) - flo) / mass).clamp(0.0, 1.0)
+            }
+        }
+    }
+}
+
 /// Smallest x with mixture CDF >= q, by bisection between the smallest and largest bound.
-fn mixture_quantile(parts: &[(f64, Fitted)], lo: f64, hi: f64, q: f64) -> f64 {
-    let total: f64 = parts.iter().map(|(w, _)| w).sum();
-    let cdf = |x: f64| parts.iter().map(|(w, f)| w * f.cdf(x)).sum::<f64>() / total;
+fn mixture_quantile(parts: &[Part], lo: f64, hi: f64, q: f64) -> f64 {
+    let total: f64 = parts
+        .iter()
+        .map(|p| match p {
+            Part::Point { w, .. } | Part::Lognormal { w, .. } => w,
+        })
+        .sum();
+    let cdf = |x: f64| parts.iter().map(|p| p.weighted_cdf(x)).sum::<f64>() / total;
     let (mut a, mut b) = (lo, hi);
     if cdf(a) >= q {
         return a;
@@ -497,13 +581,32 @@ pub fn estimate_statement(m: &Moments) -> LatencySummary {
     s
 }
 
+/// Total calls and the call-weighted mean of the statements `estimate_workload` uses (those with
+/// calls and a finite mean); the mean is 0 when there are none, as in an empty summary.
+fn calls_and_mean(statements: &[Moments]) -> (u64, f64) {
+    let used = statements
+        .iter()
+        .filter(|m| m.calls > 0 && m.mean_ms.is_finite());
+    let calls: u64 = used.clone().map(|m| m.calls).sum();
+    if calls == 0 {
+        return (0, 0.0);
+    }
+    let mean = used.map(|m| m.calls as f64 * m.mean_ms).sum::<f64>() / calls as f64;
+    (calls, mean)
+}
+
+/// The `mean_ms` that `estimate_statement` reports for `m`, without fitting anything.
+pub fn statement_mean_ms(m: &Moments) -> f64 {
+    calls_and_mean(std::slice::from_ref(m)).1
+}
+
 /// Estimated latency distribution of a workload: each statement fitted to its aggregates and
 /// mixed in proportion to its calls. Statements without calls are ignored.
 pub fn estimate_workload(statements: &[Moments]) -> LatencySummary {
-    let parts: Vec<(f64, Fitted)> = statements
+    let parts: Vec<Part> = statements
         .iter()
         .filter(|m| m.calls > 0 && m.mean_ms.is_finite())
-        .map(|m| (m.calls as f64, Fitted::fit(m)))
+        .map(|m| Part::new(m.calls as f64, &Fitted::fit(m)))
         .collect();
     if parts.is_empty() {
         return LatencySummary::empty(Method::Estimated);
@@ -511,12 +614,7 @@ pub fn estimate_workload(statements: &[Moments]) -> LatencySummary {
     let used = statements
         .iter()
         .filter(|m| m.calls > 0 && m.mean_ms.is_finite());
-    let calls: u64 = used.clone().map(|m| m.calls).sum();
-    let mean = used
-        .clone()
-        .map(|m| m.calls as f64 * m.mean_ms)
-        .sum::<f64>()
-        / calls as f64;
+    let (calls, mean) = calls_and_mean(statements);
     let lo = used
         .clone()
         .map(|m| m.min_ms.max(0.0))

@@ -7,6 +7,7 @@ use pg_query::NodeEnum;
 use serde::{Deserialize, Serialize};
 
 use crate::analyze::thresholds::Thresholds;
+use crate::collect::statements::StatementStats;
 use crate::snapshot::Snapshot;
 
 /// One statement as the query checks see it (built from the pg_stat_statements collector).
@@ -55,29 +56,32 @@ pub fn shorten(q: &str, n: usize) -> String {
 /// `None` when pg_stat_statements was not collected.
 pub fn statement_views(snap: &Snapshot, th: &Thresholds) -> Option<Vec<StatementView>> {
     let st = snap.statements.as_ref()?;
-    Some(
-        st.workload()
-            .map(|s| {
-                let limit = s.queryid.and_then(|q| th.statement_limits.get(&q));
-                StatementView {
-                    queryid: s.queryid,
-                    query: s
-                        .query
-                        .clone()
-                        .unwrap_or_else(|| "<insufficient privilege>".into()),
-                    calls: s.calls,
-                    total_ms: s.total_exec_time_ms,
-                    mean_ms: s.mean_exec_time_ms,
-                    rows: s.rows,
-                    temp_blks_written: s.temp_blks_written,
-                    threshold_ms: limit.map(|l| l.mean_ms),
-                    threshold_source: limit.map(|l| l.source.clone()),
-                    hidden: s.hidden,
-                }
-            })
-            .collect(),
-    )
+    Some(st.workload().map(|s| statement_view(s, th)).collect())
 }
+
+/// How the query checks see one collected statement.
+pub fn statement_view(s: &StatementStats, th: &Thresholds) -> StatementView {
+    let limit = s.queryid.and_then(|q| th.statement_limits.get(&q));
+    StatementView {
+        queryid: s.queryid,
+        query: view_text(s).to_string(),
+        calls: s.calls,
+        total_ms: s.total_exec_time_ms,
+        mean_ms: s.mean_exec_time_ms,
+        rows: s.rows,
+        temp_blks_written: s.temp_blks_written,
+        threshold_ms: limit.map(|l| l.mean_ms),
+        threshold_source: limit.map(|l| l.source.clone()),
+        hidden: s.hidden,
+    }
+}
+
+/// A statement's text as its view shows it.
+fn view_text(s: &StatementStats) -> &str {
+    s.query.as_deref().unwrap_or(HIDDEN_TEXT)
+}
+
+const HIDDEN_TEXT: &str = "<insufficient privilege>";
 
 /// The top statements by total time.
 pub fn hot(all: &[StatementView], n: usize) -> Vec<&StatementView> {
@@ -89,6 +93,21 @@ pub fn hot(all: &[StatementView], n: usize) -> Vec<&StatementView> {
     });
     v.truncate(n);
     v
+}
+
+/// The views of `hot(statement_views(..), n)`, without a view of every other statement.
+pub fn hot_views(snap: &Snapshot, th: &Thresholds, n: usize) -> Vec<StatementView> {
+    let Some(st) = snap.statements.as_ref() else {
+        return Vec::new();
+    };
+    let mut v: Vec<&StatementStats> = st.workload().collect();
+    v.sort_by(|a, b| {
+        b.total_exec_time_ms
+            .total_cmp(&a.total_exec_time_ms)
+            .then(view_text(a).cmp(view_text(b)))
+    });
+    v.truncate(n);
+    v.into_iter().map(|s| statement_view(s, th)).collect()
 }
 
 /// What the parse tree of one statement shows.

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyze::bloat::{self, ColumnIndex};
 use crate::analyze::doctor::{analyze, Analysis, CheckSelection, Input, StatsWindow};
-use crate::analyze::queries::statement_views;
+use crate::analyze::queries::{statement_view, StatementView};
 use crate::analyze::score::{score, HealthScore};
 use crate::analyze::thresholds::Thresholds;
-use crate::analyze::workload::{statement_latency, workload_latency};
+use crate::analyze::workload::{moments, statement_latency, workload_latency};
 use crate::analyze::Finding;
 use crate::checks::sessions::connection_use;
 use crate::checks::xid_wraparound::WRAPAROUND_HORIZON;
@@ -20,8 +20,9 @@ use crate::checks::CheckId;
 use crate::cli::Section;
 use crate::collect::capabilities::Capabilities;
 use crate::collect::host::HostSnapshot;
+use crate::collect::statements::StatementStats;
 use crate::snapshot::{Skipped, Snapshot};
-use crate::stats::QueryLatency;
+use crate::stats::{statement_mean_ms, QueryLatency};
 use crate::util::qualified;
 use crate::util::round2;
 
@@ -384,31 +385,52 @@ fn limit(opts: &ReportOptions, listed: usize) -> usize {
 fn queries(input: &Input, listed: usize) -> Option<QueriesSection> {
     let st = input.snap.statements.as_ref()?;
     let th = input.th;
-    let views = statement_views(input.snap, th)?;
-    let rows: Vec<StatementRow> = st
-        .workload()
-        .zip(views.iter())
-        .map(|(s, v)| {
-            let l = statement_latency(s);
-            StatementRow {
-                queryid: v.queryid,
-                query: v.query.clone(),
-                hidden: v.hidden,
-                latency: l.to_query_latency(),
-                max_ms: round2(l.max_ms),
-                total_ms: round2(v.total_ms),
-                share_of_total_time_pct: round2(s.share_of_total_time_pct),
-                rows: v.rows,
-                rows_per_call: round2(s.rows_per_call),
-                temp_blks_written: v.temp_blks_written,
-                threshold_ms: v.threshold_ms.unwrap_or(th.slow_query_ms),
-                threshold_source: v
-                    .threshold_source
-                    .clone()
-                    .unwrap_or_else(|| "thresholds.slow_query_ms".into()),
-            }
-        })
-        .collect();
+    // Only the rows a list keeps are estimated: fitting every statement's distribution costs
+    // more than the rest of the section on a workload of thousands of statements.
+    let row = |s: &StatementStats, v: &StatementView| {
+        let l = statement_latency(s);
+        StatementRow {
+            queryid: v.queryid,
+            query: v.query.clone(),
+            hidden: v.hidden,
+            latency: l.to_query_latency(),
+            max_ms: round2(l.max_ms),
+            total_ms: round2(v.total_ms),
+            share_of_total_time_pct: round2(s.share_of_total_time_pct),
+            rows: v.rows,
+            rows_per_call: round2(s.rows_per_call),
+            temp_blks_written: v.temp_blks_written,
+            threshold_ms: v.threshold_ms.unwrap_or(th.slow_query_ms),
+            threshold_source: v
+                .threshold_source
+                .clone()
+                .unwrap_or_else(|| "thresholds.slow_query_ms".into()),
+        }
+    };
+    let (mut analysed, mut statements, mut slow, mut temp) =
+        (0, Vec::new(), Vec::new(), Vec::new());
+    for s in st.workload() {
+        let threshold = s
+            .queryid
+            .and_then(|q| th.statement_limits.get(&q))
+            .map_or(th.slow_query_ms, |l| l.mean_ms);
+        let is_slow = statement_mean_ms(&moments(s)) > threshold;
+        let (listed, spills) = (analysed < listed, s.temp_blks_written > 0);
+        analysed += 1;
+        if !(listed || is_slow || spills) {
+            continue;
+        }
+        let r = row(s, &statement_view(s, th));
+        if is_slow {
+            slow.push(r.clone());
+        }
+        if spills {
+            temp.push(r.clone());
+        }
+        if listed {
+            statements.push(r);
+        }
+    }
     // A rate over nothing, or over less than a second, is no data rather than a figure.
     let rate = |secs: f64| {
         (secs >= MIN_QPS_PERIOD_S && st.total_calls() > 0)
@@ -428,24 +450,14 @@ fn queries(input: &Input, listed: usize) -> Option<QueriesSection> {
         }
         (None, None) => (None, "unknown period (no reset time; use --window)".into()),
     };
-    let slow = rows
-        .iter()
-        .filter(|r| r.latency.mean_ms > r.threshold_ms)
-        .cloned()
-        .collect();
-    let temp = rows
-        .iter()
-        .filter(|r| r.temp_blks_written > 0)
-        .cloned()
-        .collect();
     Some(QueriesSection {
-        statements_analysed: rows.len(),
+        statements_analysed: analysed,
         total_calls: st.total_calls(),
         total_ms: round2(st.total_exec_time_ms()),
         qps: qps.map(round2),
         qps_basis,
         latency: workload_latency(st).to_query_latency(),
-        statements: rows.iter().take(listed).cloned().collect(),
+        statements,
         slow,
         temp_spilling: temp,
         hidden_statements: st.insufficient_privilege_rows,

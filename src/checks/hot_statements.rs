@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::Check;
-use crate::analyze::queries::{hot, shape_of, shorten, statement_views, ShapeFacts, StatementView};
+use crate::analyze::queries::{hot_views, shape_of, shorten, ShapeFacts, StatementView};
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::{Finding, Priority};
 use crate::snapshot::Snapshot;
@@ -22,9 +22,8 @@ pub struct HotSelect {
 /// The `hot_statements` statements with the most total time that parse as SELECTs (statements
 /// whose text is hidden are left out), busiest first.
 pub fn hot_selects(snap: &Snapshot, th: &Thresholds) -> Vec<HotSelect> {
-    let all = statement_views(snap, th).unwrap_or_default();
     let mut out = Vec::new();
-    for s in hot(&all, th.hot_statements) {
+    for s in &hot_views(snap, th, th.hot_statements) {
         if s.hidden {
             continue;
         }
