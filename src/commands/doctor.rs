@@ -13,7 +13,7 @@ use crate::analyze::Severity;
 use crate::budget::classify::classify;
 use crate::budget::config::Budgets;
 use crate::cli::{DoctorArgs, FailOn, Format};
-use crate::commands::snapshot::{collect_snapshot, load, CollectOptions};
+use crate::commands::snapshot::{collect_snapshot, load, CollectOptions, PlanRequest};
 use crate::db::{connect, SessionMode};
 use crate::error::Error;
 use crate::render::doctor_terminal::{self, Layout};
@@ -102,14 +102,28 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
         db.pool.close().await;
         return code;
     }
+    // Plans of the top statements (or only the one asked for with --explain).
+    let plans = match args.explain {
+        Some(id) => PlanRequest {
+            max: 0,
+            analyze: args.analyze_plans,
+            include: vec![id],
+        },
+        None => PlanRequest {
+            max: args.plans,
+            analyze: args.analyze_plans,
+            include: Vec::new(),
+        },
+    };
     let copts = CollectOptions {
         schemas: args.schema.clone(),
         window,
         all_databases: args.all_databases,
         host: true,
+        plans,
     };
     let started = std::time::Instant::now();
-    let mut snap = collect_snapshot(ctx, &db, &copts).await?;
+    let snap = collect_snapshot(ctx, &db, &copts).await?;
     let elapsed = |what: &str| {
         ctx.debug(format!(
             "{what} at {:.0} ms{}",
@@ -118,18 +132,10 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
         ))
     };
     elapsed("snapshot collected");
-    // Plans of the top statements (or only the one asked for with --explain).
-    let (max_plans, include) = match args.explain {
-        Some(id) => (0, vec![id]),
-        None => (args.plans, Vec::new()),
-    };
-    crate::commands::snapshot::add_plans(&db, &mut snap, max_plans, args.analyze_plans, &include)
-        .await?;
     if let Some(id) = args.explain {
         db.pool.close().await;
         return explain(ctx, &snap, id, out);
     }
-    elapsed("plans collected");
     th.statement_limits = statement_limits(budgets.as_ref(), &snap);
     let mut report = doctor_report(&snap, &th, &sel, &opts);
     elapsed("report built");

@@ -507,6 +507,7 @@ async fn plan(ctx: &Ctx, a: &MigratePlanArgs, out: &mut dyn Write) -> Result<i32
                 window: None,
                 all_databases: false,
                 host: false,
+                ..CollectOptions::default()
             };
             let snap = collect_snapshot(ctx, &db, &opts).await?;
             db.pool.close().await;

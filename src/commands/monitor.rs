@@ -125,6 +125,7 @@ pub async fn run(
         window: Some(m.interval),
         all_databases: m.all_databases,
         host: true,
+        ..CollectOptions::default()
     };
     let screen = Screen::enter(out, tty).context("set up the terminal")?;
     let mut quit = quit_key();

@@ -28,6 +28,23 @@ pub struct CollectOptions {
     pub all_databases: bool,
     /// Sample the host (CPU, memory, disks).
     pub host: bool,
+    /// Which statements to plan (none by default).
+    pub plans: PlanRequest,
+}
+
+/// The statements whose generic plans the snapshot carries: the `max` with the most total time,
+/// and those of `include`; `analyze` runs EXPLAIN ANALYZE where that is safe.
+#[derive(Debug, Clone, Default)]
+pub struct PlanRequest {
+    pub max: usize,
+    pub analyze: bool,
+    pub include: Vec<i64>,
+}
+
+impl PlanRequest {
+    fn wanted(&self) -> bool {
+        self.max > 0 || !self.include.is_empty()
+    }
 }
 
 pub async fn run(ctx: &Ctx, args: &SnapshotArgs, out: &mut dyn Write) -> Result<i32, Error> {
@@ -43,9 +60,12 @@ pub async fn run(ctx: &Ctx, args: &SnapshotArgs, out: &mut dyn Write) -> Result<
         window,
         all_databases: args.all_databases,
         host: true,
+        plans: PlanRequest {
+            max: args.plans,
+            ..PlanRequest::default()
+        },
     };
-    let mut snap = collect_snapshot(ctx, &db, &opts).await?;
-    add_plans(&db, &mut snap, args.plans, false, &[]).await?;
+    let snap = collect_snapshot(ctx, &db, &opts).await?;
     db.pool.close().await;
     if args.out.as_os_str() == "-" {
         crate::render::snapshot_json::write(&snap, out).context("write the snapshot")?;
@@ -109,9 +129,11 @@ pub async fn collect_snapshot(
     let sopts = statements::StatementsOptions {
         all_databases: opts.all_databases,
     };
+    // Once the statements are in, the index advisor and the plans need nothing else from the
+    // collection: they run on their own connections while the catalog reads go on.
     let stmt_task = async {
         caps.pg_stat_statements()?;
-        Some(match opts.window {
+        let st = match opts.window {
             Some(w) => {
                 ctx.progress(format!(
                     "measuring pg_stat_statements over {:.0} s ...",
@@ -120,7 +142,28 @@ pub async fn collect_snapshot(
                 statements::collect_window(pool, &caps, &sopts, w).await
             }
             None => statements::collect(pool, &caps, &sopts).await,
-        })
+        };
+        let (advisor, plans) = match &st {
+            Ok(st) => {
+                let inputs = crate::advisor::StatementInput::from_snapshot(st);
+                let advisor_opts = crate::advisor::AdvisorOptions::default();
+                let advise = crate::advisor::advise(pool, &caps, &inputs, &advisor_opts);
+                let plan = async {
+                    let targets =
+                        crate::collect::plans::targets(st, opts.plans.max, &opts.plans.include);
+                    crate::collect::plans::collect(pool, &caps, &targets, opts.plans.analyze).await
+                };
+                let (a, p) = tokio::join!(advise, async {
+                    match opts.plans.wanted() {
+                        true => Some(plan.await),
+                        false => None,
+                    }
+                });
+                (Some(a), p)
+            }
+            Err(_) => (None, None),
+        };
+        Some((st, advisor, plans))
     };
     // The three large catalog reads run one after another (their rows are the bulk of the
     // memory on a big catalog); the small ones and pg_stat_statements run alongside them.
@@ -140,7 +183,7 @@ pub async fn collect_snapshot(
         }
     };
     let (
-        stmt_result,
+        stmt_out,
         wait_result,
         (tables, indexes, fks),
         (settings, seqs, cols, dbstats, sessions, hp, relation_names),
@@ -155,6 +198,10 @@ pub async fn collect_snapshot(
             schema::relation_names(pool, schemas),
         )
     });
+    let (stmt_result, advisor_result, plans_result) = match stmt_out {
+        Some((s, a, p)) => (Some(s), a, p),
+        None => (None, None, None),
+    };
     ctx.debug(format!(
         "catalog collectors took {:.0} ms{}",
         t.elapsed().as_secs_f64() * 1000.0,
@@ -260,24 +307,29 @@ pub async fn collect_snapshot(
     phase("fix data checks");
     // The index advisor costs the hot statements with hypothetical indexes (HypoPG) on this
     // read-only pool; without HypoPG it suggests from statistics alone, marked unverified.
-    let advisor = match &stmt_snap {
-        Some(st) => {
-            let inputs = crate::advisor::StatementInput::from_snapshot(st);
-            match crate::advisor::advise(
-                pool,
-                &caps,
-                &inputs,
-                &crate::advisor::AdvisorOptions::default(),
-            )
-            .await
-            {
-                Ok(r) => Some(r),
-                Err(e) if e.is_connection_lost() => return Err(collect_error(db, e)),
-                Err(e) => {
-                    skipped.push(skipped_part("index_advisor", &e, &role));
-                    None
-                }
-            }
+    let advisor = match advisor_result {
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) if e.is_connection_lost() => return Err(collect_error(db, e)),
+        Some(Err(e)) => {
+            skipped.push(skipped_part("index_advisor", &e, &role));
+            None
+        }
+        None => None,
+    };
+    let plans = match plans_result {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) if e.is_connection_lost() => return Err(collect_error(db, e)),
+        Some(Err(e)) => {
+            let (reason, enable) = match classify(&e, &role) {
+                Some(s) => (s.reason, s.enable),
+                None => (one_line(&e.to_string()), None),
+            };
+            skipped.push(Skipped {
+                what: "plans".into(),
+                reason,
+                enable,
+            });
+            None
         }
         None => None,
     };
@@ -308,45 +360,10 @@ pub async fn collect_snapshot(
         },
         host,
         advisor,
-        plans: None,
+        plans,
         wait_samples,
         capabilities: caps,
     })
-}
-
-/// Plan the `max` statements with the most total time, and those of `include`, into the
-/// snapshot. A timeout or missing privilege becomes a skipped `plans` part.
-pub async fn add_plans(
-    db: &Db,
-    snap: &mut Snapshot,
-    max: usize,
-    analyze: bool,
-    include: &[i64],
-) -> Result<(), Error> {
-    let Some(st) = snap.statements.as_ref() else {
-        return Ok(());
-    };
-    if max == 0 && include.is_empty() {
-        return Ok(());
-    }
-    let targets = crate::collect::plans::targets(st, max, include);
-    match crate::collect::plans::collect(&db.pool, &snap.capabilities, &targets, analyze).await {
-        Ok(p) => snap.plans = Some(p),
-        Err(e) if e.is_connection_lost() => return Err(collect_error(db, e)),
-        Err(e) => {
-            let role = crate::util::quote_ident(&snap.capabilities.role);
-            let (reason, enable) = match classify(&e, &role) {
-                Some(s) => (s.reason, s.enable),
-                None => (one_line(&e.to_string()), None),
-            };
-            snap.skipped.push(Skipped {
-                what: "plans".into(),
-                reason,
-                enable,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// The value, or a skipped entry when the part timed out or lacked a privilege.
