@@ -22,6 +22,11 @@ WITH /* dbdoctor */ t AS (
     FROM pg_constraint p
     JOIN t ON t.oid = p.conrelid
     WHERE p.contype = 'p'
+), ta AS MATERIALIZED (
+    -- The tables' live columns, read once for the two CTEs below.
+    SELECT a.attrelid, a.attname, a.attnum, a.attnotnull
+    FROM t
+    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 ), cols AS (
     SELECT a.attrelid,
            count(*)                                                        AS column_count,
@@ -34,15 +39,13 @@ WITH /* dbdoctor */ t AS (
                         FILTER (WHERE a.attnum = ANY (pk.conkey)), '{}')   AS pk_columns,
            pk.conkey IS NOT NULL                                           AS has_pk,
            min(a.attnum) = ANY (COALESCE(pk.conkey, '{}'))                 AS pk_first
-    FROM t
-    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
-    LEFT JOIN pk ON pk.conrelid = t.oid
+    FROM ta a
+    LEFT JOIN pk ON pk.conrelid = a.attrelid
     GROUP BY a.attrelid, pk.conkey
 ), numbered AS (
     SELECT a.attrelid, a.attname::text AS attname, a.attnum,
            count(*) OVER (PARTITION BY a.attrelid, regexp_replace(a.attname, '\d+$', '')) AS alike
-    FROM t
-    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+    FROM ta a
     WHERE a.attname ~ '^\D+\d+$'
 ), incrementing AS (
     SELECT attrelid, array_agg(attname ORDER BY attnum) AS columns
