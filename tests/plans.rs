@@ -284,6 +284,43 @@ async fn scenario(label: &str, url: &str) {
 async fn planted_insights_on_the_test_server() {
     let db = common::fresh_db().await;
     scenario("test server", &db.url).await;
+    // `snapshot --plans` stores the same plans, and doctor reads them back from the file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("snap.json");
+    let (url, f) = (db.url.clone(), file.clone());
+    let (snap, report) = tokio::task::spawn_blocking(move || {
+        let snap = common::dbdoctor()
+            .args([
+                "--database-url",
+                &url,
+                "snapshot",
+                "--plans",
+                "100",
+                "--out",
+            ])
+            .arg(&f)
+            .output()
+            .unwrap();
+        let report = common::dbdoctor()
+            .args(["--format", "json", "doctor", "--from-snapshot"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        (snap, report)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        snap.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&snap.stderr)
+    );
+    let stored: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(stored["plans"].is_object(), "{:#}", stored["skipped"]);
+    assert_eq!(report.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_planted("snapshot file", &report);
 }
 
 /// The fix of plan_stale_statistics runs, and the finding is gone after it.
