@@ -400,35 +400,7 @@ impl Fitted {
 
     /// P(X <= x).
     pub fn cdf(&self, x: f64) -> f64 {
-        match *self {
-            Fitted::Point(v) => {
-                if x >= v {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-            Fitted::ShiftedLognormal {
-                shift,
-                mu,
-                sigma,
-                lo,
-                hi,
-            } => {
-                if x < lo {
-                    return 0.0;
-                }
-                if x >= hi {
-                    return 1.0;
-                }
-                let f = |v| shifted_lognormal_cdf(v, shift, mu, sigma);
-                let (flo, fhi) = (f(lo), f(hi));
-                if fhi - flo <= 1e-15 {
-                    return 1.0;
-                }
-                ((f(x) - flo) / (fhi - flo)).clamp(0.0, 1.0)
-            }
-        }
+        Part::new(1.0, self).weighted_cdf(x)
     }
 
     /// The value at quantile `q`.
@@ -508,7 +480,7 @@ impl Part {
         }
     }
 
-    /// `w * P(X <= x)`, the same value as `w * Fitted::cdf(x)`.
+    /// `w * P(X <= x)` of the part's distribution.
     fn weighted_cdf(&self, x: f64) -> f64 {
         match *self {
             Part::Point { w, v } => {
