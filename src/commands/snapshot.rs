@@ -131,18 +131,24 @@ pub async fn collect_snapshot(
     };
     // Once the statements are in, the index advisor and the plans need nothing else from the
     // collection: they run on their own connections while the catalog reads go on.
+    // At most as many collectors at once as the pool has connections (see `Lanes`).
+    let lanes = crate::db::lanes::Lanes::new();
     let stmt_task = async {
         caps.pg_stat_statements()?;
-        let st = match opts.window {
-            Some(w) => {
-                ctx.progress(format!(
-                    "measuring pg_stat_statements over {:.0} s ...",
-                    w.as_secs_f64()
-                ));
-                statements::collect_window(pool, &caps, &sopts, w).await
-            }
-            None => statements::collect(pool, &caps, &sopts).await,
-        };
+        let st = lanes
+            .run(async {
+                match opts.window {
+                    Some(w) => {
+                        ctx.progress(format!(
+                            "measuring pg_stat_statements over {:.0} s ...",
+                            w.as_secs_f64()
+                        ));
+                        statements::collect_window(pool, &caps, &sopts, w).await
+                    }
+                    None => statements::collect(pool, &caps, &sopts).await,
+                }
+            })
+            .await;
         let (advisor, plans) = match &st {
             Ok(st) => {
                 let inputs = crate::advisor::StatementInput::from_snapshot(st);
@@ -153,9 +159,9 @@ pub async fn collect_snapshot(
                         crate::collect::plans::targets(st, opts.plans.max, &opts.plans.include);
                     crate::collect::plans::collect(pool, &caps, &targets, opts.plans.analyze).await
                 };
-                let (a, p) = tokio::join!(advise, async {
+                let (a, p) = tokio::join!(lanes.run(advise), async {
                     match opts.plans.wanted() {
-                        true => Some(plan.await),
+                        true => Some(lanes.run(plan).await),
                         false => None,
                     }
                 });
@@ -167,18 +173,24 @@ pub async fn collect_snapshot(
     };
     // The three large catalog reads run one after another (their rows are the bulk of the
     // memory on a big catalog); the small ones and pg_stat_statements run alongside them.
-    let heavy = async {
+    let heavy = lanes.run(async {
         let t = schema::tables(pool, schemas).await;
         let i = schema::indexes(pool, schemas, caps.server_version_num).await;
         let f = schema::foreign_keys(pool, schemas).await;
         (t, i, f)
-    };
+    });
     // During a window, pg_stat_activity is sampled alongside: where the active time goes.
     let wait_task = async {
         match opts.window {
-            Some(w) => {
-                Some(crate::collect::wait_samples::sample(pool, caps.server_version_num, w).await)
-            }
+            Some(w) => Some(
+                lanes
+                    .run(crate::collect::wait_samples::sample(
+                        pool,
+                        caps.server_version_num,
+                        w,
+                    ))
+                    .await,
+            ),
             None => None,
         }
     };
@@ -189,13 +201,13 @@ pub async fn collect_snapshot(
         (settings, seqs, cols, dbstats, sessions, hp, relation_names),
     ) = tokio::join!(stmt_task, wait_task, heavy, async {
         tokio::join!(
-            schema::settings(pool),
-            schema::sequences(pool, schemas),
-            schema::column_stats(pool, schemas, caps.superuser),
-            activity::database(pool),
-            activity::sessions(pool),
-            crate::collect::health::collect(pool, schemas),
-            schema::relation_names(pool, schemas),
+            lanes.run(schema::settings(pool)),
+            lanes.run(schema::sequences(pool, schemas)),
+            lanes.run(schema::column_stats(pool, schemas, caps.superuser)),
+            lanes.run(activity::database(pool)),
+            lanes.run(activity::sessions(pool)),
+            lanes.run(crate::collect::health::collect(pool, schemas)),
+            lanes.run(schema::relation_names(pool, schemas)),
         )
     });
     let (stmt_result, advisor_result, plans_result) = match stmt_out {

@@ -141,6 +141,11 @@ pub struct Db {
     pub connect_time: Duration,
 }
 
+/// Connections the pool opens at most. Its acquire deadline is `--connect-timeout`, which is
+/// meant for connecting: code that runs queries side by side keeps at most this many in flight
+/// (`db::lanes`), so that none waits in the pool for another's query.
+pub const POOL_CONNECTIONS: usize = 4;
+
 /// Connect once directly (to report a precise error), then build the pool lazily.
 pub async fn connect(settings: &ConnectSettings, mode: SessionMode) -> Result<Db, Error> {
     let opts = settings.session_options(mode);
@@ -149,7 +154,7 @@ pub async fn connect(settings: &ConnectSettings, mode: SessionMode) -> Result<Db
     let connect_time = started.elapsed();
     first.close().await.ok();
     let pool = PgPoolOptions::new()
-        .max_connections(4)
+        .max_connections(POOL_CONNECTIONS as u32)
         .min_connections(0)
         .acquire_timeout(settings.connect_timeout)
         .connect_lazy_with(opts);

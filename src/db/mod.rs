@@ -4,6 +4,7 @@
 pub mod connect;
 pub mod conninfo;
 pub mod ephemeral;
+pub mod lanes;
 pub mod redact;
 
 pub use connect::{connect, ConnectSettings, Db, SessionMode};
