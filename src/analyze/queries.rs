@@ -6,7 +6,7 @@
 use pg_query::NodeEnum;
 use serde::{Deserialize, Serialize};
 
-use crate::analyze::thresholds::Thresholds;
+use crate::analyze::thresholds::{StatementLimit, Thresholds};
 use crate::collect::statements::StatementStats;
 use crate::snapshot::Snapshot;
 
@@ -61,7 +61,7 @@ pub fn statement_views(snap: &Snapshot, th: &Thresholds) -> Option<Vec<Statement
 
 /// How the query checks see one collected statement.
 pub fn statement_view(s: &StatementStats, th: &Thresholds) -> StatementView {
-    let limit = s.queryid.and_then(|q| th.statement_limits.get(&q));
+    let limit = statement_limit(s, th);
     StatementView {
         queryid: s.queryid,
         query: view_text(s).to_string(),
@@ -76,6 +76,11 @@ pub fn statement_view(s: &StatementStats, th: &Thresholds) -> StatementView {
     }
 }
 
+/// The budgets.toml limit of the statement's class, when one applies.
+pub fn statement_limit<'a>(s: &StatementStats, th: &'a Thresholds) -> Option<&'a StatementLimit> {
+    s.queryid.and_then(|q| th.statement_limits.get(&q))
+}
+
 /// A statement's text as its view shows it.
 fn view_text(s: &StatementStats) -> &str {
     s.query.as_deref().unwrap_or(HIDDEN_TEXT)
@@ -83,19 +88,8 @@ fn view_text(s: &StatementStats) -> &str {
 
 const HIDDEN_TEXT: &str = "<insufficient privilege>";
 
-/// The top statements by total time.
-pub fn hot(all: &[StatementView], n: usize) -> Vec<&StatementView> {
-    let mut v: Vec<&StatementView> = all.iter().collect();
-    v.sort_by(|a, b| {
-        b.total_ms
-            .total_cmp(&a.total_ms)
-            .then(a.query.cmp(&b.query))
-    });
-    v.truncate(n);
-    v
-}
-
-/// The views of `hot(statement_views(..), n)`, without a view of every other statement.
+/// The views of the `n` statements with the most total time (ties by text), without a view of
+/// every other statement.
 pub fn hot_views(snap: &Snapshot, th: &Thresholds, n: usize) -> Vec<StatementView> {
     let Some(st) = snap.statements.as_ref() else {
         return Vec::new();

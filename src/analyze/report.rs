@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyze::bloat::{self, ColumnIndex};
 use crate::analyze::doctor::{analyze, Analysis, CheckSelection, Input, StatsWindow};
-use crate::analyze::queries::{statement_view, StatementView};
+use crate::analyze::queries::{statement_limit, statement_view, StatementView};
 use crate::analyze::score::{score, HealthScore};
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::workload::{moments, statement_latency, workload_latency};
@@ -410,10 +410,7 @@ fn queries(input: &Input, listed: usize) -> Option<QueriesSection> {
     let (mut analysed, mut statements, mut slow, mut temp) =
         (0, Vec::new(), Vec::new(), Vec::new());
     for s in st.workload() {
-        let threshold = s
-            .queryid
-            .and_then(|q| th.statement_limits.get(&q))
-            .map_or(th.slow_query_ms, |l| l.mean_ms);
+        let threshold = statement_limit(s, th).map_or(th.slow_query_ms, |l| l.mean_ms);
         let is_slow = statement_mean_ms(&moments(s)) > threshold;
         let (listed, spills) = (analysed < listed, s.temp_blks_written > 0);
         analysed += 1;
