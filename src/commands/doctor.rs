@@ -102,18 +102,15 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<i3
         db.pool.close().await;
         return code;
     }
-    // Plans of the top statements (or only the one asked for with --explain).
-    let plans = match args.explain {
-        Some(id) => PlanRequest {
-            max: 0,
-            analyze: args.analyze_plans,
-            include: vec![id],
+    // Plans of the top statements, or only the one asked for with --explain.
+    let plans = PlanRequest {
+        max: if args.explain.is_some() {
+            0
+        } else {
+            args.plans
         },
-        None => PlanRequest {
-            max: args.plans,
-            analyze: args.analyze_plans,
-            include: Vec::new(),
-        },
+        analyze: args.analyze_plans,
+        include: args.explain.into_iter().collect(),
     };
     let copts = CollectOptions {
         schemas: args.schema.clone(),

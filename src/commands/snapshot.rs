@@ -296,14 +296,8 @@ pub async fn collect_snapshot(
             enable: Some(format!("GRANT pg_read_all_stats TO {role};")),
         });
     }
-    let mut stmt_snap = None;
-    match stmt_result {
-        None => {}
-        Some(Ok(st)) => stmt_snap = Some(st),
-        Some(Err(e)) if e.is_connection_lost() => return Err(collect_error(db, e)),
-        // Not preloaded, no privilege, timed out: the rest of the report still stands.
-        Some(Err(e)) => skipped.push(skipped_part("statements", &e, &role)),
-    }
+    // Not preloaded, no privilege, timed out: the rest of the report still stands.
+    let stmt_snap = optional_part(&mut skipped, db, &role, "statements", stmt_result)?;
     if caps.pg_stat_statements().is_none() {
         skipped.push(Skipped {
             what: "statements".into(),
@@ -319,32 +313,8 @@ pub async fn collect_snapshot(
     phase("fix data checks");
     // The index advisor costs the hot statements with hypothetical indexes (HypoPG) on this
     // read-only pool; without HypoPG it suggests from statistics alone, marked unverified.
-    let advisor = match advisor_result {
-        Some(Ok(r)) => Some(r),
-        Some(Err(e)) if e.is_connection_lost() => return Err(collect_error(db, e)),
-        Some(Err(e)) => {
-            skipped.push(skipped_part("index_advisor", &e, &role));
-            None
-        }
-        None => None,
-    };
-    let plans = match plans_result {
-        Some(Ok(p)) => Some(p),
-        Some(Err(e)) if e.is_connection_lost() => return Err(collect_error(db, e)),
-        Some(Err(e)) => {
-            let (reason, enable) = match classify(&e, &role) {
-                Some(s) => (s.reason, s.enable),
-                None => (one_line(&e.to_string()), None),
-            };
-            skipped.push(Skipped {
-                what: "plans".into(),
-                reason,
-                enable,
-            });
-            None
-        }
-        None => None,
-    };
+    let advisor = optional_part(&mut skipped, db, &role, "index_advisor", advisor_result)?;
+    let plans = optional_part(&mut skipped, db, &role, "plans", plans_result)?;
     phase("index advisor");
     let host = match host_task {
         Some(t) => Some(t.await.context("host sampling task")?),
@@ -398,6 +368,26 @@ fn keep<T>(
             }
             None => Err(collect_error(db, e)),
         },
+    }
+}
+
+/// The result of a part whose failure never stops the report (`None`: not collected): a lost
+/// connection is an error, any other failure a skipped part (`skipped_part`).
+fn optional_part<T>(
+    skipped: &mut Vec<Skipped>,
+    db: &Db,
+    role: &str,
+    what: &str,
+    r: Option<Result<T, CollectError>>,
+) -> Result<Option<T>, Error> {
+    match r {
+        Some(Err(e)) if e.is_connection_lost() => Err(collect_error(db, e)),
+        Some(Err(e)) => {
+            skipped.push(skipped_part(what, &e, role));
+            Ok(None)
+        }
+        Some(Ok(v)) => Ok(Some(v)),
+        None => Ok(None),
     }
 }
 
