@@ -18,6 +18,8 @@ const STYLE_RULES: &[&str] = &[
     // Style unless a file includes them: `migrate apply` sends the timeouts itself.
     "require-lock-timeout",
     "require-statement-timeout",
+    // Style unless a file includes it: most projects keep every table in one schema.
+    "require-table-schema",
 ];
 
 fn corpus() -> PathBuf {

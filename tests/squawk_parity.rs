@@ -102,16 +102,9 @@ fn diagnostics(stdout: &[u8]) -> Vec<serde_json::Value> {
     }
 }
 
-/// Cases that disagree only when the `-- dbdoctor:` lines are removed: the case needs an opt-in
-/// rule or a server version that a plain file cannot state (DB_PERF.md §6).
+/// Cases that disagree only when the `-- dbdoctor:` lines are removed: the case needs a server
+/// version that a plain file cannot state (DB_PERF.md §6).
 const PLAIN_DEVIATIONS: &[(&str, &str)] = &[
-    // squawk's tests switch on the one rule they test; squawk's CLI keeps require-table-schema
-    // opt-in, and so does dbdoctor. (The timeout rules, on in squawk's CLI, report a style note
-    // by default and so agree.)
-    ("require-table-schema", "01.unsafe.sql"),
-    ("require-table-schema", "03.unsafe.sql"),
-    ("require-table-schema", "05.unsafe.sql"),
-    ("require-table-schema", "07.unsafe.sql"),
     // squawk pins these to PostgreSQL 19 (REPACK) or 11 (SET NOT NULL scans the table before
     // 12); a file without a version is judged, like squawk's default, for a current server.
     ("prefer-repack", "01.unsafe.sql"),
@@ -484,7 +477,7 @@ fn squawk_rule_tests_as_plain_files() {
     );
     assert!(
         crate_prose.contains(&format!(
-            "agrees on every one of the {} cases dbdoctor agrees on",
+            "Of the {} cases dbdoctor agrees on",
             by_rule.agree
         )),
         "DB_PERF.md: dbdoctor agrees on {} cases",

@@ -273,10 +273,6 @@ pub trait Rule: Sync {
     fn help(&self) -> &'static str;
     /// Messages for this statement (empty when it is fine).
     fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String>;
-    /// Runs only when a file asks for it with `-- dbdoctor:include <name>`.
-    fn opt_in(&self) -> bool {
-        false
-    }
     /// Reported as [`Severity::Style`] unless the file asks for the rule with
     /// `-- dbdoctor:include <name>`, which gives it the rule's own severity.
     fn style_unless_included(&self) -> bool {
@@ -728,9 +724,6 @@ fn lint_in(
         let allowed = allowed_rules(&st.leading);
         for rule in rules() {
             if allowed.contains(rule.name()) {
-                continue;
-            }
-            if rule.opt_in() && !cx.included.contains(rule.name()) {
                 continue;
             }
             for message in rule.check(&node, &cx) {

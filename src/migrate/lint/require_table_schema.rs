@@ -1,4 +1,4 @@
-//! require-table-schema (opt-in): table names must say their schema.
+//! require-table-schema (style unless the file includes it): table names must say their schema.
 
 use pg_query::protobuf::{ObjectType, RangeVar};
 use pg_query::NodeEnum;
@@ -17,11 +17,11 @@ impl super::Rule for Rule {
     fn name(&self) -> &'static str {
         "require-table-schema"
     }
-    fn opt_in(&self) -> bool {
+    fn style_unless_included(&self) -> bool {
         true
     }
     fn help(&self) -> &'static str {
-        "An unqualified table name resolves through search_path, which can differ between the session that runs the migration and the application. Write schema.table. Opt-in: switch it on with `-- dbdoctor:include require-table-schema`."
+        "An unqualified table name resolves through search_path, which can differ between the session that runs the migration and the application. Write schema.table. A style note by default, since most projects keep every table in one schema; `-- dbdoctor:include require-table-schema` makes it a warning."
     }
     fn check(&self, stmt: &NodeEnum, _cx: &FileContext) -> Vec<String> {
         let names: Vec<String> = match stmt {
@@ -56,10 +56,35 @@ impl super::Rule for Rule {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{count, silent};
+    use super::super::{lint_file, Severity, SqlFile};
     use super::Rule;
 
+    fn severities(sql: &str) -> Vec<Severity> {
+        let file = SqlFile {
+            path: "t.sql".into(),
+            name: "t.sql".into(),
+            no_tx: false,
+            sql: sql.into(),
+        };
+        lint_file(&file, "t.sql")
+            .into_iter()
+            .filter(|d| d.rule == "require-table-schema")
+            .map(|d| d.severity)
+            .collect()
+    }
+
     #[test]
-    fn flags_unqualified_tables_when_included() {
+    fn style_by_default_and_a_warning_when_included() {
+        let sql = "DROP TABLE t;";
+        assert_eq!(severities(sql), [Severity::Style]);
+        assert_eq!(
+            severities(&format!("-- dbdoctor:include require-table-schema\n{sql}")),
+            [Severity::Warning]
+        );
+    }
+
+    #[test]
+    fn flags_unqualified_tables() {
         let on = "-- dbdoctor:include require-table-schema\n";
         for bad in [
             "CREATE TABLE t (id int);",
@@ -68,7 +93,7 @@ mod tests {
             "CREATE TABLE t AS SELECT 1;",
         ] {
             assert_eq!(count(&Rule, &format!("{on}{bad}")), 1, "{bad}");
-            assert!(silent(&Rule, bad), "opt-in: {bad}");
+            assert_eq!(count(&Rule, bad), 1, "a style note by default: {bad}");
         }
         for ok in [
             "CREATE TABLE public.t (id int);",
@@ -77,6 +102,7 @@ mod tests {
             "CREATE TEMP TABLE t AS SELECT 1;",
         ] {
             assert!(silent(&Rule, &format!("{on}{ok}")), "{ok}");
+            assert!(silent(&Rule, ok), "{ok}");
         }
     }
 }
