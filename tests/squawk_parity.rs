@@ -579,3 +579,19 @@ fn every_squawk_rule_has_a_counterpart() {
     );
     assert!(names.contains(&"require-timeout-settings") || names.contains(&"require-lock-timeout"));
 }
+
+/// DB_PERF.md §6's rule table lists every rule with the severity it is reported at.
+#[test]
+fn every_rule_is_in_the_rule_table() {
+    let part = db_perf_part("### `migrate validate`");
+    for rule in dbdoctor::migrate::lint::rules() {
+        let label = format!("`{}`", rule.name());
+        let cells = row(&part, &label);
+        let want = if rule.style_unless_included() {
+            "style; warning when included"
+        } else {
+            dbdoctor::migrate::lint::rule_severity(rule).as_str()
+        };
+        assert_eq!(cells[1], want, "DB_PERF.md row of {label}");
+    }
+}

@@ -46,7 +46,7 @@ async fn pending_files_are_judged_against_the_live_tables_and_the_run() {
     let db = common::fresh_db().await;
     db.exec(
         "CREATE TABLE orders (id bigint PRIMARY KEY, email varchar(75), qty integer NOT NULL, \
-         active boolean NOT NULL DEFAULT true); \
+         active boolean NOT NULL DEFAULT true, note text DEFAULT ''); \
          INSERT INTO orders SELECT g, 'a@b', 1 FROM generate_series(1, 2000) g; ANALYZE orders;",
     )
     .await;
@@ -61,7 +61,7 @@ async fn pending_files_are_judged_against_the_live_tables_and_the_run() {
         ),
         (
             "3_orders.sql",
-            "ALTER TABLE orders ALTER COLUMN email TYPE varchar(254);\nALTER TABLE orders ALTER COLUMN qty TYPE bigint;\nCREATE INDEX orders_qty ON orders (qty);\nALTER TABLE orders ALTER COLUMN active DROP DEFAULT;\n",
+            "ALTER TABLE orders ALTER COLUMN email TYPE varchar(254);\nALTER TABLE orders ALTER COLUMN qty TYPE bigint;\nCREATE INDEX orders_qty ON orders (qty);\nALTER TABLE orders ALTER COLUMN active DROP DEFAULT;\nALTER TABLE orders ALTER COLUMN note DROP DEFAULT;\n",
         ),
     ]);
     let (code, s) = validate(Some(&db.url), &[], dir.path());
@@ -99,6 +99,8 @@ async fn pending_files_are_judged_against_the_live_tables_and_the_run() {
             "orders.active",
         ],
     );
+    // A nullable column: INSERTs that leave it out get NULL, as before the default existed.
+    assert!(!s.contains("3_orders.sql:5:1: warning"), "{s}");
 
     // Offline, the files judge each other: items is an existing table (size unknown) in file 2,
     // and the old types come from file-level knowledge only.
@@ -113,6 +115,14 @@ async fn pending_files_are_judged_against_the_live_tables_and_the_run() {
         &[
             "3_orders.sql:1:1: warning[changing-column-type]",
             "old type unknown",
+        ],
+    );
+    // Nothing in the folder says whether note is NOT NULL: a warning naming that condition.
+    line_with(
+        &s,
+        &[
+            "3_orders.sql:5:1: warning[ban-drop-default]",
+            "if the column is NOT NULL",
         ],
     );
 }

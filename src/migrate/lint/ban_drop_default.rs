@@ -21,11 +21,18 @@ impl super::Rule for Rule {
             .into_iter()
             .filter(|(_, c)| c.def.is_none())
             .filter_map(|(rel, c)| {
-                let col = cx.schema.column(rel, &c.name)?;
+                let t = rangevar_name(rel);
+                let Some(col) = cx.schema.column(rel, &c.name) else {
+                    // Neither the folder nor the database says what the column is: warn, as
+                    // squawk does for every DROP DEFAULT.
+                    return Some(format!(
+                        "dropping the default of {t}.{}: if the column is NOT NULL, INSERTs that leave it out fail from now on",
+                        c.name
+                    ));
+                };
                 if !col.not_null || !col.has_default || col.default_set_at.is_some() {
                     return None;
                 }
-                let t = rangevar_name(rel);
                 Some(match col.added_required_at {
                     Some(line) => format!(
                         "dropping the default of {t}.{} right after adding it as NOT NULL (line {line}): INSERTs from code deployed before this migration leave the column out and fail from now on",
@@ -65,7 +72,23 @@ mod tests {
         // Django's four steps for NULL -> NOT NULL: the default set here is only a backfill aid.
         let four = "ALTER TABLE o ALTER COLUMN e SET DEFAULT '';\nUPDATE o SET e = '' WHERE e IS NULL;\nALTER TABLE o ALTER COLUMN e SET NOT NULL;\nALTER TABLE o ALTER COLUMN e DROP DEFAULT;";
         assert!(silent(&Rule, four));
-        // Unknown column: nothing is known about its nullability.
-        assert!(silent(&Rule, "ALTER TABLE o ALTER COLUMN e DROP DEFAULT;"));
+        // A domain's default is not a column's.
+        assert!(silent(&Rule, "ALTER DOMAIN d DROP DEFAULT;"));
+        assert!(silent(
+            &Rule,
+            "ALTER TABLE tbl ALTER COLUMN c SET DEFAULT 1; ALTER TABLE tbl ALTER COLUMN c DROP NOT NULL;"
+        ));
+    }
+
+    #[test]
+    fn an_unknown_column_gets_a_conditional_warning() {
+        // After squawk's own test: nothing is known about these columns, so each DROP DEFAULT
+        // is reported, naming the condition under which it breaks INSERTs. Once per column: after
+        // the first, the file itself says the column has no default.
+        let sql = "ALTER TABLE tbl ALTER COLUMN c DROP DEFAULT;\nALTER TABLE IF EXISTS tbl ALTER COLUMN c DROP DEFAULT;\nALTER TABLE tbl ALTER COLUMN c DROP DEFAULT, ALTER COLUMN d DROP DEFAULT;";
+        let m = run(&Rule, sql, false);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(m[0].contains("tbl.c: if the column is NOT NULL"), "{m:?}");
+        assert!(m[1].contains("tbl.d: if the column is NOT NULL"), "{m:?}");
     }
 }

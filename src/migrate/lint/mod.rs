@@ -22,6 +22,7 @@ pub mod ban_concurrent_index_creation_in_transaction;
 pub mod ban_drop_column;
 pub mod ban_drop_database;
 pub mod ban_drop_default;
+pub mod ban_drop_objects;
 pub mod ban_drop_table;
 pub mod changing_column_type;
 pub mod constraint_missing_not_valid;
@@ -339,6 +340,10 @@ pub fn rules() -> Vec<&'static dyn Rule> {
         &require_statement_timeout::Rule,
         &require_table_schema::Rule,
         &ban_drop_default::Rule,
+        &ban_drop_objects::VIEW,
+        &ban_drop_objects::FUNCTION,
+        &ban_drop_objects::TYPE,
+        &ban_drop_objects::TRIGGER,
     ]
 }
 
@@ -616,7 +621,7 @@ pub fn created_objects(sql: &str) -> HashSet<String> {
                     }
                 }
             }
-            _ => {}
+            _ => out.extend(ban_drop_objects::created_by(&node)),
         }
     }
     out
