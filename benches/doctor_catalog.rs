@@ -439,7 +439,7 @@ fn main() {
     println!("  dbdoctor doctor end to end : {d:.2} s  (runs: {doctor_s:.2?})");
     println!("  its queries through psql   : {p:.2} s  (runs: {psql_s:.2?})");
     println!(
-        "  ratio doctor / psql        : {:.2}  (target <= 1.30)",
+        "  ratio doctor / psql        : {:.2}  (target <= 1.20)",
         d / p
     );
     match &cp_s {
