@@ -177,7 +177,7 @@ impl super::Rule for Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{count, silent};
+    use super::super::testing::{count, severities, silent};
     use super::{FUNCTION, TRIGGER, TYPE, VIEW};
     use crate::migrate::lint::{created_objects, lint_file_undoing, Severity};
     use crate::migrate::source::SqlFile;
@@ -218,16 +218,9 @@ mod tests {
     #[test]
     fn ban_drop_trigger_is_a_style_note_unless_included() {
         let sev = |sql: &str| -> Vec<Severity> {
-            let f = SqlFile {
-                path: "t.sql".into(),
-                name: "t.sql".into(),
-                no_tx: false,
-                sql: sql.into(),
-            };
-            super::super::lint_file(&f, "t.sql")
+            severities(sql, |r| r == "ban-drop-trigger")
                 .into_iter()
-                .filter(|d| d.rule == "ban-drop-trigger")
-                .map(|d| d.severity)
+                .map(|(_, s)| s)
                 .collect()
         };
         assert_eq!(sev("DROP TRIGGER trg ON tbl;"), [Severity::Style]);

@@ -998,6 +998,21 @@ pub fn lint_run(source: &Source, run: &RunContext, statements_separately: bool) 
 pub(crate) mod testing {
     use super::*;
 
+    /// (rule, severity) of each finding on a transactional file whose rule name passes `keep`.
+    pub fn severities(sql: &str, keep: impl Fn(&str) -> bool) -> Vec<(String, Severity)> {
+        let file = SqlFile {
+            path: "t.sql".into(),
+            name: "t.sql".into(),
+            no_tx: false,
+            sql: sql.into(),
+        };
+        lint_file(&file, "t.sql")
+            .into_iter()
+            .filter(|d| keep(&d.rule))
+            .map(|d| (d.rule, d.severity))
+            .collect()
+    }
+
     /// Messages of one rule on a snippet (`no_tx` marks the file `-- no-transaction`).
     pub fn run(rule: &dyn Rule, sql: &str, no_tx: bool) -> Vec<String> {
         let text = if no_tx {

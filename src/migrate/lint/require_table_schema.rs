@@ -55,31 +55,19 @@ impl super::Rule for Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{count, silent};
-    use super::super::{lint_file, Severity, SqlFile};
+    use super::super::testing::{count, severities, silent};
+    use super::super::Severity;
     use super::Rule;
-
-    fn severities(sql: &str) -> Vec<Severity> {
-        let file = SqlFile {
-            path: "t.sql".into(),
-            name: "t.sql".into(),
-            no_tx: false,
-            sql: sql.into(),
-        };
-        lint_file(&file, "t.sql")
-            .into_iter()
-            .filter(|d| d.rule == "require-table-schema")
-            .map(|d| d.severity)
-            .collect()
-    }
 
     #[test]
     fn style_by_default_and_a_warning_when_included() {
+        let of = |sql: &str| severities(sql, |r| r == "require-table-schema");
+        let rule = "require-table-schema".to_string();
         let sql = "DROP TABLE t;";
-        assert_eq!(severities(sql), [Severity::Style]);
+        assert_eq!(of(sql), [(rule.clone(), Severity::Style)]);
         assert_eq!(
-            severities(&format!("-- dbdoctor:include require-table-schema\n{sql}")),
-            [Severity::Warning]
+            of(&format!("-- dbdoctor:include require-table-schema\n{sql}")),
+            [(rule, Severity::Warning)]
         );
     }
 

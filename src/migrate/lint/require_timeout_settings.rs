@@ -71,24 +71,12 @@ pub fn missing(stmt: &NodeEnum, cx: &FileContext, setting: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::run;
-    use super::super::{
-        lint_file, require_lock_timeout, require_statement_timeout, Severity, SqlFile,
-    };
+    use super::super::testing::{run, severities};
+    use super::super::{require_lock_timeout, require_statement_timeout, Severity};
 
     /// (rule, severity) of each timeout finding on a transactional file.
     fn timeout_findings(sql: &str) -> Vec<(String, Severity)> {
-        let file = SqlFile {
-            path: "t.sql".into(),
-            name: "t.sql".into(),
-            no_tx: false,
-            sql: sql.into(),
-        };
-        lint_file(&file, "t.sql")
-            .into_iter()
-            .filter(|d| d.rule.ends_with("-timeout"))
-            .map(|d| (d.rule, d.severity))
-            .collect()
+        severities(sql, |r| r.ends_with("-timeout"))
     }
 
     #[test]
