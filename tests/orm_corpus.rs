@@ -15,6 +15,7 @@ const STYLE_RULES: &[&str] = &[
     "prefer-timestamptz",
     "ban-drop-not-null",
     "require-enum-value-ordering",
+    "ban-drop-constraint",
     // Style unless a file includes them: `migrate apply` sends the timeouts itself.
     "require-lock-timeout",
     "require-statement-timeout",

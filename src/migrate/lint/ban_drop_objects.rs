@@ -1,5 +1,6 @@
-//! ban-drop-view, ban-drop-function, ban-drop-type, ban-drop-trigger: dropping an object that
-//! running code may still use. One rule per kind of object, as squawk names them.
+//! ban-drop-view, ban-drop-function, ban-drop-type, ban-drop-trigger, ban-drop-schema,
+//! ban-drop-sequence, ban-drop-domain, ban-drop-extension: dropping an object that running code
+//! may still use. One rule per kind of object, as squawk names them.
 
 use pg_query::protobuf::ObjectType;
 use pg_query::NodeEnum;
@@ -61,6 +62,42 @@ pub static TRIGGER: Rule = Rule {
     style: true,
 };
 
+pub static SCHEMA: Rule = Rule {
+    name: "ban-drop-schema",
+    kinds: &[ObjectType::ObjectSchema],
+    noun: "schema",
+    breaks: "every query that names an object in it fails",
+    help: "Dropping a schema (with CASCADE, everything in it) breaks every statement that names its objects. Deploy code that no longer uses it first, then drop it in a later migration and silence with `-- dbdoctor:allow ban-drop-schema`. A down file that drops what its own up file created is not flagged.",
+    style: false,
+};
+
+pub static SEQUENCE: Rule = Rule {
+    name: "ban-drop-sequence",
+    kinds: &[ObjectType::ObjectSequence],
+    noun: "sequence",
+    breaks: "nextval() calls and column defaults that use it fail",
+    help: "Calls of nextval() on a dropped sequence fail with 42P01, and with CASCADE the defaults that call it are dropped, so INSERTs that relied on them fail. Deploy code that no longer uses it first, then drop it in a later migration and silence with `-- dbdoctor:allow ban-drop-sequence`. A down file that drops what its own up file created is not flagged.",
+    style: false,
+};
+
+pub static DOMAIN: Rule = Rule {
+    name: "ban-drop-domain",
+    kinds: &[ObjectType::ObjectDomain],
+    noun: "domain",
+    breaks: "code that casts to it fails, and CASCADE drops the columns of that type with their data",
+    help: "Statements that name a dropped domain fail with 42704, and CASCADE drops the columns declared with it, data included. Deploy code that no longer uses it first, then drop it in a later migration and silence with `-- dbdoctor:allow ban-drop-domain`. A down file that drops what its own up file created is not flagged.",
+    style: false,
+};
+
+pub static EXTENSION: Rule = Rule {
+    name: "ban-drop-extension",
+    kinds: &[ObjectType::ObjectExtension],
+    noun: "extension",
+    breaks: "the functions, types and operators it provides disappear, and CASCADE drops what uses them",
+    help: "Dropping an extension removes its functions, types and operators; code calling them fails, and CASCADE drops the columns, indexes and views that use them. Deploy code that no longer uses it first, then drop it in a later migration and silence with `-- dbdoctor:allow ban-drop-extension`. A down file that drops what its own up file created is not flagged.",
+    style: false,
+};
+
 /// The key under which `created_objects` records an object of this kind, so that a down file
 /// dropping what its up file created is recognised.
 pub fn created_key(kind: ObjectType, name: &str) -> String {
@@ -70,8 +107,13 @@ pub fn created_key(kind: ObjectType, name: &str) -> String {
         ObjectType::ObjectProcedure | ObjectType::ObjectRoutine => {
             created_key(ObjectType::ObjectFunction, name)
         }
+        // Sequences share the namespace of tables too.
+        ObjectType::ObjectSequence => name.to_string(),
         ObjectType::ObjectFunction => format!("function {name}"),
-        ObjectType::ObjectType => format!("type {name}"),
+        // A domain is a type: the two share one namespace.
+        ObjectType::ObjectType | ObjectType::ObjectDomain => format!("type {name}"),
+        ObjectType::ObjectSchema => format!("schema {name}"),
+        ObjectType::ObjectExtension => format!("extension {name}"),
         _ => format!("trigger {name}"),
     }
 }
@@ -103,6 +145,19 @@ pub fn created_by(node: &NodeEnum) -> Option<String> {
             ObjectType::ObjectType,
             &dotted_name(&s.defnames),
         )),
+        NodeEnum::CreateSeqStmt(s) => Some(rangevar_name(s.sequence.as_ref()?)),
+        NodeEnum::CreateDomainStmt(s) => Some(created_key(
+            ObjectType::ObjectDomain,
+            &dotted_name(&s.domainname),
+        )),
+        NodeEnum::CreateSchemaStmt(s) => Some(created_key(
+            ObjectType::ObjectSchema,
+            &quote_ident(&s.schemaname),
+        )),
+        NodeEnum::CreateExtensionStmt(s) => Some(created_key(
+            ObjectType::ObjectExtension,
+            &quote_ident(&s.extname),
+        )),
         NodeEnum::CreateTrigStmt(s) => Some(created_key(
             ObjectType::ObjectTrigger,
             &format!(
@@ -127,7 +182,7 @@ fn dropped_names(kind: ObjectType, objects: &[pg_query::Node]) -> Vec<String> {
                 })
                 .collect()
         }
-        ObjectType::ObjectType => objects
+        ObjectType::ObjectType | ObjectType::ObjectDomain => objects
             .iter()
             .filter_map(|o| match o.node.as_ref() {
                 Some(NodeEnum::TypeName(t)) => Some(dotted_name(&t.names)),
@@ -178,7 +233,7 @@ impl super::Rule for Rule {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{count, severities, silent};
-    use super::{FUNCTION, TRIGGER, TYPE, VIEW};
+    use super::{DOMAIN, EXTENSION, FUNCTION, SCHEMA, SEQUENCE, TRIGGER, TYPE, VIEW};
     use crate::migrate::lint::{created_objects, lint_file_undoing, Severity};
     use crate::migrate::source::SqlFile;
 
@@ -199,6 +254,14 @@ mod tests {
             (&TYPE, "DROP TYPE IF EXISTS t CASCADE;"),
             (&TRIGGER, "DROP TRIGGER trg ON tbl;"),
             (&TRIGGER, "DROP TRIGGER IF EXISTS trg ON tbl CASCADE;"),
+            (&SCHEMA, "DROP SCHEMA s;"),
+            (&SCHEMA, "DROP SCHEMA IF EXISTS s CASCADE;"),
+            (&SEQUENCE, "DROP SEQUENCE seq;"),
+            (&SEQUENCE, "DROP SEQUENCE IF EXISTS app.seq CASCADE;"),
+            (&DOMAIN, "DROP DOMAIN d;"),
+            (&DOMAIN, "DROP DOMAIN IF EXISTS d CASCADE;"),
+            (&EXTENSION, "DROP EXTENSION hstore;"),
+            (&EXTENSION, "DROP EXTENSION IF EXISTS hstore CASCADE;"),
         ] {
             assert_eq!(count(rule, bad), 1, "{bad}");
         }
@@ -210,6 +273,13 @@ mod tests {
             (&TYPE, "CREATE TYPE t AS ENUM ('a'); DROP INDEX i;"),
             (&TYPE, "DROP DOMAIN d;"),
             (&TRIGGER, "DROP INDEX i; CREATE VIEW v AS SELECT 1;"),
+            (&SCHEMA, "CREATE SCHEMA s; DROP TABLE s.t;"),
+            (
+                &SEQUENCE,
+                "CREATE SEQUENCE seq; ALTER SEQUENCE seq RESTART;",
+            ),
+            (&DOMAIN, "DROP TYPE t;"),
+            (&EXTENSION, "CREATE EXTENSION IF NOT EXISTS hstore;"),
         ] {
             assert!(silent(rule, ok), "{ok}");
         }
@@ -232,12 +302,12 @@ mod tests {
 
     #[test]
     fn a_down_file_dropping_what_its_up_file_created_is_fine() {
-        let up = "CREATE VIEW v AS SELECT 1;\nCREATE MATERIALIZED VIEW app.mv AS SELECT 1;\nCREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'SELECT a';\nCREATE TYPE mood AS ENUM ('ok');\nCREATE TYPE pair AS (a int, b int);\nCREATE TRIGGER trg BEFORE INSERT ON tbl FOR EACH ROW EXECUTE FUNCTION f();";
+        let up = "CREATE VIEW v AS SELECT 1;\nCREATE MATERIALIZED VIEW app.mv AS SELECT 1;\nCREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'SELECT a';\nCREATE TYPE mood AS ENUM ('ok');\nCREATE TYPE pair AS (a int, b int);\nCREATE TRIGGER trg BEFORE INSERT ON tbl FOR EACH ROW EXECUTE FUNCTION f();\nCREATE SCHEMA app;\nCREATE SEQUENCE app.seq;\nCREATE DOMAIN email AS text;\nCREATE EXTENSION hstore;";
         let down = SqlFile {
             path: "d.sql".into(),
             name: "d.sql".into(),
             no_tx: false,
-            sql: "DROP TRIGGER trg ON tbl;\nDROP TYPE pair, mood;\nDROP FUNCTION f(int);\nDROP MATERIALIZED VIEW app.mv;\nDROP VIEW v;\nDROP VIEW other;\nDROP FUNCTION g();\nDROP TYPE other_type;\nDROP TRIGGER trg ON other_table;".into(),
+            sql: "DROP TRIGGER trg ON tbl;\nDROP TYPE pair, mood;\nDROP FUNCTION f(int);\nDROP MATERIALIZED VIEW app.mv;\nDROP VIEW v;\nDROP VIEW other;\nDROP FUNCTION g();\nDROP TYPE other_type;\nDROP TRIGGER trg ON other_table;\nDROP EXTENSION hstore;\nDROP DOMAIN email;\nDROP SEQUENCE app.seq;\nDROP SCHEMA app;\nDROP SEQUENCE other_seq;".into(),
         };
         let found: Vec<(String, usize)> = lint_file_undoing(&down, "d.sql", created_objects(up))
             .into_iter()
@@ -251,6 +321,7 @@ mod tests {
                 ("ban-drop-function".to_string(), 7),
                 ("ban-drop-type".to_string(), 8),
                 ("ban-drop-trigger".to_string(), 9),
+                ("ban-drop-sequence".to_string(), 14),
             ]
         );
     }

@@ -18,12 +18,16 @@ pub mod adding_foreign_key_constraint;
 pub mod adding_not_nullable_field;
 pub mod adding_required_field;
 pub mod adding_serial_primary_key_field;
+pub mod ban_alter_identity;
 pub mod ban_concurrent_index_creation_in_transaction;
 pub mod ban_drop_column;
+pub mod ban_drop_constraint;
 pub mod ban_drop_database;
 pub mod ban_drop_default;
+pub mod ban_drop_generated_expression;
 pub mod ban_drop_objects;
 pub mod ban_drop_table;
+pub mod ban_set_schema;
 pub mod changing_column_type;
 pub mod constraint_missing_not_valid;
 pub mod disallowed_unique_constraint;
@@ -32,6 +36,7 @@ pub mod prefer_bigint_over_int;
 pub mod prefer_identity;
 pub mod prefer_robust_stmts;
 pub mod renaming_column;
+pub mod renaming_object;
 pub mod renaming_table;
 pub mod require_concurrent_index_creation;
 pub mod require_concurrent_index_deletion;
@@ -99,6 +104,8 @@ pub const STYLE_RULES: &[&str] = &[
     // No risk to the database: a column that may now hold NULL, a new enum value's position.
     "ban-drop-not-null",
     "require-enum-value-ordering",
+    // Nor is a dropped constraint: no query is blocked or fails.
+    "ban-drop-constraint",
 ];
 
 /// The severity a rule's findings carry.
@@ -344,6 +351,15 @@ pub fn rules() -> Vec<&'static dyn Rule> {
         &ban_drop_objects::FUNCTION,
         &ban_drop_objects::TYPE,
         &ban_drop_objects::TRIGGER,
+        &ban_drop_objects::SCHEMA,
+        &ban_drop_objects::SEQUENCE,
+        &ban_drop_objects::DOMAIN,
+        &ban_drop_objects::EXTENSION,
+        &ban_drop_constraint::Rule,
+        &ban_drop_generated_expression::Rule,
+        &ban_alter_identity::Rule,
+        &renaming_object::Rule,
+        &ban_set_schema::Rule,
     ]
 }
 
