@@ -28,6 +28,10 @@ pub mod ban_drop_generated_expression;
 pub mod ban_drop_objects;
 pub mod ban_drop_table;
 pub mod ban_set_schema;
+pub mod compat_additions;
+pub mod compat_changes;
+pub mod compat_options;
+pub mod compat_security;
 pub mod changing_column_type;
 pub mod constraint_missing_not_valid;
 pub mod disallowed_unique_constraint;
@@ -286,6 +290,11 @@ pub trait Rule: Sync {
     fn style_unless_included(&self) -> bool {
         false
     }
+    /// Runs only when the file asks for it with `-- dbdoctor:include <name>` (squawk's opt-in
+    /// rollback-compatibility rules: each flags a change most projects make on purpose).
+    fn opt_in(&self) -> bool {
+        false
+    }
 }
 
 /// The severity of a rule's finding in this file.
@@ -306,7 +315,7 @@ pub fn all_rule_names() -> Vec<&'static str> {
 
 /// Every rule, in a stable order.
 pub fn rules() -> Vec<&'static dyn Rule> {
-    vec![
+    let mut v: Vec<&'static dyn Rule> = vec![
         &require_concurrent_index_creation::Rule,
         &require_concurrent_index_deletion::Rule,
         &ban_concurrent_index_creation_in_transaction::Rule,
@@ -360,7 +369,13 @@ pub fn rules() -> Vec<&'static dyn Rule> {
         &ban_alter_identity::Rule,
         &renaming_object::Rule,
         &ban_set_schema::Rule,
-    ]
+    ];
+    // squawk's opt-in rollback-compatibility rules, each family in its own module.
+    v.extend(compat_additions::rules());
+    v.extend(compat_changes::rules());
+    v.extend(compat_options::rules());
+    v.extend(compat_security::rules());
+    v
 }
 
 // ------------------------------------------------------------------ AST helpers for the rules
@@ -745,6 +760,9 @@ fn lint_in(
         let allowed = allowed_rules(&st.leading);
         for rule in rules() {
             if allowed.contains(rule.name()) {
+                continue;
+            }
+            if rule.opt_in() && !cx.included.contains(rule.name()) {
                 continue;
             }
             for message in rule.check(&node, &cx) {
