@@ -587,11 +587,78 @@ fn every_rule_is_in_the_rule_table() {
     for rule in dbdoctor::migrate::lint::rules() {
         let label = format!("`{}`", rule.name());
         let cells = row(&part, &label);
+        let severity = dbdoctor::migrate::lint::rule_severity(rule).as_str();
         let want = if rule.style_unless_included() {
-            "style; warning when included"
+            "style; warning when included".to_string()
+        } else if rule.opt_in() {
+            format!("{severity}, opt-in")
         } else {
-            dbdoctor::migrate::lint::rule_severity(rule).as_str()
+            severity.to_string()
         };
         assert_eq!(cells[1], want, "DB_PERF.md row of {label}");
     }
+}
+
+/// The rules squawk 2.67.0 and 2.68.0 added (after the source the corpus comes from), its
+/// opt-in ones marked: each has a counterpart of the same name, opt-in where squawk's is
+/// (DB_PERF.md §6).
+#[test]
+fn squawk_2_68_rules_have_counterparts() {
+    const DEFAULT_ON: &[&str] = &[
+        "ban-drop-view",
+        "ban-drop-function",
+        "ban-drop-type",
+        "ban-drop-default",
+        "ban-drop-schema",
+        "ban-drop-sequence",
+        "ban-drop-domain",
+        "ban-drop-constraint",
+        "ban-drop-generated-expression",
+        "ban-drop-extension",
+        "ban-alter-identity",
+        "renaming-object",
+        "ban-set-schema",
+    ];
+    const OPT_IN: &[&str] = &[
+        "ban-alter-generated-expression",
+        "ban-drop-index",
+        "ban-set-default",
+        "ban-disable-trigger",
+        "ban-replica-identity",
+        "ban-drop-policy",
+        "ban-revoke",
+        "ban-replace-view-function",
+        "ban-create-policy",
+        "ban-alter-policy-condition",
+        "ban-alter-policy-roles",
+        "ban-alter-row-level-security",
+        "ban-alter-function-options",
+        "ban-alter-view-options",
+        "ban-alter-role-options",
+        "ban-alter-database-options",
+        "ban-alter-system-options",
+        "ban-alter-extension",
+        "ban-new-write-restriction",
+        "ban-add-column",
+        "ban-add-enum-value",
+        "ban-add-composite-attribute",
+        "ban-detach-inheritance",
+        "ban-alter-sequence-values",
+    ];
+    assert_eq!(OPT_IN.len(), 24);
+    let rules = dbdoctor::migrate::lint::rules();
+    let find = |name: &str| {
+        rules
+            .iter()
+            .find(|r| r.name() == name)
+            .unwrap_or_else(|| panic!("no rule {name}"))
+    };
+    for name in DEFAULT_ON {
+        assert!(!find(name).opt_in(), "{name} runs by default in squawk");
+    }
+    for name in OPT_IN {
+        assert!(find(name).opt_in(), "{name} is opt-in in squawk");
+    }
+    // squawk's opt-in ban-drop-trigger: a style note here unless included.
+    assert!(find("ban-drop-trigger").style_unless_included());
 }

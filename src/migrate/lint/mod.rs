@@ -28,11 +28,11 @@ pub mod ban_drop_generated_expression;
 pub mod ban_drop_objects;
 pub mod ban_drop_table;
 pub mod ban_set_schema;
+pub mod changing_column_type;
 pub mod compat_additions;
 pub mod compat_changes;
 pub mod compat_options;
 pub mod compat_security;
-pub mod changing_column_type;
 pub mod constraint_missing_not_valid;
 pub mod disallowed_unique_constraint;
 pub mod no_transaction_single_statement;
@@ -111,6 +111,29 @@ pub const STYLE_RULES: &[&str] = &[
     // Nor is a dropped constraint: no query is blocked or fails.
     "ban-drop-constraint",
 ];
+
+/// An opt-in rule given by its name, help and finder: squawk's opt-in rollback-compatibility
+/// rules, grouped by family in the `compat_*` modules.
+pub struct OptIn {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub find: fn(&NodeEnum, &FileContext) -> Vec<String>,
+}
+
+impl Rule for OptIn {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn help(&self) -> &'static str {
+        self.help
+    }
+    fn opt_in(&self) -> bool {
+        true
+    }
+    fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
+        (self.find)(stmt, cx)
+    }
+}
 
 /// The severity a rule's findings carry.
 pub fn rule_severity(rule: &dyn Rule) -> Severity {
@@ -1065,6 +1088,16 @@ pub(crate) mod testing {
             .filter(|d| d.rule == rule.name())
             .map(|d| d.message)
             .collect()
+    }
+
+    /// The snippet in a file that switches `rule` on with `-- dbdoctor:include`.
+    pub fn included(rule: &dyn Rule, sql: &str) -> String {
+        format!("-- dbdoctor:include {}\n{sql}", rule.name())
+    }
+
+    /// Findings of a rule on a snippet with the rule included, and without.
+    pub fn both(rule: &dyn Rule, sql: &str) -> (usize, usize) {
+        (count(rule, &included(rule, sql)), count(rule, sql))
     }
 
     /// How many findings one rule makes on a snippet of a transactional file.
