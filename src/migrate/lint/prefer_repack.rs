@@ -1,4 +1,5 @@
-//! prefer-repack: on PostgreSQL 19+, `REPACK` replaces VACUUM FULL and CLUSTER without blocking.
+//! prefer-repack: VACUUM FULL and CLUSTER block the table for the whole rewrite; REPACK
+//! (PostgreSQL 19+) or the pg_repack extension rewrite it online.
 
 use pg_query::NodeEnum;
 
@@ -15,12 +16,9 @@ impl super::Rule for Rule {
         "prefer-repack"
     }
     fn help(&self) -> &'static str {
-        "VACUUM FULL and CLUSTER rewrite the table under ACCESS EXCLUSIVE: reads and writes wait for the whole rewrite. PostgreSQL 19 adds REPACK (CONCURRENTLY), which does the same rewrite without blocking. Only reported when the file declares `-- dbdoctor:pg-version 19` or later."
+        "VACUUM FULL and CLUSTER rewrite the table under ACCESS EXCLUSIVE: reads and writes wait for the whole rewrite, on every PostgreSQL version. PostgreSQL 19 adds REPACK (CONCURRENTLY), which does the same rewrite without blocking; before 19, the pg_repack extension does it online. squawk reports this only for PostgreSQL 19 and later."
     }
     fn check(&self, stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
-        if cx.pg_version.is_none_or(|v| v < REPACK_SINCE) {
-            return vec![];
-        }
         let what = match stmt {
             NodeEnum::ClusterStmt(_) => "CLUSTER",
             NodeEnum::VacuumStmt(s) if s.is_vacuumcmd && option_on(&s.options, "full") => {
@@ -28,8 +26,13 @@ impl super::Rule for Rule {
             }
             _ => return vec![],
         };
+        let instead = if cx.pg_version.is_some_and(|v| v >= REPACK_SINCE) {
+            "use REPACK (CONCURRENTLY)"
+        } else {
+            "rewrite it online with the pg_repack extension (REPACK (CONCURRENTLY) from PostgreSQL 19)"
+        };
         vec![format!(
-            "{what} rewrites the table under ACCESS EXCLUSIVE: use REPACK (CONCURRENTLY)"
+            "{what} rewrites the table under ACCESS EXCLUSIVE, blocking reads and writes: {instead}"
         )]
     }
 }
@@ -40,7 +43,7 @@ mod tests {
     use super::Rule;
 
     #[test]
-    fn flags_only_where_repack_exists() {
+    fn flags_blocking_rewrites_on_every_version() {
         let v19 = "-- dbdoctor:pg-version 19\n";
         for bad in [
             "CLUSTER foo;",
@@ -48,9 +51,14 @@ mod tests {
             "VACUUM FULL foo;",
             "VACUUM (FULL) foo;",
         ] {
-            assert_eq!(run(&Rule, &format!("{v19}{bad}"), true).len(), 1, "{bad}");
-            assert!(run(&Rule, bad, true).is_empty(), "{bad}");
-            assert!(run(&Rule, &format!("-- dbdoctor:pg-version 18\n{bad}"), true).is_empty());
+            let m = run(&Rule, &format!("{v19}{bad}"), true);
+            assert_eq!(m.len(), 1, "{bad}");
+            assert!(m[0].ends_with("use REPACK (CONCURRENTLY)"), "{m:?}");
+            for older in [bad.to_string(), format!("-- dbdoctor:pg-version 18\n{bad}")] {
+                let m = run(&Rule, &older, true);
+                assert_eq!(m.len(), 1, "{older}");
+                assert!(m[0].contains("pg_repack extension"), "{m:?}");
+            }
         }
         for ok in [
             "VACUUM (FULL FALSE) foo;",
@@ -59,6 +67,7 @@ mod tests {
             "VACUUM FREEZE foo;",
         ] {
             assert!(run(&Rule, &format!("{v19}{ok}"), true).is_empty(), "{ok}");
+            assert!(run(&Rule, ok, true).is_empty(), "{ok}");
         }
     }
 }
