@@ -223,7 +223,6 @@ pub fn analyze(snap: &Snapshot, th: &Thresholds, sel: &CheckSelection) -> Analys
         let advised = crate::advisor::findings(report);
         if sink.wants(CheckId::MissingIndex) && !advised.is_empty() {
             // The advisor names the columns; the catalog heuristic only the table: keep the
-            // advisor's finding where both speak of the same table.
             // advisor's finding where both speak of the same table, carrying the catalog's
             // evidence (and its priority, when higher) into it.
             let mut advised = advised;
