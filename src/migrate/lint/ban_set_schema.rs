@@ -1,9 +1,8 @@
 //! ban-set-schema: `ALTER ... SET SCHEMA` moves an object away from the name code uses.
 
-use pg_query::protobuf::ObjectType;
 use pg_query::NodeEnum;
 
-use super::FileContext;
+use super::{object_noun, FileContext};
 
 pub struct Rule;
 
@@ -16,15 +15,11 @@ impl super::Rule for Rule {
     }
     fn check(&self, stmt: &NodeEnum, _cx: &FileContext) -> Vec<String> {
         match stmt {
-            NodeEnum::AlterObjectSchemaStmt(s) => {
-                let kind = ObjectType::try_from(s.object_type)
-                    .map(|k| format!("{k:?}").trim_start_matches("Object").to_lowercase())
-                    .unwrap_or_else(|_| "object".into());
-                vec![format!(
-                    "moving a {kind} to schema {}: code that uses the old name fails",
-                    s.newschema
-                )]
-            }
+            NodeEnum::AlterObjectSchemaStmt(s) => vec![format!(
+                "moving a {} to schema {}: code that uses the old name fails",
+                object_noun(s.object_type),
+                s.newschema
+            )],
             _ => vec![],
         }
     }

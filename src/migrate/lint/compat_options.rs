@@ -9,7 +9,7 @@ use pg_query::protobuf::{DefElem, VariableSetStmt};
 use pg_query::{Node, NodeEnum};
 
 use super::ban_drop_objects::{created_by, created_key};
-use super::{alter_cmds, subtype, FileContext, OptIn, Rule};
+use super::{alter_cmds, object_noun, subtype, FileContext, OptIn, Rule};
 use crate::migrate::locks::{dotted_name, rangevar_name};
 use crate::util::quote_ident;
 
@@ -291,13 +291,6 @@ fn role_name(role: Option<&RoleSpec>) -> String {
         Ok(RoleSpecType::RolespecSessionUser) => "SESSION_USER".into(),
         _ => quote_ident(&r.rolename),
     }
-}
-
-/// `function`, `table`, `type`, ... for an object type.
-fn object_noun(objtype: i32) -> String {
-    ObjectType::try_from(objtype)
-        .map(|k| format!("{k:?}").trim_start_matches("Object").to_lowercase())
-        .unwrap_or_else(|_| "object".into())
 }
 
 /// The name of an object as ALTER EXTENSION ... DROP gives it.

@@ -10,7 +10,7 @@ use pg_query::protobuf::{
 };
 use pg_query::{Node, NodeEnum};
 
-use super::{alter_cmds, subtype, FileContext, OptIn, Rule};
+use super::{alter_cmds, object_noun, subtype, FileContext, OptIn, Rule};
 use crate::migrate::locks::{dotted_name, rangevar_name};
 use crate::util::quote_ident;
 
@@ -96,16 +96,6 @@ fn names(nodes: &[Node]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// "table", "sequence", "function", ... for an object type.
-fn kind(t: i32) -> String {
-    match ObjectType::try_from(t) {
-        Ok(ObjectType::ObjectForeignTable) => "foreign table".into(),
-        Ok(ObjectType::ObjectMatview) => "materialized view".into(),
-        Ok(k) => format!("{k:?}").trim_start_matches("Object").to_lowercase(),
-        Err(_) => "object".into(),
-    }
 }
 
 fn dropped_policies(stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
@@ -281,9 +271,15 @@ fn revoked(g: &GrantStmt, cx: &FileContext) -> Option<String> {
     };
     let on = match GrantTargetType::try_from(g.targtype) {
         Ok(GrantTargetType::AclTargetAllInSchema) => {
-            format!("all {}s in schema {}", kind(g.objtype), names(&g.objects))
+            format!(
+                "all {}s in schema {}",
+                object_noun(g.objtype),
+                names(&g.objects)
+            )
         }
-        Ok(GrantTargetType::AclTargetDefaults) => format!("{}s created later", kind(g.objtype)),
+        Ok(GrantTargetType::AclTargetDefaults) => {
+            format!("{}s created later", object_noun(g.objtype))
+        }
         _ => {
             // Tables the file created are left out; a REVOKE on nothing else is fine.
             let kept: Vec<Node> = g
@@ -298,7 +294,7 @@ fn revoked(g: &GrantStmt, cx: &FileContext) -> Option<String> {
             if kept.is_empty() && !g.objects.is_empty() {
                 return None;
             }
-            format!("{} {}", kind(g.objtype), names(&kept))
+            format!("{} {}", object_noun(g.objtype), names(&kept))
         }
     };
     Some(format!(
@@ -375,7 +371,7 @@ fn owner_changes(stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
                 ),
             };
             vec![owner(
-                format!("{} {name}", kind(s.object_type)),
+                format!("{} {name}", object_noun(s.object_type)),
                 s.newowner.as_ref(),
             )]
         }
@@ -384,7 +380,7 @@ fn owner_changes(stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
             .filter(|(rel, c)| subtype(c) == AlterTableType::AtChangeOwner && existed(cx, rel))
             .map(|(rel, c)| {
                 owner(
-                    format!("{} {}", kind(s.objtype), rangevar_name(rel)),
+                    format!("{} {}", object_noun(s.objtype), rangevar_name(rel)),
                     c.newowner.as_ref(),
                 )
             })

@@ -403,6 +403,17 @@ pub fn rules() -> Vec<&'static dyn Rule> {
 
 // ------------------------------------------------------------------ AST helpers for the rules
 
+/// "table", "sequence", "materialized view", ... for an object type of the parse tree.
+pub fn object_noun(objtype: i32) -> String {
+    use pg_query::protobuf::ObjectType;
+    match ObjectType::try_from(objtype) {
+        Ok(ObjectType::ObjectForeignTable) => "foreign table".into(),
+        Ok(ObjectType::ObjectMatview) => "materialized view".into(),
+        Ok(k) => format!("{k:?}").trim_start_matches("Object").to_lowercase(),
+        Err(_) => "object".into(),
+    }
+}
+
 /// The ALTER TABLE subcommands of a statement, with their table.
 pub fn alter_cmds(stmt: &NodeEnum) -> Vec<(&RangeVar, &AlterTableCmd)> {
     let NodeEnum::AlterTableStmt(s) = stmt else {
@@ -772,6 +783,7 @@ fn lint_in(
         schema: std::mem::take(schema),
         ..Default::default()
     };
+    let rules = rules();
     let mut out = Vec::new();
     for (i, st) in stmts.iter().enumerate() {
         cx.index = i;
@@ -781,7 +793,7 @@ fn lint_in(
             continue;
         };
         let allowed = allowed_rules(&st.leading);
-        for rule in rules() {
+        for &rule in &rules {
             if allowed.contains(rule.name()) {
                 continue;
             }

@@ -4,7 +4,7 @@
 use pg_query::protobuf::ObjectType;
 use pg_query::NodeEnum;
 
-use super::FileContext;
+use super::{object_noun, FileContext};
 
 pub struct Rule;
 
@@ -25,11 +25,9 @@ impl super::Rule for Rule {
                     // renaming-table and renaming-column.
                     return vec![];
                 }
-                let noun = format!("{kind:?}")
-                    .trim_start_matches("Object")
-                    .to_lowercase();
                 vec![format!(
-                    "renaming a {noun} to {}: code that uses the old name fails",
+                    "renaming a {} to {}: code that uses the old name fails",
+                    object_noun(s.rename_type),
                     s.newname
                 )]
             }
