@@ -4,7 +4,7 @@
 use pg_query::protobuf::AlterTableType;
 use pg_query::NodeEnum;
 
-use super::{alter_cmds, existing_table_cmds_of, subtype, FileContext};
+use super::{added_constraint, alter_cmds, existing_table_cmds_of, FileContext};
 use crate::migrate::locks::rangevar_name;
 
 pub struct Rule;
@@ -14,13 +14,8 @@ fn added_in_file(cx: &FileContext, table: &str) -> Vec<String> {
     cx.all
         .iter()
         .flat_map(alter_cmds)
-        .filter(|(rel, c)| {
-            rangevar_name(rel) == table && subtype(c) == AlterTableType::AtAddConstraint
-        })
-        .filter_map(|(_, c)| match c.def.as_ref()?.node.as_ref()? {
-            NodeEnum::Constraint(k) => Some(k.conname.clone()),
-            _ => None,
-        })
+        .filter(|(rel, _)| rangevar_name(rel) == table)
+        .filter_map(|(_, c)| Some(added_constraint(c)?.conname.clone()))
         .collect()
 }
 

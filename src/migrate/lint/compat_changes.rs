@@ -6,7 +6,10 @@
 use pg_query::protobuf::{AlterTableType, ConstrType, ObjectType};
 use pg_query::NodeEnum;
 
-use super::{alter_cmds, existing_table_cmds, subtype, FileContext, OptIn, Rule};
+use super::{
+    added_column, alter_cmds, column_constraints, existing_table_cmds, subtype, FileContext, OptIn,
+    Rule,
+};
 use crate::migrate::locks::{dotted_name, drop_objects, rangevar_name};
 
 pub static ALTER_GENERATED_EXPRESSION: OptIn = OptIn {
@@ -68,13 +71,10 @@ fn generated_expressions(stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
                     c.name
                 )),
                 AlterTableType::AtAddColumn => {
-                    let Some(NodeEnum::ColumnDef(col)) = c.def.as_ref()?.node.as_ref() else {
-                        return None;
-                    };
-                    let generated = col.constraints.iter().any(|k| {
-                        matches!(k.node.as_ref(), Some(NodeEnum::Constraint(k))
-                            if k.contype == ConstrType::ConstrGenerated as i32)
-                    });
+                    let col = added_column(c)?;
+                    let generated = column_constraints(col)
+                        .iter()
+                        .any(|k| k.contype == ConstrType::ConstrGenerated as i32);
                     generated.then(|| {
                         format!(
                             "adding the generated column {t}.{}: INSERTs that give it a value fail",
@@ -122,51 +122,33 @@ fn set_defaults(stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
 
 fn firing_changes(stmt: &NodeEnum, _cx: &FileContext) -> Vec<String> {
     use AlterTableType as A;
+    const REPLICA: &str = "makes it fire only on replicas, not for the application's writes";
+    const WRITES: &str = "changes what each write does";
     alter_cmds(stmt)
         .into_iter()
         .filter_map(|(rel, c)| {
-            let what = match subtype(c) {
-                A::AtEnableReplicaTrig | A::AtEnableReplicaRule => {
-                    "makes it fire only on replicas, not for the application's writes"
+            let (what, effect) = match subtype(c) {
+                A::AtEnableReplicaTrig => (format!("trigger {}", c.name), REPLICA),
+                A::AtEnableReplicaRule => (format!("rule {}", c.name), REPLICA),
+                A::AtEnableTrig | A::AtEnableAlwaysTrig | A::AtDisableTrig => {
+                    (format!("trigger {}", c.name), WRITES)
                 }
-                A::AtEnableTrig
-                | A::AtEnableAlwaysTrig
-                | A::AtDisableTrig
-                | A::AtEnableTrigAll
-                | A::AtDisableTrigAll
-                | A::AtEnableTrigUser
-                | A::AtDisableTrigUser
-                | A::AtEnableRule
-                | A::AtEnableAlwaysRule
-                | A::AtDisableRule => "changes what each write does",
+                A::AtEnableTrigAll | A::AtDisableTrigAll => ("all triggers".into(), WRITES),
+                A::AtEnableTrigUser | A::AtDisableTrigUser => ("the user triggers".into(), WRITES),
+                A::AtEnableRule | A::AtEnableAlwaysRule | A::AtDisableRule => {
+                    (format!("rule {}", c.name), WRITES)
+                }
                 A::AtDisableRowSecurity | A::AtForceRowSecurity | A::AtNoForceRowSecurity => {
-                    "changes which rows code sees"
+                    ("row level security".into(), "changes which rows code sees")
                 }
                 _ => return None,
             };
             Some(format!(
-                "{} on {}: {what}",
-                firing_label(c),
+                "changing {what} on {}: {effect}",
                 rangevar_name(rel)
             ))
         })
         .collect()
-}
-
-/// "trigger trg", "rule r", "row level security" for a firing change.
-fn firing_label(c: &pg_query::protobuf::AlterTableCmd) -> String {
-    use AlterTableType as A;
-    match subtype(c) {
-        A::AtDisableRowSecurity | A::AtForceRowSecurity | A::AtNoForceRowSecurity => {
-            "changing row level security".into()
-        }
-        A::AtEnableRule | A::AtEnableAlwaysRule | A::AtEnableReplicaRule | A::AtDisableRule => {
-            format!("changing rule {}", c.name)
-        }
-        A::AtEnableTrigAll | A::AtDisableTrigAll => "changing all triggers".into(),
-        A::AtEnableTrigUser | A::AtDisableTrigUser => "changing the user triggers".into(),
-        _ => format!("changing trigger {}", c.name),
-    }
 }
 
 fn replication_changes(stmt: &NodeEnum, _cx: &FileContext) -> Vec<String> {

@@ -4,12 +4,12 @@
 //! `ban-alter-system-options`, `ban-alter-extension`. Each runs only when a file includes it.
 //! Renames and `SET SCHEMA` are left to `renaming-object` and `ban-set-schema`.
 
-use pg_query::protobuf::{AlterTableType, ObjectType, RoleSpec, RoleSpecType, VariableSetKind};
+use pg_query::protobuf::{AlterTableType, ObjectType, RoleSpec, VariableSetKind};
 use pg_query::protobuf::{DefElem, VariableSetStmt};
 use pg_query::{Node, NodeEnum};
 
 use super::ban_drop_objects::{created_by, created_key};
-use super::{alter_cmds, object_noun, subtype, FileContext, OptIn, Rule};
+use super::{alter_cmds, object_noun, role_spec, subtype, FileContext, OptIn, Rule};
 use crate::migrate::locks::{dotted_name, rangevar_name};
 use crate::util::quote_ident;
 
@@ -282,15 +282,7 @@ fn setting(set: Option<&VariableSetStmt>) -> String {
 
 /// The role as written; none is `ALTER ROLE ALL`.
 fn role_name(role: Option<&RoleSpec>) -> String {
-    let Some(r) = role else {
-        return "ALL".into();
-    };
-    match RoleSpecType::try_from(r.roletype) {
-        Ok(RoleSpecType::RolespecCurrentRole) => "CURRENT_ROLE".into(),
-        Ok(RoleSpecType::RolespecCurrentUser) => "CURRENT_USER".into(),
-        Ok(RoleSpecType::RolespecSessionUser) => "SESSION_USER".into(),
-        _ => quote_ident(&r.rolename),
-    }
+    role.map_or_else(|| "ALL".into(), role_spec)
 }
 
 /// The name of an object as ALTER EXTENSION ... DROP gives it.

@@ -6,11 +6,11 @@
 //! created earlier are not reported: no deployed code uses that table yet.
 
 use pg_query::protobuf::{
-    AlterTableType, GrantStmt, GrantTargetType, ObjectType, RangeVar, RoleSpec, RoleSpecType,
+    AlterTableType, GrantStmt, GrantTargetType, ObjectType, RangeVar, RoleSpec,
 };
 use pg_query::{Node, NodeEnum};
 
-use super::{alter_cmds, object_noun, subtype, FileContext, OptIn, Rule};
+use super::{alter_cmds, object_noun, role_spec, subtype, FileContext, OptIn, Rule};
 use crate::migrate::locks::{dotted_name, rangevar_name};
 use crate::util::quote_ident;
 
@@ -68,23 +68,12 @@ fn existed(cx: &FileContext, rv: &RangeVar) -> bool {
     !cx.is_new_table(Some(rv)) && !cx.undoes.contains(&rangevar_name(rv))
 }
 
-/// A role as written: its name, or PUBLIC, CURRENT_USER, ...
-fn role(r: &RoleSpec) -> String {
-    match RoleSpecType::try_from(r.roletype) {
-        Ok(RoleSpecType::RolespecPublic) => "PUBLIC".into(),
-        Ok(RoleSpecType::RolespecCurrentRole) => "CURRENT_ROLE".into(),
-        Ok(RoleSpecType::RolespecCurrentUser) => "CURRENT_USER".into(),
-        Ok(RoleSpecType::RolespecSessionUser) => "SESSION_USER".into(),
-        _ => quote_ident(&r.rolename),
-    }
-}
-
 /// The names in a list of nodes (roles, tables, functions, schemas, ...), comma-separated.
 fn names(nodes: &[Node]) -> String {
     nodes
         .iter()
         .filter_map(|n| match n.node.as_ref()? {
-            NodeEnum::RoleSpec(r) => Some(role(r)),
+            NodeEnum::RoleSpec(r) => Some(role_spec(r)),
             NodeEnum::RangeVar(r) => Some(rangevar_name(r)),
             NodeEnum::String(s) => Some(quote_ident(&s.sval)),
             NodeEnum::List(l) => Some(dotted_name(&l.items)),
@@ -330,7 +319,7 @@ fn revokes(stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
             Some(format!(
                 "removing {} from role {}: code running as them loses that role's privileges",
                 members.unwrap_or_default(),
-                s.role.as_ref().map(role).unwrap_or_default()
+                s.role.as_ref().map(role_spec).unwrap_or_default()
             ))
         }
         NodeEnum::DropRoleStmt(s) => Some(format!(
@@ -344,7 +333,7 @@ fn revokes(stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
         NodeEnum::ReassignOwnedStmt(s) => Some(format!(
             "reassigning what {} owns to {}: code running as the old owner loses the owner's rights",
             names(&s.roles),
-            s.newrole.as_ref().map(role).unwrap_or_default()
+            s.newrole.as_ref().map(role_spec).unwrap_or_default()
         )),
         _ => None,
     };
@@ -356,7 +345,7 @@ fn owner_changes(stmt: &NodeEnum, cx: &FileContext) -> Vec<String> {
     let owner = |what: String, to: Option<&RoleSpec>| {
         format!(
             "changing the owner of {what} to {}: code running as the old owner loses the owner's rights",
-            to.map(role).unwrap_or_default()
+            to.map(role_spec).unwrap_or_default()
         )
     };
     match stmt {

@@ -403,6 +403,18 @@ pub fn rules() -> Vec<&'static dyn Rule> {
 
 // ------------------------------------------------------------------ AST helpers for the rules
 
+/// A role as written: its name, or PUBLIC, CURRENT_ROLE, CURRENT_USER, SESSION_USER.
+pub fn role_spec(r: &pg_query::protobuf::RoleSpec) -> String {
+    use pg_query::protobuf::RoleSpecType as T;
+    match T::try_from(r.roletype) {
+        Ok(T::RolespecPublic) => "PUBLIC".into(),
+        Ok(T::RolespecCurrentRole) => "CURRENT_ROLE".into(),
+        Ok(T::RolespecCurrentUser) => "CURRENT_USER".into(),
+        Ok(T::RolespecSessionUser) => "SESSION_USER".into(),
+        _ => crate::util::quote_ident(&r.rolename),
+    }
+}
+
 /// "table", "sequence", "materialized view", ... for an object type of the parse tree.
 pub fn object_noun(objtype: i32) -> String {
     use pg_query::protobuf::ObjectType;
